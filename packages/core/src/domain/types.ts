@@ -1,0 +1,170 @@
+/**
+ * The entities of Dispatch. Field names follow VMware Dispatch's API so that its clients keep working.
+ * Timestamps are Unix seconds, as in the original API.
+ */
+
+/** Where an entity is in its lifecycle. Statuses move forward; ERROR always carries a `reason`. */
+export type Status = 'INITIALIZED' | 'CREATING' | 'READY' | 'UPDATING' | 'ERROR' | 'DELETING';
+
+/** The function languages Dispatch ships a function server for. */
+export type Language = 'nodejs' | 'python3';
+export const LANGUAGES: readonly Language[] = ['nodejs', 'python3'];
+
+export interface Tag {
+  key: string;
+  value: string;
+}
+
+/** What every entity has. */
+export interface EntityMeta {
+  /** A DNS-1123 label, so that it maps unchanged onto a Swarm service or a Kubernetes object. */
+  name: string;
+  id: string;
+  createdTime: number;
+  modifiedTime: number;
+  /** Incremented on every write; an update naming an older revision is a conflict. */
+  revision: number;
+  tags: Tag[];
+  status: Status;
+  /** Why the entity is not READY; empty when it is. */
+  reason: string;
+}
+
+export interface BaseImage extends EntityMeta {
+  imageURL: string;
+  language: Language;
+}
+
+export interface SystemPackage {
+  name: string;
+  version?: string;
+}
+
+export interface Image extends EntityMeta {
+  /** A BaseImage name, or an image URL as in the seed's `create image python3 <url>`. */
+  baseImage: string;
+  language: Language;
+  /** The built image, filled in when the build succeeds. */
+  imageURL: string;
+  runtimeDependencies: { manifest: string };
+  systemDependencies: { packages: SystemPackage[] };
+}
+
+export type FunctionProtocol = 'dispatch' | 'funker';
+
+export interface FunctionSchema {
+  in?: unknown;
+  out?: unknown;
+}
+
+export interface FunctionScale {
+  min: number;
+  max: number;
+}
+
+export interface DispatchFunction extends EntityMeta {
+  image: string;
+  /** A base64 tar.gz of the function's file or folder, as Dispatch's CLI sends it. */
+  source: string;
+  /** nodejs: the file (`hello.js`); python3: `module.func` (default `<module>.handle`). */
+  handler: string;
+  schema: FunctionSchema;
+  /** Names of secrets merged into `context.secrets` on every run. */
+  secrets: string[];
+  /** Milliseconds a run may take. */
+  timeout: number;
+  replicas: number;
+  scale?: FunctionScale;
+  env: Record<string, string>;
+  functionImageURL: string;
+  protocol: FunctionProtocol;
+  /** Filled from the image when the function is created. */
+  language?: Language;
+}
+
+export interface Secret extends EntityMeta {
+  /** Values are never listed unless asked for; see `SecretView`. */
+  secrets: Record<string, string>;
+}
+
+export type EndpointAuth = 'public' | 'basic' | 'bearer';
+export type EndpointTrigger = 'http' | 'alexa' | 'github';
+
+export interface EndpointCors {
+  enabled: boolean;
+  origins?: string[];
+}
+
+export interface Endpoint extends EntityMeta {
+  function: string;
+  /** Host names to match; empty matches any host. */
+  hosts: string[];
+  /** Paths to match: exact (`/hello`) or a prefix ending in `/*` (`/hello/*`). */
+  uris: string[];
+  methods: string[];
+  protocols: string[];
+  cors: boolean | EndpointCors;
+  enabled: boolean;
+  auth: EndpointAuth;
+  /** Users (`basic`) or tokens (`bearer`) allowed when `auth` is not public; secret names holding them. */
+  authSecret?: string;
+  trigger: EndpointTrigger;
+  triggerSettings?: Record<string, unknown>;
+}
+
+export type RunStatus = 'INITIALIZED' | 'CREATING' | 'READY' | 'ERROR';
+
+/** The kinds of failure a run reports, as in Dispatch's function runtime. */
+export type RunErrorType = 'InputError' | 'FunctionError' | 'SystemError';
+
+export interface RunError {
+  type: RunErrorType;
+  message: string;
+  stacktrace?: string[];
+}
+
+export interface RunLogs {
+  stdout: string[] | null;
+  stderr: string[] | null;
+}
+
+export interface Run {
+  /** A uuid. */
+  name: string;
+  id: string;
+  functionName: string;
+  blocking: boolean;
+  input: unknown;
+  output: unknown;
+  logs: RunLogs;
+  error?: RunError;
+  secrets: string[];
+  status: RunStatus;
+  reason: string;
+  executedTime: number;
+  finishedTime: number;
+  /** Milliseconds from the call to the reply, for run history and benchmarks. */
+  durationMs?: number;
+}
+
+export type EntityKind = 'baseimage' | 'image' | 'function' | 'secret' | 'endpoint';
+
+export interface EntityByKind {
+  baseimage: BaseImage;
+  image: Image;
+  function: DispatchFunction;
+  secret: Secret;
+  endpoint: Endpoint;
+}
+
+/** The fields a caller gives when creating an entity; the rest is filled in by Dispatch. */
+export type CreateInput<T extends EntityMeta> = Partial<Omit<T, keyof EntityMeta>> & {
+  name: string;
+  tags?: Tag[];
+};
+
+/** The fields a caller may change; `revision`, when given, must match the stored one. */
+export type UpdateInput<T extends EntityMeta> = Partial<Omit<T, keyof EntityMeta>> & {
+  tags?: Tag[];
+  revision?: number;
+};
