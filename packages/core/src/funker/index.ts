@@ -1,0 +1,3 @@
+export * from './funker-client.js';
+export * from './funker-errors.js';
+export * from './funker-server.js';

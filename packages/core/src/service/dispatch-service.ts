@@ -1,0 +1,112 @@
+import type {
+  BaseImage,
+  CreateInput,
+  DispatchFunction,
+  Endpoint,
+  EntityMeta,
+  Image,
+  Run,
+  Secret,
+  Tag,
+  UpdateInput,
+} from '../domain/types.js';
+import type { Driver, ProgressListener } from '../driver/driver.js';
+import type { Store } from '../store/store.js';
+
+/** The CRUD use-cases every entity kind has. */
+export interface EntityService<T extends EntityMeta> {
+  /** Validates, stores with status INITIALIZED, and starts whatever brings it to READY in the background. */
+  create(input: CreateInput<T>): Promise<T>;
+  /** Throws NotFoundError when it does not exist. */
+  get(name: string): Promise<T>;
+  list(filter?: { tags?: Tag[] }): Promise<T[]>;
+  update(name: string, input: UpdateInput<T>): Promise<T>;
+  /** Throws NotFoundError when it does not exist, ConflictError when another entity still uses it. */
+  delete(name: string): Promise<T>;
+  /**
+   * Resolves when the entity reaches READY and rejects with the entity's reason when it reaches ERROR
+   * (or when `timeoutMs` passes). `onProgress` receives build and deploy lines as they come.
+   */
+  waitUntilReady(name: string, options?: { timeoutMs?: number; onProgress?: ProgressListener }): Promise<T>;
+}
+
+export interface SecretService extends EntityService<Secret> {
+  /** Like `get`, but values are replaced by `<hidden>` unless `reveal` is true. */
+  view(name: string, options?: { reveal?: boolean }): Promise<Secret>;
+}
+
+export interface EndpointMatch {
+  endpoint: Endpoint;
+  /** Path parameters and the wildcard tail, when the endpoint's path had them. */
+  params: Record<string, string>;
+}
+
+export interface EndpointService extends EntityService<Endpoint> {
+  /** The enabled endpoint serving this request, if any. Answers from memory: it is on the ingress hot path. */
+  match(host: string, path: string, method: string): EndpointMatch | undefined;
+}
+
+export interface ExecuteOptions {
+  /** False: store the run and return at once with status INITIALIZED; the run finishes in the background. */
+  blocking?: boolean;
+  /** Secret names merged (after the function's own) into `context.secrets` for this run only. */
+  secrets?: string[];
+  /** Overrides the function's timeout for this run, in milliseconds; never above it. */
+  timeoutMs?: number;
+  /** Don't keep this run in the history (endpoint traffic can be too much to keep). */
+  record?: boolean;
+}
+
+export interface RunService {
+  /**
+   * Runs a function. Blocking runs resolve with the finished run, whose `error` says how the function failed
+   * (they do not throw for function errors); they throw NotFoundError for an unknown function,
+   * UnavailableError when it is not READY, SchemaValidationError when the input fails `schema.in`.
+   */
+  execute(functionName: string, input: unknown, options?: ExecuteOptions): Promise<Run>;
+  get(id: string): Promise<Run>;
+  list(options?: { functionName?: string; limit?: number }): Promise<Run[]>;
+}
+
+export interface DispatchInfo {
+  version: string;
+  backend: string;
+}
+
+/** Dispatch's use-cases: what the gateway, the CLI (through the gateway) and library users call. */
+export interface Dispatch {
+  readonly baseImages: EntityService<BaseImage>;
+  readonly images: EntityService<Image>;
+  readonly functions: EntityService<DispatchFunction>;
+  readonly secrets: SecretService;
+  readonly endpoints: EndpointService;
+  readonly runs: RunService;
+  readonly driver: Driver;
+  readonly store: Store;
+  info(): DispatchInfo;
+  /** Stops background work, disposes the driver and closes the store. */
+  close(): Promise<void>;
+}
+
+export interface CreateDispatchOptions {
+  driver: Driver;
+  store: Store;
+  /**
+   * On a new install, create the base images `nodejs-base`, `python3-base` and the images `nodejs`, `python3`
+   * so that a quickstart needs no setup. Default true.
+   */
+  seedDefaults?: boolean;
+  /** Runs kept per function in the history. Default 1000. */
+  runHistory?: number;
+  /** The default function timeout in milliseconds. Default 30000. */
+  defaultTimeoutMs?: number;
+  /** A pino-compatible logger; silent when absent. */
+  logger?: DispatchLogger;
+}
+
+export interface DispatchLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}

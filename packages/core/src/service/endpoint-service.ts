@@ -1,0 +1,119 @@
+import type { CreateInput, Endpoint, EndpointAuth, EndpointTrigger, UpdateInput } from '../domain/types.js';
+import { assertStringList } from '../domain/validation.js';
+import { ConflictError, InvalidInputError } from '../errors.js';
+import type { EndpointService } from './dispatch-service.js';
+import { EndpointMatcher, normalizeHost, normalizePath } from './endpoint-matcher.js';
+import type { ServiceContext } from './service-context.js';
+
+const AUTHS: readonly EndpointAuth[] = ['public', 'basic', 'bearer'];
+const TRIGGERS: readonly EndpointTrigger[] = ['http', 'alexa', 'github'];
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', '*']);
+
+type EndpointFields = Omit<Endpoint, 'name' | 'id' | 'createdTime' | 'modifiedTime' | 'revision' | 'tags' | 'status' | 'reason'>;
+
+/** Endpoints: host/path/method routes on the gateway's ingress that run a function. */
+export function createEndpointService(context: ServiceContext): EndpointService & { reload(): Promise<void> } {
+  const lifecycle = context.lifecycles.endpoint;
+  const matcher = new EndpointMatcher();
+
+  async function reload(): Promise<void> {
+    matcher.rebuild(await lifecycle.repo.list());
+  }
+
+  async function normalize(name: string, input: Partial<EndpointFields>, previous?: Endpoint): Promise<EndpointFields> {
+    const fn = input.function ?? previous?.function;
+    if (typeof fn !== 'string' || fn === '') throw new InvalidInputError(`endpoint "${name}": function is required`);
+    await context.lifecycles.function.get(fn);
+
+    const uris = (input.uris ?? previous?.uris ?? ['/']).map((uri) => (typeof uri === 'string' ? normalizePath(uri.trim()) : uri));
+    assertStringList(uris, 'uris');
+    const badUri = uris.find((uri) => !uri.startsWith('/'));
+    if (badUri !== undefined) throw new InvalidInputError(`endpoint "${name}": path "${badUri}" must start with "/"`);
+    if (uris.some((uri) => uri === '/v1' || uri.startsWith('/v1/') || uri === '/healthz')) {
+      throw new InvalidInputError(`endpoint "${name}": paths under /v1 and /healthz belong to the Dispatch API`);
+    }
+
+    const methods = (input.methods ?? previous?.methods ?? ['GET']).map((method) => (typeof method === 'string' ? method.toUpperCase() : method));
+    assertStringList(methods, 'methods');
+    const badMethod = methods.find((method) => !METHODS.has(method));
+    if (badMethod !== undefined) throw new InvalidInputError(`endpoint "${name}": unknown method "${badMethod}"`);
+
+    const hosts = (input.hosts ?? previous?.hosts ?? []).map((host) => (typeof host === 'string' ? normalizeHost(host.trim()) : host));
+    assertStringList(hosts, 'hosts');
+
+    const auth = input.auth ?? previous?.auth ?? 'public';
+    if (!AUTHS.includes(auth)) throw new InvalidInputError(`endpoint "${name}": auth must be one of ${AUTHS.join(', ')}`);
+    const authSecret = input.authSecret ?? previous?.authSecret;
+    if (auth !== 'public') {
+      if (!authSecret) throw new InvalidInputError(`endpoint "${name}": auth "${auth}" needs authSecret, a secret holding the ${auth === 'basic' ? 'users and passwords' : 'accepted tokens'}`);
+      await context.lifecycles.secret.get(authSecret);
+    }
+    const trigger = input.trigger ?? previous?.trigger ?? 'http';
+    if (!TRIGGERS.includes(trigger)) throw new InvalidInputError(`endpoint "${name}": trigger must be one of ${TRIGGERS.join(', ')}`);
+
+    const fields: EndpointFields = {
+      function: fn,
+      hosts,
+      uris,
+      methods,
+      protocols: input.protocols ?? previous?.protocols ?? ['http', 'https'],
+      cors: input.cors ?? previous?.cors ?? false,
+      enabled: input.enabled ?? previous?.enabled ?? true,
+      auth,
+      trigger,
+    };
+    if (authSecret) fields.authSecret = authSecret;
+    const triggerSettings = input.triggerSettings ?? previous?.triggerSettings;
+    if (triggerSettings) fields.triggerSettings = triggerSettings;
+    return fields;
+  }
+
+  /** Two enabled endpoints may not claim the same host, path and method. */
+  async function assertNoOverlap(name: string, fields: EndpointFields): Promise<void> {
+    if (!fields.enabled) return;
+    for (const other of await lifecycle.repo.list()) {
+      if (other.name === name || !other.enabled) continue;
+      const hostsOverlap = fields.hosts.length === 0 ? other.hosts.length === 0 : fields.hosts.some((host) => other.hosts.includes(host));
+      const path = fields.uris.find((uri) => other.uris.includes(uri));
+      const method = fields.methods.find((m) => other.methods.includes(m) || m === '*' || other.methods.includes('*'));
+      if (hostsOverlap && path !== undefined && method !== undefined) {
+        throw new ConflictError(`endpoint "${name}": ${method} ${path} is already served by endpoint "${other.name}"`);
+      }
+    }
+  }
+
+  return {
+    reload,
+    match: (host, path, method) => matcher.match(host, path, method),
+
+    async create(input: CreateInput<Endpoint>) {
+      const meta = lifecycle.newMeta(input.name, input.tags);
+      const fields = await normalize(meta.name, input);
+      await assertNoOverlap(meta.name, fields);
+      const entity: Endpoint = { ...meta, ...fields, status: 'READY' };
+      await lifecycle.insert(entity);
+      await reload();
+      return entity;
+    },
+
+    get: (name) => lifecycle.get(name),
+    list: (filter) => lifecycle.repo.list(filter),
+
+    async update(name: string, input: UpdateInput<Endpoint>) {
+      const fields = await normalize(name, input, await lifecycle.get(name));
+      await assertNoOverlap(name, fields);
+      const updated = await lifecycle.modify(name, (current) => ({ ...current, ...fields, tags: input.tags ?? current.tags, status: 'READY', reason: '' }), input.revision);
+      await reload();
+      return updated;
+    },
+
+    async delete(name: string) {
+      const endpoint = await lifecycle.get(name);
+      await lifecycle.remove(name);
+      await reload();
+      return { ...endpoint, status: 'DELETING' };
+    },
+
+    waitUntilReady: (name, options) => lifecycle.waitUntilReady(name, options),
+  };
+}

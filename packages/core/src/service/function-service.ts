@@ -1,0 +1,190 @@
+import type { CreateInput, DispatchFunction, FunctionProtocol, UpdateInput } from '../domain/types.js';
+import { assertPositiveInteger, assertStringList, assertStringMap, isImageReference } from '../domain/validation.js';
+import { ConflictError, InvalidInputError } from '../errors.js';
+import type { DeploySpec } from '../driver/driver.js';
+import { decodeSource, inspectSource } from '../source/index.js';
+import { defaultHandler } from './default-handler.js';
+import type { EntityService } from './dispatch-service.js';
+import { reasonOf } from './entity-lifecycle.js';
+import { compilePayloadSchema } from './schema-validator.js';
+import { jobKey, type ServiceContext } from './service-context.js';
+
+const MAX_TIMEOUT_MS = 15 * 60_000;
+const MAX_REPLICAS = 100;
+/** How long a deployed function may take to answer before it is marked ERROR. */
+const READY_TIMEOUT_MS = 5 * 60_000;
+
+export interface FunctionServiceInternals {
+  deploy(name: string): void;
+  /** Redeploys every function on an image (its dependencies changed). */
+  redeployImageUsers(imageName: string): Promise<void>;
+}
+
+type FunctionFields = Omit<DispatchFunction, 'name' | 'id' | 'createdTime' | 'modifiedTime' | 'revision' | 'tags' | 'status' | 'reason'>;
+
+/** The fields whose change needs a new deployment; secrets and schemas apply per run and need none. */
+const DEPLOYED_FIELDS: (keyof FunctionFields)[] = ['image', 'source', 'handler', 'env', 'replicas', 'timeout', 'protocol'];
+
+export function createFunctionService(context: ServiceContext): EntityService<DispatchFunction> & FunctionServiceInternals {
+  const lifecycle = context.lifecycles.function;
+  const images = context.lifecycles.image;
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  /** Checks and completes a function's fields: references exist, schemas compile, a handler is known. */
+  async function normalize(name: string, fields: Partial<FunctionFields>, previous?: DispatchFunction): Promise<FunctionFields> {
+    const protocol: FunctionProtocol = fields.protocol ?? previous?.protocol ?? 'dispatch';
+    if (protocol !== 'dispatch' && protocol !== 'funker') throw new InvalidInputError(`protocol must be "dispatch" or "funker"`);
+    const image = fields.image ?? previous?.image;
+    if (typeof image !== 'string' || image === '') throw new InvalidInputError(`function "${name}": image is required`);
+    let language = previous?.image === image ? previous.language : undefined;
+    if (protocol === 'dispatch' || !isImageReference(image)) language = (await images.get(image)).language;
+
+    const secrets = fields.secrets ?? previous?.secrets ?? [];
+    assertStringList(secrets, 'secrets');
+    for (const secret of secrets) await context.lifecycles.secret.get(secret);
+
+    const env = fields.env ?? previous?.env ?? {};
+    assertStringMap(env, 'env');
+    const timeout = fields.timeout ?? previous?.timeout ?? context.defaults.timeoutMs;
+    assertPositiveInteger(timeout, 'timeout (ms)', { min: 1, max: MAX_TIMEOUT_MS });
+    const replicas = fields.replicas ?? previous?.replicas ?? 1;
+    assertPositiveInteger(replicas, 'replicas', { min: 1, max: MAX_REPLICAS });
+
+    const schema = fields.schema ?? previous?.schema ?? {};
+    compilePayloadSchema(schema.in, 'schema.in');
+    compilePayloadSchema(schema.out, 'schema.out');
+
+    let source = fields.source ?? previous?.source ?? '';
+    let handler = fields.handler ?? previous?.handler ?? '';
+    if (protocol === 'dispatch') {
+      if (typeof source !== 'string' || source === '') throw new InvalidInputError(`function "${name}": source is required`);
+      // A given handler is kept across source updates; only a function without one gets the default.
+      if (!handler) handler = defaultHandler(language ?? 'nodejs', await inspectSource(decodeSource(source)));
+    } else {
+      source = typeof source === 'string' ? source : '';
+      handler = typeof handler === 'string' ? handler : '';
+    }
+
+    const result: FunctionFields = {
+      image,
+      source,
+      handler,
+      schema,
+      secrets,
+      timeout,
+      replicas,
+      env,
+      functionImageURL: previous?.functionImageURL ?? '',
+      protocol,
+      ...(language ? { language } : {}),
+    };
+    if (fields.scale ?? previous?.scale) result.scale = fields.scale ?? previous?.scale;
+    return result;
+  }
+
+  async function specFor(fn: DispatchFunction): Promise<DeploySpec> {
+    const imageURL = fn.protocol === 'funker' && isImageReference(fn.image) ? fn.image : (await images.waitUntilReady(fn.image)).imageURL;
+    return {
+      name: fn.name,
+      revision: fn.revision,
+      language: fn.language ?? 'nodejs',
+      protocol: fn.protocol,
+      imageURL,
+      source: fn.source ? decodeSource(fn.source) : Buffer.alloc(0),
+      handler: fn.handler,
+      env: fn.env,
+      replicas: fn.replicas,
+      timeout: fn.timeout,
+    };
+  }
+
+  /** Waits until the driver says the function answers calls, or failed, or the wait is over. */
+  async function waitForDriver(name: string, isCurrent: () => boolean): Promise<void> {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+      const status = await context.driver.status(name);
+      if (status.ready) return;
+      if (status.failed) throw new Error(status.reason ?? 'the function failed to start');
+      if (!isCurrent()) return;
+      if (Date.now() > deadline) throw new Error(`not ready after ${READY_TIMEOUT_MS / 1000} s: ${status.reason ?? 'no replica answers'}`);
+      await sleep(delay);
+    }
+  }
+
+  const service: EntityService<DispatchFunction> & FunctionServiceInternals = {
+    deploy(name: string): void {
+      context.jobs.start(jobKey('function', name), async (isCurrent) => {
+        try {
+          const fn = await lifecycle.get(name);
+          const spec = await specFor(fn);
+          if (!isCurrent()) return;
+          if (fn.status !== 'UPDATING') await lifecycle.setStatus(name, 'CREATING');
+          const result = await context.driver.deploy(spec, lifecycle.progressListener(name));
+          await waitForDriver(name, isCurrent);
+          if (!isCurrent()) return;
+          await lifecycle.setStatus(name, 'READY', '', result.functionImageURL ? { functionImageURL: result.functionImageURL } : {});
+        } catch (error) {
+          if (isCurrent()) await lifecycle.setStatus(name, 'ERROR', reasonOf(error));
+        }
+      });
+    },
+
+    async redeployImageUsers(imageName: string) {
+      for (const fn of await lifecycle.repo.list()) {
+        if (fn.image !== imageName || fn.status === 'DELETING') continue;
+        await lifecycle.setStatus(fn.name, fn.status === 'READY' ? 'UPDATING' : 'INITIALIZED', `image "${imageName}" was rebuilt`);
+        service.deploy(fn.name);
+      }
+    },
+
+    async create(input: CreateInput<DispatchFunction>) {
+      const meta = lifecycle.newMeta(input.name, input.tags);
+      const entity: DispatchFunction = { ...meta, ...(await normalize(meta.name, input)) };
+      await lifecycle.insert(entity);
+      service.deploy(entity.name);
+      return entity;
+    },
+
+    get: (name) => lifecycle.get(name),
+    list: (filter) => lifecycle.repo.list(filter),
+
+    async update(name: string, input: UpdateInput<DispatchFunction>) {
+      const current = await lifecycle.get(name);
+      const fields = await normalize(name, input, current);
+      let redeploy = false;
+      const updated = await lifecycle.modify(
+        name,
+        (latest) => {
+          redeploy = latest.status === 'ERROR' || DEPLOYED_FIELDS.some((field) => JSON.stringify(fields[field]) !== JSON.stringify(latest[field]));
+          const next: DispatchFunction = { ...latest, ...fields, tags: input.tags ?? latest.tags };
+          return redeploy ? { ...next, status: latest.status === 'READY' ? 'UPDATING' : 'INITIALIZED', reason: '' } : next;
+        },
+        input.revision,
+      );
+      if (redeploy) service.deploy(name);
+      return updated;
+    },
+
+    async delete(name: string) {
+      const fn = await lifecycle.get(name);
+      const users = (await context.lifecycles.endpoint.repo.list()).filter((endpoint) => endpoint.function === name);
+      if (users.length > 0) {
+        throw new ConflictError(`function "${name}" is used by endpoint ${users.map((e) => `"${e.name}"`).join(', ')}; delete those first`);
+      }
+      context.jobs.cancel(jobKey('function', name));
+      await lifecycle.setStatus(name, 'DELETING');
+      try {
+        await context.driver.remove(name);
+      } catch (error) {
+        await lifecycle.setStatus(name, 'ERROR', `could not remove it from the ${context.driver.name} backend: ${reasonOf(error)}`);
+        throw error;
+      }
+      await lifecycle.remove(name);
+      await context.store.runs.deleteForFunction(name);
+      return { ...fn, status: 'DELETING' };
+    },
+
+    waitUntilReady: (name, options) => lifecycle.waitUntilReady(name, options),
+  };
+  return service;
+}

@@ -1,0 +1,19 @@
+import type { EntityKind } from '../domain/types.js';
+import type { Driver } from '../driver/driver.js';
+import type { Store } from '../store/store.js';
+import type { BackgroundJobs } from './background-jobs.js';
+import type { DispatchLogger } from './dispatch-service.js';
+import type { EntityLifecycle } from './entity-lifecycle.js';
+
+/** What the use-cases share: the store, the driver, background work, and each kind's lifecycle. */
+export interface ServiceContext {
+  readonly store: Store;
+  readonly driver: Driver;
+  readonly jobs: BackgroundJobs;
+  readonly logger?: DispatchLogger;
+  readonly lifecycles: { readonly [K in EntityKind]: EntityLifecycle<K> };
+  readonly defaults: { readonly timeoutMs: number; readonly runHistory: number };
+}
+
+/** The key background jobs use for an entity. */
+export const jobKey = (kind: EntityKind, name: string) => `${kind}/${name}`;

@@ -1,0 +1,84 @@
+import type { Database } from 'better-sqlite3';
+import { DispatchError } from '../errors.js';
+
+/** One step of the store's schema. Steps are never edited once released; a change is a new step. */
+export interface Migration {
+  /** The `PRAGMA user_version` the database has after this step; steps are numbered 1, 2, 3, ... */
+  version: number;
+  description: string;
+  up(db: Database): void;
+}
+
+/**
+ * The schema, oldest first.
+ *
+ * Entities share one table: the five kinds have the same envelope (name, id, revision, times) and are only
+ * ever looked up by kind and name or listed whole, while their own fields live in the JSON document, which
+ * the store never queries column by column. One table means a new kind or a new field needs no migration.
+ * WITHOUT ROWID because the primary key is the only access path.
+ *
+ * Runs are the one hot table: inserted on every call, listed newest first per function and pruned per
+ * function, hence the (function_name, executed_time DESC) index. `executed_time` has a resolution of one
+ * second, so order within a second comes from the rowid (insertion order), which every index carries.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'entities and runs',
+    up(db) {
+      db.exec(`
+        CREATE TABLE entities (
+          kind     TEXT    NOT NULL,
+          name     TEXT    NOT NULL,
+          id       TEXT    NOT NULL,
+          revision INTEGER NOT NULL,
+          json     TEXT    NOT NULL,
+          created  INTEGER NOT NULL,
+          modified INTEGER NOT NULL,
+          PRIMARY KEY (kind, name)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE runs (
+          id            TEXT    NOT NULL PRIMARY KEY,
+          function_name TEXT    NOT NULL,
+          executed_time INTEGER NOT NULL,
+          json          TEXT    NOT NULL
+        );
+        CREATE INDEX runs_by_function ON runs (function_name, executed_time DESC);
+        CREATE INDEX runs_by_time ON runs (executed_time DESC);
+      `);
+    },
+  },
+];
+
+/** The store was written by a newer Dispatch, whose schema this one does not know (500). */
+export class StoreVersionError extends DispatchError {
+  constructor(message: string) {
+    super(500, message);
+  }
+}
+
+/**
+ * Brings the database up to the newest schema, in one immediate transaction so that two processes opening
+ * the same file never both migrate it, and a failed step leaves the previous schema intact.
+ * Returns the schema version the database now has.
+ */
+export function migrate(db: Database, location: string, migrations: readonly Migration[] = MIGRATIONS): number {
+  const latest = migrations.length;
+  const apply = db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > latest) {
+      throw new StoreVersionError(
+        `store ${location} has schema version ${current}, newer than this Dispatch knows (${latest}); ` +
+          'upgrade Dispatch or point it at another data directory',
+      );
+    }
+    for (const migration of migrations.slice(current)) {
+      migration.up(db);
+      // user_version is part of the database header, so it commits or rolls back with the step.
+      db.pragma(`user_version = ${migration.version}`);
+    }
+    return latest;
+  });
+  return apply.immediate();
+}

@@ -1,0 +1,180 @@
+#!/usr/bin/env node
+// `npm run bench`: latency and throughput of blocking runs through the gateway, next to a direct funker call to
+// the same function server measured in the same run, plus the time from create to READY.
+// Prints a Markdown report (copy it into docs/benchmarks.md). Everything runs on loopback and stops by itself.
+//
+// Options (environment): BENCH_SECONDS (throughput window per case, default 5), BENCH_CONCURRENCY (default 32),
+// BENCH_LATENCY_CALLS (sequential calls for p50/p99, default 2000), BENCH_LANGUAGES (default "nodejs,python3").
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { funkerCall, packSource } from '@dispatch/core';
+import { functionServerCommand } from '@dispatch/runtimes';
+import { freePort, summarize, runClosedLoop, runSequential, formatMs } from './measure.mjs';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const latencyCalls = Number(process.env.BENCH_LATENCY_CALLS ?? 2000);
+const languages = (process.env.BENCH_LANGUAGES ?? 'nodejs,python3').split(',');
+
+const TRIVIAL = {
+  nodejs: { file: 'trivial.js', code: 'module.exports = () => ({ ok: true });\n', handler: 'trivial.js' },
+  python3: { file: 'trivial.py', code: 'def handle(ctx, payload):\n    return {"ok": True}\n', handler: 'trivial.handle' },
+};
+
+const work = mkdtempSync(join(tmpdir(), 'dispatch-bench-'));
+const children = [];
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** Starts a function server directly, as the local backend does, and resolves with its funker port. */
+function startFunctionServer(language, dir) {
+  const { command, args } = functionServerCommand(language);
+  const child = spawn(command, args, {
+    stdio: ['ignore', 'ignore', 'inherit', 'pipe'],
+    env: {
+      ...process.env,
+      DISPATCH_FUNCTION_DIR: dir,
+      DISPATCH_HANDLER: TRIVIAL[language].handler,
+      DISPATCH_MODE: 'funker',
+      DISPATCH_FUNKER_PORT: '0',
+      DISPATCH_HOST: '127.0.0.1',
+      DISPATCH_STATUS_FD: '3',
+    },
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let text = '';
+    child.stdio[3].on('data', (chunk) => {
+      text += chunk;
+      if (!text.includes('\n')) return;
+      const status = JSON.parse(text.split('\n')[0]);
+      if (status.status === 'ready') resolve(status.port);
+      else reject(new Error(status.message));
+    });
+    child.on('exit', (code) => reject(new Error(`function server exited with ${code}`)));
+  });
+}
+
+async function startGateway() {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(root, 'apps/gateway/dist/server.js')], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, DISPATCH_PORT: String(port), DISPATCH_DATA_DIR: join(work, 'gateway'), DISPATCH_LOG_LEVEL: 'warn' },
+  });
+  children.push(child);
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) return base;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('the gateway did not start');
+}
+
+async function api(base, method, path, body) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await response.json();
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+async function createAndWait(base, name, language, dir) {
+  // The image seeded on the gateway's first start must be READY before the clock starts.
+  for (;;) {
+    const image = await api(base, 'GET', `/v1/image/${language}`);
+    if (image.status === 'READY') break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const source = (await packSource(join(dir, TRIVIAL[language].file))).toString('base64');
+  const started = performance.now();
+  await api(base, 'POST', '/v1/function', { name, image: language, source, handler: TRIVIAL[language].handler });
+  for (;;) {
+    const fn = await api(base, 'GET', `/v1/function/${name}`);
+    if (fn.status === 'READY') return performance.now() - started;
+    if (fn.status === 'ERROR') throw new Error(`${name}: ${fn.reason}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+function gatewayCaller(base, name, agent) {
+  const url = new URL(`${base}/v1/runs?functionName=${name}`);
+  const body = JSON.stringify({ input: { name: 'bench' }, blocking: true });
+  return () =>
+    new Promise((resolve, reject) => {
+      const request = http.request(
+        url,
+        { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (response) => {
+          const chunks = [];
+          response.on('data', (chunk) => chunks.push(chunk));
+          response.on('end', () => {
+            if (response.statusCode !== 200) reject(new Error(`run answered ${response.statusCode}: ${Buffer.concat(chunks)}`));
+            else resolve();
+          });
+        },
+      );
+      request.on('error', reject);
+      request.end(body);
+    });
+}
+
+function directCaller(port) {
+  const request = { context: { secrets: {}, timeout: 30000 }, payload: { name: 'bench' } };
+  return async () => {
+    const envelope = await funkerCall(request, { host: '127.0.0.1', port, deadline: Date.now() + 30000 });
+    if (envelope?.context?.error) throw new Error(envelope.context.error.message);
+  };
+}
+
+const base = await startGateway();
+const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+const rows = [];
+for (const language of languages) {
+  const dir = join(work, language);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, TRIVIAL[language].file), TRIVIAL[language].code);
+
+  const readyMs = await createAndWait(base, `bench-${language.replace(/\d/g, '')}`, language, dir);
+  const port = await startFunctionServer(language, dir);
+  const cases = [
+    { path: 'direct funker call', call: directCaller(port) },
+    { path: 'through the gateway', call: gatewayCaller(base, `bench-${language.replace(/\d/g, '')}`, agent) },
+  ];
+  for (const { path, call } of cases) {
+    await runSequential(call, 200); // warm up
+    const latency = summarize(await runSequential(call, latencyCalls));
+    const throughput = await runClosedLoop(call, concurrency, seconds * 1000);
+    rows.push({ language, path, ...latency, throughput, readyMs: path === 'through the gateway' ? readyMs : undefined });
+  }
+}
+
+const cpu = cpus()[0]?.model ?? 'unknown CPU';
+console.log(`\n### Blocking runs of a trivial function (${cpus().length} cores, ${cpu}, Node ${process.version})\n`);
+console.log(`Sequential calls for latency: ${latencyCalls}; throughput: ${concurrency} concurrent callers for ${seconds} s.\n`);
+console.log('| language | path | p50 | p99 | throughput (runs/s) | create → READY |');
+console.log('|---|---|---|---|---|---|');
+for (const row of rows) {
+  console.log(
+    `| ${row.language} | ${row.path} | ${formatMs(row.p50)} | ${formatMs(row.p99)} | ${Math.round(row.throughput)} | ${row.readyMs === undefined ? '' : formatMs(row.readyMs)} |`,
+  );
+}
+for (const language of languages) {
+  const [direct, gateway] = rows.filter((row) => row.language === language);
+  console.log(`\n${language}: the gateway adds ${formatMs(gateway.p50 - direct.p50)} at p50 and ${formatMs(gateway.p99 - direct.p99)} at p99.`);
+}
+agent.destroy();
+process.exit(0);
