@@ -1,0 +1,371 @@
+'use strict';
+// Dispatch's nodejs function server: loads one handler and serves many concurrent calls over
+// funker TCP or HTTP. Plain CommonJS without dependencies, so it runs on any Node 18+ image.
+const fs = require('node:fs');
+const net = require('node:net');
+const http = require('node:http');
+const path = require('node:path');
+const { pathToFileURL } = require('node:url');
+const { AsyncLocalStorage } = require('node:async_hooks');
+
+const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
+const IDLE_MS = 5 * 60 * 1000;
+const DRAIN_MS = 5000;
+const MAX_TIMER_MS = 2147483647;
+const LOAD_FAILED = 3;
+const STATUS = { InputError: 400, FunctionError: 500, SystemError: 500 };
+const NO_LINES = '[]';
+
+const env = process.env;
+const calls = new AsyncLocalStorage();
+let handler = null;
+let defaultTimeout = 0;
+let inflight = 0;
+let draining = false;
+
+// ---- configuration and loading -------------------------------------------------------------------
+
+function functionDir() {
+  if (env.DISPATCH_FUNCTION_DIR) return path.resolve(env.DISPATCH_FUNCTION_DIR);
+  return fs.existsSync('/function') ? '/function' : process.cwd();
+}
+
+function readPort(name, fallback) {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${name} is not a port: ${raw}`);
+  return port;
+}
+
+function readTimeout(raw) {
+  const ms = Number(raw);
+  return Number.isFinite(ms) && ms > 0 ? ms : 0;
+}
+
+function pickHandler(mod) {
+  if (typeof mod === 'function') return mod;
+  if (mod === null || typeof mod !== 'object') return null;
+  if (typeof mod.handle === 'function') return mod.handle;
+  const fallback = mod.default;
+  if (typeof fallback === 'function') return fallback;
+  if (fallback !== null && typeof fallback === 'object' && typeof fallback.handle === 'function') return fallback.handle;
+  return null;
+}
+
+async function loadHandler() {
+  const name = env.DISPATCH_HANDLER;
+  if (!name) throw new Error('DISPATCH_HANDLER is not set (expected a file relative to the function dir)');
+  const file = path.resolve(functionDir(), name);
+  let mod;
+  try {
+    mod = require(file);
+  } catch (err) {
+    if (!err || (err.code !== 'ERR_REQUIRE_ESM' && err.code !== 'ERR_REQUIRE_ASYNC_MODULE')) throw err;
+    mod = await import(pathToFileURL(require.resolve(file)).href);
+  }
+  const fn = pickHandler(mod);
+  if (fn === null) {
+    throw new TypeError(`${name} exports no function (expected module.exports = function (context, payload), ` +
+      'module.exports.handle or export default)');
+  }
+  return fn;
+}
+
+/** The loader's message on one line, with the location of a syntax error when Node gives one. */
+function loaderMessage(err) {
+  if (!(err instanceof Error)) return `Error: ${String(err)}`;
+  const message = `${err.name}: ${String(err.message).split('\n')[0]}`;
+  const where = err.name === 'SyntaxError' && typeof err.stack === 'string' ? /^(\/.+:\d+)\n/.exec(err.stack) : null;
+  return where ? `${message} (${where[1]})` : message;
+}
+
+function report(status) {
+  const line = JSON.stringify(status) + '\n';
+  const fd = env.DISPATCH_STATUS_FD ? Number(env.DISPATCH_STATUS_FD) : NaN;
+  if (!Number.isInteger(fd) || fd < 0) return void process.stderr.write(line);
+  try {
+    fs.writeSync(fd, line);
+    fs.closeSync(fd);
+  } catch {
+    process.stderr.write(line);
+  }
+}
+
+// ---- log capture ---------------------------------------------------------------------------------
+
+// Writes made while a call is active land in that call's logs; anything else reaches the real stream.
+function capture(stream, key) {
+  const write = stream.write;
+  stream.write = function (chunk, encoding, callback) {
+    const call = calls.getStore();
+    if (call === undefined || call.done) return write.apply(this, arguments);
+    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8');
+    call[key] = call[key] === null ? text : call[key] + text;
+    const cb = typeof encoding === 'function' ? encoding : callback;
+    if (typeof cb === 'function') process.nextTick(cb, null);
+    return true;
+  };
+}
+
+function linesJson(text) {
+  if (text === null || text === '') return NO_LINES;
+  const lines = text.split(/\r?\n/);
+  if (lines[lines.length - 1] === '') lines.pop();
+  return JSON.stringify(lines);
+}
+
+// ---- calls ---------------------------------------------------------------------------------------
+
+function envelope(call, payloadJson, error) {
+  const logs = call === null
+    ? '{"stdout":[],"stderr":[]}'
+    : '{"stdout":' + linesJson(call.out) + ',"stderr":' + linesJson(call.err) + '}';
+  const failure = error === undefined ? '' : ',"error":' + JSON.stringify(error);
+  return '{"context":{"logs":' + logs + failure + '},"payload":' + payloadJson + '}';
+}
+
+function errorName(err) {
+  if (err.name !== 'Error') return err.name;
+  const ctor = err.constructor;
+  return ctor && typeof ctor.name === 'string' && ctor.name !== '' ? ctor.name : 'Error';
+}
+
+function isErrorLike(err) {
+  return err !== null && typeof err === 'object' && typeof err.name === 'string' && typeof err.message === 'string';
+}
+
+function describe(err) {
+  if (!isErrorLike(err)) {
+    let text;
+    try { text = typeof err === 'string' ? err : JSON.stringify(err); } catch { text = String(err); }
+    return { type: 'FunctionError', message: `Error: ${text}`, stacktrace: [] };
+  }
+  const type = err instanceof TypeError || err.name === 'TypeError' ? 'InputError' : 'FunctionError';
+  return { type, message: `${errorName(err)}: ${err.message}`, stacktrace: handlerFrames(err.stack) };
+}
+
+// The frames below the handler (this server, the async context, the event loop) say nothing about the function.
+function handlerFrames(stack) {
+  if (typeof stack !== 'string') return [];
+  const lines = stack.split('\n');
+  let end = lines.findIndex((line) => line.includes(__filename));
+  if (end === -1) end = lines.length;
+  while (end > 0 && /\(node:async_hooks[:)]|\(node:internal\/|\(node:events[:)]/.test(lines[end - 1])) end--;
+  return lines.slice(0, end);
+}
+
+function settle(call, error, payloadJson = 'null') {
+  if (call.done) return;
+  call.done = true;
+  if (call.timer !== null) clearTimeout(call.timer);
+  let body;
+  try {
+    body = envelope(call, payloadJson, error);
+  } catch (err) {
+    error = { type: 'SystemError', message: loaderMessage(err), stacktrace: [] };
+    body = envelope(null, 'null', error);
+  }
+  call.reply(error === undefined ? undefined : error.type, body);
+}
+
+function succeed(call, value) {
+  if (call.done) return;
+  let json;
+  try {
+    json = value === undefined ? 'null' : JSON.stringify(value);
+  } catch (err) {
+    return settle(call, notSerialisable(err instanceof Error ? err.message : String(err)));
+  }
+  if (json === undefined) return settle(call, notSerialisable(`a ${typeof value} has no JSON form`));
+  settle(call, undefined, json);
+}
+
+function notSerialisable(reason) {
+  return { type: 'FunctionError', message: `TypeError: the return value is not JSON-serialisable: ${reason}`, stacktrace: [] };
+}
+
+function fail(call, err) {
+  settle(call, describe(err));
+}
+
+function timeOut(call, ms) {
+  settle(call, { type: 'FunctionError', message: `function timed out after ${ms} ms`, stacktrace: [] });
+}
+
+function requestContext(context) {
+  if (context === null || typeof context !== 'object' || Array.isArray(context)) {
+    return { secrets: {}, timeout: defaultTimeout };
+  }
+  const secrets = context.secrets;
+  if (secrets === null || typeof secrets !== 'object' || Array.isArray(secrets)) context.secrets = {};
+  context.timeout = readTimeout(context.timeout) || defaultTimeout;
+  return context;
+}
+
+function rejectInput(reply, message) {
+  reply('InputError', envelope(null, 'null', { type: 'InputError', message, stacktrace: [] }));
+}
+
+/** Runs one request (the decoded body) and calls `reply(errorType | undefined, envelopeJson)` exactly once. */
+function serve(text, reply) {
+  let request;
+  try {
+    request = JSON.parse(text);
+  } catch (err) {
+    return rejectInput(reply, `SyntaxError: request is not valid JSON: ${err.message}`);
+  }
+  if (request === null || typeof request !== 'object' || Array.isArray(request)) {
+    return rejectInput(reply, 'TypeError: request must be a JSON object {"context", "payload"}');
+  }
+  const context = requestContext(request.context);
+  const payload = request.payload === undefined ? null : request.payload;
+  const call = { out: null, err: null, done: false, timer: null, reply };
+  let result;
+  try {
+    result = calls.run(call, handler, context, payload);
+  } catch (err) {
+    return fail(call, err);
+  }
+  if (result === null || (typeof result !== 'object' && typeof result !== 'function') || typeof result.then !== 'function') {
+    return succeed(call, result);
+  }
+  const timeout = context.timeout;
+  if (timeout > 0) call.timer = setTimeout(timeOut, Math.min(timeout, MAX_TIMER_MS), call, timeout);
+  Promise.resolve(result).then((value) => succeed(call, value), (err) => fail(call, err));
+}
+
+// ---- funker mode ---------------------------------------------------------------------------------
+
+function callDone() {
+  inflight--;
+  if (draining && inflight === 0) process.exit(0);
+}
+
+function destroyIdle() {
+  this.destroy();
+}
+
+function onFunkerConnection(socket) {
+  const chunks = [];
+  let size = 0;
+  socket.setTimeout(IDLE_MS);
+  socket.on('timeout', destroyIdle);
+  socket.on('error', () => {});
+  socket.on('data', (chunk) => {
+    size += chunk.length;
+    if (size <= MAX_REQUEST_BYTES) return void chunks.push(chunk);
+    socket.removeAllListeners('data');
+    socket.removeAllListeners('end');
+    const body = envelope(null, 'null', { type: 'InputError', message: 'RangeError: request exceeds 64 MiB', stacktrace: [] });
+    socket.end(body, () => socket.destroy());
+  });
+  socket.on('end', () => {
+    socket.setTimeout(0);
+    inflight++;
+    const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
+    serve(text, (type, body) => {
+      if (socket.destroyed) return callDone();
+      socket.end(body, callDone);
+    });
+  });
+}
+
+// ---- http mode -----------------------------------------------------------------------------------
+
+function sendJson(res, status, body, extraHeaders) {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...extraHeaders });
+  res.end(body);
+}
+
+function rejectHttp(res, status, message, extraHeaders) {
+  sendJson(res, status, envelope(null, 'null', { type: 'InputError', message, stacktrace: [] }), extraHeaders);
+}
+
+function onHttpRequest(req, res) {
+  const route = req.url === undefined ? '/' : req.url.split('?', 1)[0];
+  if (route === '/healthz') {
+    if (req.method === 'GET') return sendJson(res, 200, '{}');
+    return rejectHttp(res, 405, `MethodNotAllowed: ${req.method} /healthz (use GET)`, { allow: 'GET' });
+  }
+  if (req.method !== 'POST') return rejectHttp(res, 405, `MethodNotAllowed: ${req.method} (use POST)`, { allow: 'POST' });
+  const tooLarge = () => {
+    rejectHttp(res, 413, 'RangeError: request exceeds 64 MiB', { connection: 'close' });
+    res.once('finish', () => req.destroy());
+  };
+  if (Number(req.headers['content-length']) > MAX_REQUEST_BYTES) return tooLarge();
+  const chunks = [];
+  let size = 0;
+  req.on('data', (chunk) => {
+    size += chunk.length;
+    if (size <= MAX_REQUEST_BYTES) return void chunks.push(chunk);
+    req.removeAllListeners('data');
+    req.removeAllListeners('end');
+    tooLarge();
+  });
+  req.on('end', () => {
+    inflight++;
+    res.once('close', callDone);
+    const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
+    serve(text, (type, body) => sendJson(res, type === undefined ? 200 : STATUS[type], body));
+  });
+}
+
+function createHttpServer() {
+  const server = http.createServer(onHttpRequest);
+  // Idle keep-alive sockets outlive a proxy's own idle timeout; long runs are not cut by Node's request timer.
+  server.keepAliveTimeout = 75_000;
+  server.headersTimeout = 76_000;
+  server.requestTimeout = 0;
+  return server;
+}
+
+// ---- main ----------------------------------------------------------------------------------------
+
+function drainOnSignal(server) {
+  const drain = () => {
+    if (draining) return;
+    draining = true;
+    server.close();
+    if (typeof server.closeIdleConnections === 'function') server.closeIdleConnections();
+    if (inflight === 0) process.exit(0);
+    setTimeout(() => process.exit(0), DRAIN_MS);
+  };
+  process.once('SIGTERM', drain);
+  process.once('SIGINT', drain);
+}
+
+async function main() {
+  const check = process.argv.slice(2).includes('--check');
+  let server;
+  let port;
+  try {
+    handler = await loadHandler();
+    if (check) process.exit(0);
+    defaultTimeout = readTimeout(env.DISPATCH_TIMEOUT_MS);
+    const mode = env.DISPATCH_MODE || 'funker';
+    if (mode !== 'funker' && mode !== 'http') throw new Error(`DISPATCH_MODE must be funker or http, not ${mode}`);
+    port = mode === 'http' ? readPort('PORT', 8080) : readPort('DISPATCH_FUNKER_PORT', 9999);
+    server = mode === 'http' ? createHttpServer() : net.createServer({ allowHalfOpen: true, noDelay: true }, onFunkerConnection);
+  } catch (err) {
+    const message = loaderMessage(err);
+    if (check) process.stderr.write(message + '\n');
+    else report({ status: 'error', message });
+    process.exit(LOAD_FAILED);
+  }
+  capture(process.stdout, 'out');
+  capture(process.stderr, 'err');
+  process.on('unhandledRejection', (reason) => {
+    process.stderr.write(`unhandled rejection: ${reason instanceof Error ? reason.stack : String(reason)}\n`);
+  });
+  server.on('error', (err) => {
+    report({ status: 'error', message: loaderMessage(err) });
+    process.exit(LOAD_FAILED);
+  });
+  server.listen({ port, host: env.DISPATCH_HOST || '0.0.0.0', backlog: 511 }, () => {
+    drainOnSignal(server);
+    report({ status: 'ready', port: server.address().port, pid: process.pid });
+  });
+}
+
+main();
