@@ -29,7 +29,7 @@ const TRIVIAL = {
 const work = mkdtempSync(join(tmpdir(), 'dispatch-bench-'));
 const children = [];
 process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
+  for (const child of children) child.kill('SIGTERM');
   rmSync(work, { recursive: true, force: true });
 });
 

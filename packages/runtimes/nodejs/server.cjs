@@ -335,6 +335,15 @@ function drainOnSignal(server) {
   process.once('SIGINT', drain);
 }
 
+// The local backend keeps a pipe to our stdin: when it closes, the gateway is gone (even if it was killed
+// without stopping its children), and a function server must not outlive it.
+function exitWithParent() {
+  if (env.DISPATCH_EXIT_WITH_PARENT !== '1') return;
+  process.stdin.on('end', () => process.exit(0));
+  process.stdin.on('error', () => process.exit(0));
+  process.stdin.resume();
+}
+
 async function main() {
   const check = process.argv.slice(2).includes('--check');
   let server;
@@ -364,6 +373,7 @@ async function main() {
   });
   server.listen({ port, host: env.DISPATCH_HOST || '0.0.0.0', backlog: 511 }, () => {
     drainOnSignal(server);
+    exitWithParent();
     report({ status: 'ready', port: server.address().port, pid: process.pid });
   });
 }

@@ -420,6 +420,23 @@ def drain(server):
     hard_exit(0)
 
 
+def exit_with_parent():
+    """The local backend keeps a pipe to our stdin: when it closes, the gateway is gone (even if it was killed
+    without stopping its children), and a function server must not outlive it."""
+    if os.environ.get("DISPATCH_EXIT_WITH_PARENT") != "1":
+        return
+
+    def wait_for_eof():
+        try:
+            while os.read(0, 65536):
+                pass
+        except OSError:
+            pass
+        hard_exit(0)
+
+    threading.Thread(target=wait_for_eof, daemon=True).start()
+
+
 def main(argv):
     global handler, default_timeout
     check = "--check" in argv[1:]
@@ -442,6 +459,7 @@ def main(argv):
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
     report({"status": "ready", "port": server.server_address[1], "pid": os.getpid()})
+    exit_with_parent()
     while not stop.wait(3600):
         pass
     drain(server)

@@ -25,6 +25,11 @@ export const RUNTIME_ENV = {
   statusFd: 'DISPATCH_STATUS_FD',
   /** The timeout in ms for requests whose `context.timeout` is 0 or missing; 0 means none. */
   timeoutMs: 'DISPATCH_TIMEOUT_MS',
+  /**
+   * `1`: exit when standard input closes. A parent that keeps a pipe to the server's stdin gets it to exit
+   * with it, even when the parent is killed without a chance to stop its children.
+   */
+  exitWithParent: 'DISPATCH_EXIT_WITH_PARENT',
 } as const;
 
 /** What a function server assumes when a variable of {@link RUNTIME_ENV} is unset. */
@@ -54,6 +59,7 @@ export interface FunctionServerSettings {
   host?: string;
   statusFd?: number;
   timeoutMs?: number;
+  exitWithParent?: boolean;
 }
 
 /** The environment variables that configure a function server, ready to merge into a process or container env. */
@@ -65,5 +71,6 @@ export function functionServerEnv(settings: FunctionServerSettings): Record<stri
   if (settings.host !== undefined) env[RUNTIME_ENV.host] = settings.host;
   if (settings.statusFd !== undefined) env[RUNTIME_ENV.statusFd] = String(settings.statusFd);
   if (settings.timeoutMs !== undefined) env[RUNTIME_ENV.timeoutMs] = String(settings.timeoutMs);
+  if (settings.exitWithParent) env[RUNTIME_ENV.exitWithParent] = '1';
   return env;
 }

@@ -82,4 +82,11 @@ describe.each(RUNTIME_LANGUAGES)('%s function server start-up', (language) => {
     expect((await inFlight).payload).toBe('awake');
     expect(await server.exit).toBe(0);
   });
+
+  it('exits when the pipe its parent keeps on stdin closes, so it never outlives a killed gateway', async () => {
+    const server = await startServer({ language, handler: fixtures.hello, stdinPipe: true, env: { DISPATCH_EXIT_WITH_PARENT: '1' } });
+    expect((await funkerCall(server.port, { payload: {} })).payload).toEqual({ myField: 'Hello, Noone from Nowhere' });
+    server.child.stdin?.end();
+    expect(await server.exit).toBe(0);
+  });
 });

@@ -121,6 +121,7 @@ export function funkerCallRaw(body: Buffer | string, options: FunkerCallOptions)
       finish(undefined, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received));
     });
     socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (settled) return;
       const errno = error.code ?? 'ECONNRESET';
       finish(
         received > 0
@@ -129,7 +130,9 @@ export function funkerCallRaw(body: Buffer | string, options: FunkerCallOptions)
       );
     });
     socket.once('close', () => {
-      // Only reached unsettled if the socket closed without 'end' or 'error', which Node does not do today.
+      // Every call closes, so don't build an error (and its stack) unless the call is still open: that is only
+      // when the socket closed without 'end' or 'error', which Node does not do today.
+      if (settled) return;
       finish(
         received > 0
           ? new FunkerIncompleteReplyError(host, port, 'ECONNRESET', received)

@@ -8,10 +8,18 @@ export class BackgroundJobs {
   private readonly running = new Set<Promise<unknown>>();
   private readonly generations = new Map<string, number>();
   private closed = false;
+  private readonly aborter = new AbortController();
+
+  /** Aborted on close, so that jobs waiting on something (an image to be READY) end at once. */
+  readonly signal: AbortSignal = this.aborter.signal;
 
   constructor(private readonly logger?: DispatchLogger) {}
 
-  /** Starts `work` for `key` and returns a function telling whether it is still the latest job for that key. */
+  /**
+   * Starts `work` for `key`; `isCurrent` tells the job whether it is still the latest for that key (and Dispatch
+   * is not closing), so that it writes its result only then. Work cut short by a close is redone by the next
+   * start's reconciliation.
+   */
   start(key: string, work: (isCurrent: () => boolean) => Promise<unknown>): void {
     if (this.closed) return;
     const generation = (this.generations.get(key) ?? 0) + 1;
@@ -36,6 +44,7 @@ export class BackgroundJobs {
   /** Stops new jobs and waits (up to `timeoutMs`) for the running ones. */
   async close(timeoutMs = 5000): Promise<void> {
     this.closed = true;
+    this.aborter.abort(new Error('Dispatch is closing'));
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.allSettled([...this.running]),

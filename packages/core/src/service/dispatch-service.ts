@@ -27,7 +27,7 @@ export interface EntityService<T extends EntityMeta> {
    * Resolves when the entity reaches READY and rejects with the entity's reason when it reaches ERROR
    * (or when `timeoutMs` passes). `onProgress` receives build and deploy lines as they come.
    */
-  waitUntilReady(name: string, options?: { timeoutMs?: number; onProgress?: ProgressListener }): Promise<T>;
+  waitUntilReady(name: string, options?: { timeoutMs?: number; onProgress?: ProgressListener; signal?: AbortSignal }): Promise<T>;
 }
 
 export interface SecretService extends EntityService<Secret> {

@@ -133,13 +133,21 @@ export class EntityLifecycle<K extends EntityKind> {
     return (line) => this.progress(name, line);
   }
 
-  async waitUntilReady(name: string, options: { timeoutMs?: number; onProgress?: ProgressListener } = {}): Promise<EntityByKind[K]> {
+  async waitUntilReady(
+    name: string,
+    options: { timeoutMs?: number; onProgress?: ProgressListener; signal?: AbortSignal } = {},
+  ): Promise<EntityByKind[K]> {
     const timeoutMs = options.timeoutMs ?? 10 * 60_000;
     return new Promise<EntityByKind[K]>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const onProgress = options.onProgress;
+      const onAbort = () => {
+        cleanup();
+        reject(options.signal?.reason ?? new Error('aborted'));
+      };
       const cleanup = () => {
         clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
         this.events.off(name, onChange);
         if (onProgress) this.events.off(`progress:${name}`, onProgress);
       };
@@ -162,6 +170,11 @@ export class EntityLifecycle<K extends EntityKind> {
         return false;
       };
       const onChange = (entity: EntityByKind[K] | undefined) => void settle(entity);
+      if (options.signal?.aborted) {
+        reject(options.signal.reason);
+        return;
+      }
+      options.signal?.addEventListener('abort', onAbort, { once: true });
       this.events.on(name, onChange);
       if (onProgress) this.events.on(`progress:${name}`, onProgress);
       timer = setTimeout(() => {

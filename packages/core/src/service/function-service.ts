@@ -83,7 +83,7 @@ export function createFunctionService(context: ServiceContext): EntityService<Di
   }
 
   async function specFor(fn: DispatchFunction): Promise<DeploySpec> {
-    const imageURL = fn.protocol === 'funker' && isImageReference(fn.image) ? fn.image : (await images.waitUntilReady(fn.image)).imageURL;
+    const imageURL = fn.protocol === 'funker' && isImageReference(fn.image) ? fn.image : (await images.waitUntilReady(fn.image, { signal: context.jobs.signal })).imageURL;
     return {
       name: fn.name,
       revision: fn.revision,
@@ -106,6 +106,7 @@ export function createFunctionService(context: ServiceContext): EntityService<Di
       if (status.ready) return;
       if (status.failed) throw new Error(status.reason ?? 'the function failed to start');
       if (!isCurrent()) return;
+      context.jobs.signal.throwIfAborted();
       if (Date.now() > deadline) throw new Error(`not ready after ${READY_TIMEOUT_MS / 1000} s: ${status.reason ?? 'no replica answers'}`);
       await sleep(delay);
     }

@@ -61,7 +61,7 @@ export function createImageService(context: ServiceContext): EntityService<Image
         try {
           let baseImageURL = image.baseImage;
           if (!isImageReference(image.baseImage)) {
-            baseImageURL = (await baseImages.waitUntilReady(image.baseImage)).imageURL;
+            baseImageURL = (await baseImages.waitUntilReady(image.baseImage, { signal: context.jobs.signal })).imageURL;
           }
           if (!isCurrent()) return;
           if (!rebuild) await lifecycle.setStatus(name, 'CREATING');

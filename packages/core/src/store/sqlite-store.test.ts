@@ -205,3 +205,33 @@ describe('runs', () => {
     expect(ids(await runs.list())).toEqual(['w1']);
   });
 });
+
+describe('run inserts written in batches', () => {
+  it('commits runs inserted together, each insert resolving once its row is written', async () => {
+    const store = openStore();
+    await Promise.all(Array.from({ length: 250 }, (_, i) => store.runs.insert(run(`r${i}`, 'hello', 1_700_000_000 + i))));
+    expect(await store.runs.list({ functionName: 'hello', limit: 1000 })).toHaveLength(250);
+  });
+
+  it('fails only the duplicate of a batch and keeps the other runs', async () => {
+    const store = openStore();
+    await store.runs.insert(run('taken', 'hello', 1_700_000_000));
+    const results = await Promise.allSettled([
+      store.runs.insert(run('a', 'hello', 1_700_000_001)),
+      store.runs.insert(run('taken', 'hello', 1_700_000_002)),
+      store.runs.insert(run('b', 'hello', 1_700_000_003)),
+    ]);
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(ConflictError);
+    expect((await store.runs.list({ functionName: 'hello' })).map((r) => r.id).sort()).toEqual(['a', 'b', 'taken']);
+  });
+
+  it('keeps a run that is read before its batch was written, and one inserted just before close', async () => {
+    const store = openSqliteStore(dir);
+    void store.runs.insert(run('early', 'hello', 1_700_000_000));
+    expect(await store.runs.get('early')).toMatchObject({ id: 'early' });
+    void store.runs.insert(run('last', 'hello', 1_700_000_001));
+    await store.close();
+    expect(await openStore().runs.get('last')).toMatchObject({ id: 'last' });
+  });
+});

@@ -104,7 +104,7 @@ class SqliteStore implements Store {
 
   constructor(private readonly db: SqliteDatabase) {
     this.statements = prepareStatements(db);
-    this.runs = new SqliteRunRepository(this.statements);
+    this.runs = new SqliteRunRepository(db, this.statements);
   }
 
   entities<K extends EntityKind>(kind: K): EntityRepository<EntityByKind[K]> {
@@ -117,7 +117,9 @@ class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    (this.runs as SqliteRunRepository).flush();
+    this.db.close();
   }
 }
 
@@ -170,25 +172,73 @@ class SqliteEntityRepository<T extends EntityMeta> implements EntityRepository<T
   }
 }
 
-class SqliteRunRepository implements RunRepository {
-  constructor(private readonly statements: Statements) {}
+type RunRow = ReturnType<typeof runRow>;
 
-  async insert(run: Run): Promise<void> {
-    const { changes } = this.statements.runInsert.run(runRow(run));
-    if (changes === 0) throw new ConflictError(`run "${run.id}" already exists`);
+/**
+ * Runs are written on every function call, so inserts are batched: the rows that arrive within one turn of
+ * the event loop are written in one transaction (one commit instead of one per run), and each `insert`
+ * resolves once its row is committed. Every read flushes first, so readers never miss a run.
+ */
+class SqliteRunRepository implements RunRepository {
+  private pending: { row: RunRow; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  private readonly insertBatch: (rows: RunRow[]) => void;
+
+  constructor(
+    db: SqliteDatabase,
+    private readonly statements: Statements,
+  ) {
+    this.insertBatch = db.transaction((rows: RunRow[]) => {
+      for (const row of rows) {
+        const { changes } = statements.runInsert.run(row);
+        if (changes === 0) throw new ConflictError(`run "${row.id}" already exists`);
+      }
+    });
+  }
+
+  insert(run: Run): Promise<void> {
+    // The row is serialised now: the caller may go on changing the run object.
+    const row = runRow(run);
+    return new Promise<void>((resolve, reject) => {
+      if (this.pending.length === 0) setImmediate(() => this.flush());
+      this.pending.push({ row, resolve, reject });
+    });
+  }
+
+  /** Writes the waiting inserts now. */
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      this.insertBatch(batch.map((entry) => entry.row));
+      for (const entry of batch) entry.resolve();
+    } catch {
+      // One bad row must not lose the others: write them one by one and fail only the bad ones.
+      for (const entry of batch) {
+        try {
+          this.insertBatch([entry.row]);
+          entry.resolve();
+        } catch (error) {
+          entry.reject(error);
+        }
+      }
+    }
   }
 
   async update(run: Run): Promise<void> {
+    this.flush();
     const { changes } = this.statements.runUpdate.run(runRow(run));
     if (changes === 0) throw new NotFoundError(`run "${run.id}" not found`);
   }
 
   async get(id: string): Promise<Run | undefined> {
+    this.flush();
     const row = this.statements.runGet.get(id);
     return row ? (JSON.parse(row.json) as Run) : undefined;
   }
 
   async list(options: RunListOptions = {}): Promise<Run[]> {
+    this.flush();
     const limit = rowCount(options.limit ?? DEFAULT_RUN_LIMIT);
     const rows =
       options.functionName === undefined
@@ -200,10 +250,12 @@ class SqliteRunRepository implements RunRepository {
   async prune(functionName: string, keep: number): Promise<void> {
     // Keeping "all" or a count that is not a number must never turn into deleting everything.
     if (Number.isNaN(keep) || keep === Infinity) return;
+    this.flush();
     this.statements.runPrune.run(functionName, functionName, Math.max(0, Math.floor(keep)));
   }
 
   async deleteForFunction(functionName: string): Promise<void> {
+    this.flush();
     this.statements.runDeleteForFunction.run(functionName);
   }
 }

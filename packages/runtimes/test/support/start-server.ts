@@ -16,6 +16,8 @@ export interface LaunchOptions {
   args?: string[];
   /** Give the server a status fd (3); without it the server reports on stderr. */
   statusFd?: boolean;
+  /** Keep a pipe to the server's stdin (for DISPATCH_EXIT_WITH_PARENT). */
+  stdinPipe?: boolean;
 }
 
 export interface LaunchedServer {
@@ -43,7 +45,7 @@ export function launchServer(options: LaunchOptions): LaunchedServer {
       ...(withStatusFd ? { DISPATCH_STATUS_FD: '3' } : {}),
       ...options.env,
     },
-    stdio: ['ignore', 'pipe', 'pipe', withStatusFd ? 'pipe' : 'ignore'],
+    stdio: [options.stdinPipe ? 'pipe' : 'ignore', 'pipe', 'pipe', withStatusFd ? 'pipe' : 'ignore'],
   });
   let stdout = '';
   let stderr = '';

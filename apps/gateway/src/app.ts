@@ -1,0 +1,72 @@
+import formbody from '@fastify/formbody';
+import type { Dispatch } from '@dispatch/core';
+import Fastify from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify';
+import { ingressPlugin } from './ingress/ingress.js';
+import { isLoopbackHost } from './loopback.js';
+import { DebugRequestLog } from './request-log.js';
+import { errorHandlerPlugin } from './plugins/error-handler.js';
+import { schemasPlugin } from './plugins/schemas.js';
+import { swaggerPlugin } from './plugins/swagger.js';
+import { healthRoutes } from './routes/health.js';
+import { adminApi } from './routes/v1/index.js';
+
+/** 6 MiB, as function sources travel base64-encoded in JSON bodies. */
+export const DEFAULT_BODY_LIMIT = 6 * 1024 * 1024;
+
+export interface GatewayOptions {
+  dispatch: Dispatch;
+  /** The admin API's bearer token. Required when `listenHost` is not a loopback address. */
+  token?: string;
+  /** The largest request body accepted, in bytes (default 6 MiB); larger ones get 413. */
+  bodyLimit?: number;
+  /** fastify's `logger` option: false (default), true, or pino options. */
+  logger?: FastifyServerOptions['logger'];
+  /** A logger to use as is (a pino instance), instead of `logger`. */
+  loggerInstance?: FastifyBaseLogger;
+  /** Where the gateway will listen; anything beyond loopback requires a token. */
+  listenHost?: string;
+}
+
+/**
+ * Builds the gateway: the REST API under `/v1`, `/healthz`, the OpenAPI document, and the endpoint ingress
+ * for everything else. It does not listen; `startGateway` does, and tests use `app.inject()`.
+ */
+export async function buildApp(options: GatewayOptions): Promise<FastifyInstance> {
+  const { dispatch, token, listenHost } = options;
+  if (listenHost !== undefined && !isLoopbackHost(listenHost) && (token === undefined || token === '')) {
+    throw new Error(
+      `refusing to serve the admin API on ${listenHost} without a token: set DISPATCH_TOKEN, or listen on 127.0.0.1`,
+    );
+  }
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const requestLog = new DebugRequestLog();
+
+  const app = Fastify({
+    ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? false }),
+    bodyLimit,
+    logController: requestLog,
+    requestIdHeader: 'x-request-id',
+    ajv: {
+      customOptions: {
+        // Unknown body fields are dropped, not refused: existing clients send extras such as `kind`.
+        removeAdditional: true,
+        coerceTypes: 'array',
+        useDefaults: true,
+        allErrors: false,
+      },
+    },
+  }) as unknown as FastifyInstance;
+  requestLog.verbose = app.log.level === 'debug' || app.log.level === 'trace';
+
+  // Bodies are JSON or forms; plain text is refused (415) rather than handed to a function as a string.
+  app.removeContentTypeParser('text/plain');
+  await app.register(formbody);
+  await app.register(errorHandlerPlugin, { bodyLimit });
+  await app.register(schemasPlugin);
+  await app.register(swaggerPlugin, { version: dispatch.info().version });
+  await app.register(healthRoutes);
+  await app.register(adminApi, { prefix: '/v1', dispatch, token });
+  await app.register(ingressPlugin, { dispatch });
+  return app;
+}

@@ -1,0 +1,33 @@
+import type { Driver, DispatchLogger } from '@dispatch/core';
+
+export interface DriverContext {
+  /** The gateway's data directory; a driver keeps its own files beneath it. */
+  dataDir: string;
+  logger?: DispatchLogger;
+}
+
+export type DriverFactory = (context: DriverContext) => Promise<Driver>;
+
+/**
+ * The backends, by name. Each is imported only when chosen, so a gateway on one backend never loads the SDK
+ * of another.
+ */
+export const driverRegistry: Readonly<Record<string, DriverFactory>> = {
+  local: async ({ dataDir, logger }) => {
+    const { createLocalDriver } = await import('@dispatch/driver-local');
+    return createLocalDriver({ dataDir, logger });
+  },
+};
+
+export function knownBackends(): string[] {
+  return Object.keys(driverRegistry);
+}
+
+/** Creates the driver of a backend, or throws naming the backends there are. */
+export async function createDriver(backend: string, context: DriverContext): Promise<Driver> {
+  const factory = Object.hasOwn(driverRegistry, backend) ? driverRegistry[backend] : undefined;
+  if (factory === undefined) {
+    throw new Error(`unknown backend "${backend}": DISPATCH_BACKEND must be one of ${knownBackends().join(', ')}`);
+  }
+  return factory(context);
+}

@@ -1,0 +1,13 @@
+/**
+ * @dispatch/gateway: the HTTP gateway (REST API, runs, endpoint ingress). `buildApp` builds it without
+ * listening (for tests and embedding); `startGateway` opens the store, creates the backend's driver and listens.
+ */
+export { buildApp, DEFAULT_BODY_LIMIT } from './app.js';
+export type { GatewayOptions } from './app.js';
+export { startGateway } from './start.js';
+export type { RunningGateway, StartGatewayOptions } from './start.js';
+export { gatewayConfigFromEnv } from './config.js';
+export type { GatewayConfig } from './config.js';
+export { createDriver, driverRegistry, knownBackends } from './drivers.js';
+export type { DriverContext, DriverFactory } from './drivers.js';
+export { isLoopbackHost } from './loopback.js';

@@ -1,0 +1,65 @@
+import type { Dispatch } from '@dispatch/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { unencapsulated } from '../plugins/unencapsulated.js';
+import { runFailure } from '../run-failure.js';
+import { corsHeaders } from './cors.js';
+import { checkEndpointAuth } from './endpoint-auth.js';
+import { endpointPayload } from './payload.js';
+
+export interface IngressOptions {
+  dispatch: Dispatch;
+}
+
+function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  return query < 0 ? url : url.slice(0, query);
+}
+
+/**
+ * Endpoint ingress: a request no route claims (so `/v1` and `/healthz` keep priority) runs the function of the
+ * endpoint matching its host, path and method, and is answered with the function's output as JSON.
+ */
+export const ingressPlugin = unencapsulated<IngressOptions>(async (app, { dispatch }) => {
+  const { endpoints, runs } = dispatch;
+
+  app.setNotFoundHandler(async (request: FastifyRequest, reply: FastifyReply) => {
+    const path = pathOf(request.url);
+    const host = request.hostname.toLowerCase();
+
+    const match = endpoints.match(host, path, request.method);
+    if (match === undefined) {
+      return reply.code(404).send({ code: 404, message: `no endpoint matches ${request.method} ${path}` });
+    }
+    const { endpoint } = match;
+    const cors = corsHeaders(endpoint, request);
+
+    // OPTIONS never runs a function: it is a CORS preflight (or a question about the methods).
+    if (request.method === 'OPTIONS') {
+      return reply
+        .code(204)
+        .headers(cors ?? {})
+        .header('allow', [...new Set([...endpoint.methods, 'OPTIONS'])].join(', '))
+        .send();
+    }
+    if (cors) reply.headers(cors);
+
+    if (endpoint.trigger !== undefined && endpoint.trigger !== 'http') {
+      return reply
+        .code(501)
+        .send({ code: 501, message: `endpoint ${endpoint.name}: the ${endpoint.trigger} trigger is not served here` });
+    }
+
+    const refused = await checkEndpointAuth(dispatch, endpoint, request);
+    if (refused) {
+      return reply
+        .code(401)
+        .header('www-authenticate', refused.challenge)
+        .send({ code: 401, message: refused.message });
+    }
+
+    const run = await runs.execute(endpoint.function, endpointPayload(request), { blocking: true, record: true });
+    const failure = runFailure(run);
+    if (failure) return reply.code(failure.code).send(failure);
+    return reply.type('application/json; charset=utf-8').send(JSON.stringify(run.output ?? null));
+  });
+});

@@ -1,0 +1,18 @@
+import { errorSchema, tagSchema } from '../schemas/common.js';
+import { allEntitySchemas } from '../schemas/entities.js';
+import { runFailureSchema, runRequestSchema, runSchema } from '../schemas/runs.js';
+import { unencapsulated } from './unencapsulated.js';
+
+/** Adds the shared schemas to the app, so routes reference them by `$id` (`{ $ref: 'Function#' }`). */
+export const schemasPlugin = unencapsulated(async (app) => {
+  app.addSchema(errorSchema);
+  app.addSchema(tagSchema);
+  for (const { entity, create, update } of allEntitySchemas) {
+    app.addSchema(entity);
+    app.addSchema(create);
+    app.addSchema(update);
+  }
+  app.addSchema(runSchema);
+  app.addSchema(runFailureSchema);
+  app.addSchema(runRequestSchema);
+});

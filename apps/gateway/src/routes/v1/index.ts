@@ -1,0 +1,35 @@
+import type { Dispatch } from '@dispatch/core';
+import type { FastifyPluginAsync } from 'fastify';
+import { adminAuthPlugin } from '../../plugins/auth.js';
+import { baseImagesRoutes } from './base-images.js';
+import { endpointsRoutes } from './endpoints.js';
+import { functionsRoutes } from './functions.js';
+import { imagesRoutes } from './images.js';
+import { openApiRoutes } from './openapi.js';
+import { runsRoutes } from './runs.js';
+import { secretsRoutes } from './secrets.js';
+import { versionRoutes } from './version.js';
+
+export interface AdminApiOptions {
+  dispatch: Dispatch;
+  token?: string;
+}
+
+/** The admin API, registered under `/v1`: every route behind the admin token when one is set. */
+export const adminApi: FastifyPluginAsync<AdminApiOptions> = async (app, { dispatch, token }) => {
+  await app.register(adminAuthPlugin, { token });
+  await app.register(baseImagesRoutes, { dispatch });
+  await app.register(imagesRoutes, { dispatch });
+  await app.register(functionsRoutes, { dispatch });
+  await app.register(secretsRoutes, { dispatch });
+  await app.register(endpointsRoutes, { dispatch });
+  await app.register(runsRoutes, { dispatch });
+  await app.register(versionRoutes, { dispatch });
+  await app.register(openApiRoutes);
+
+  // Unknown paths under /v1 are API mistakes, not endpoint traffic.
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?', 1)[0];
+    return reply.code(404).send({ code: 404, message: `no route for ${request.method} ${path}` });
+  });
+};

@@ -1,0 +1,25 @@
+import type { Dispatch } from '@dispatch/core';
+import type { FastifyPluginAsync } from 'fastify';
+import { registerCrudRoutes } from './crud.js';
+
+const revealQuery = {
+  reveal: { type: 'boolean', default: false, description: 'Answer the values instead of `<hidden>`' },
+};
+
+/** `/v1/secret`: CRUD of secrets, whose values are answered as `<hidden>` unless `?reveal=true`. */
+export const secretsRoutes: FastifyPluginAsync<{ dispatch: Dispatch }> = async (app, { dispatch }) => {
+  const { secrets } = dispatch;
+  registerCrudRoutes(app, {
+    kind: 'secret',
+    schemaId: 'Secret',
+    tag: 'secrets',
+    service: secrets,
+    query: revealQuery,
+    read: (name, query) => secrets.view(name, { reveal: query.reveal === true }),
+    list: async (filter, query) => {
+      const listed = await secrets.list(filter);
+      if (query.reveal !== true) return listed;
+      return Promise.all(listed.map((secret) => secrets.view(secret.name, { reveal: true })));
+    },
+  });
+};

@@ -1,0 +1,138 @@
+import { entityMetaProperties, stringList, stringMap } from './common.js';
+
+type Properties = Record<string, object>;
+
+export interface EntitySchemas {
+  /** The entity as answered. */
+  entity: object;
+  /** The body of `POST /v1/<kind>`. */
+  create: object;
+  /** The body of `PUT /v1/<kind>/{name}`. */
+  update: object;
+}
+
+/**
+ * The three schemas of an entity kind. Bodies drop the fields they don't know (`additionalProperties: false`
+ * with ajv's `removeAdditional`) rather than fail, since existing clients send extras such as `kind`, and
+ * fields Dispatch fills in itself (`id`, `status`, times) are dropped the same way.
+ */
+function entitySchemas(id: string, fields: Properties, answeredFields: Properties = {}): EntitySchemas {
+  const tags = { type: 'array', items: { $ref: 'Tag#' } };
+  return {
+    entity: {
+      $id: id,
+      type: 'object',
+      additionalProperties: true,
+      properties: { ...entityMetaProperties, ...fields, ...answeredFields },
+    },
+    create: {
+      $id: `${id}Create`,
+      type: 'object',
+      required: ['name'],
+      additionalProperties: false,
+      properties: { name: { type: 'string' }, tags, ...fields },
+    },
+    update: {
+      $id: `${id}Update`,
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        tags,
+        revision: { type: 'integer', description: 'When given, must be the stored revision (optimistic concurrency)' },
+        ...fields,
+      },
+    },
+  };
+}
+
+export const baseImageSchemas = entitySchemas('BaseImage', {
+  imageURL: { type: 'string' },
+  language: { type: 'string', description: '`nodejs` or `python3`' },
+});
+
+export const imageSchemas = entitySchemas('Image', {
+  baseImage: { type: 'string', description: 'A base image name, or an image URL' },
+  language: { type: 'string' },
+  imageURL: { type: 'string' },
+  runtimeDependencies: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { manifest: { type: 'string', description: 'package.json or requirements.txt text' } },
+  },
+  systemDependencies: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      packages: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['name'],
+          additionalProperties: false,
+          properties: { name: { type: 'string' }, version: { type: 'string' } },
+        },
+      },
+    },
+  },
+});
+
+export const functionSchemas = entitySchemas('Function', {
+  image: { type: 'string' },
+  source: { type: 'string', description: "A base64 tar.gz of the function's file or folder" },
+  handler: { type: 'string' },
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      in: { description: "JSON Schema every run's input must match" },
+      out: { description: "JSON Schema every run's output must match" },
+    },
+  },
+  secrets: stringList,
+  timeout: { type: 'number', description: 'Milliseconds a run may take' },
+  replicas: { type: 'integer' },
+  scale: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { min: { type: 'integer' }, max: { type: 'integer' } },
+  },
+  env: stringMap,
+  functionImageURL: { type: 'string' },
+  protocol: { type: 'string', description: '`dispatch`, or `funker` for a plain funker function image' },
+  language: { type: 'string' },
+});
+
+export const secretSchemas = entitySchemas('Secret', {
+  secrets: { ...stringMap, description: 'Values are answered as `<hidden>` unless asked for with `?reveal=true`' },
+});
+
+export const endpointSchemas = entitySchemas('Endpoint', {
+  function: { type: 'string' },
+  hosts: { ...stringList, description: 'Host names to match; empty matches any host' },
+  uris: { ...stringList, description: 'Paths: exact (`/hello`) or a prefix ending in `/*`' },
+  methods: stringList,
+  protocols: stringList,
+  cors: {
+    anyOf: [
+      { type: 'boolean' },
+      {
+        type: 'object',
+        additionalProperties: false,
+        properties: { enabled: { type: 'boolean' }, origins: stringList },
+      },
+    ],
+  },
+  enabled: { type: 'boolean' },
+  auth: { type: 'string', description: '`public`, `basic` or `bearer`' },
+  authSecret: { type: 'string', description: 'The secret holding the users (basic) or tokens (bearer) allowed' },
+  trigger: { type: 'string', description: '`http`, `alexa` or `github`' },
+  triggerSettings: { type: 'object', additionalProperties: true },
+});
+
+export const allEntitySchemas: readonly EntitySchemas[] = [
+  baseImageSchemas,
+  imageSchemas,
+  functionSchemas,
+  secretSchemas,
+  endpointSchemas,
+];

@@ -1,0 +1,63 @@
+const runProperties = {
+  name: { type: 'string', description: 'A uuid' },
+  id: { type: 'string' },
+  functionName: { type: 'string' },
+  blocking: { type: 'boolean' },
+  input: { description: "The function's payload (any JSON)" },
+  output: { description: "What the function returned (any JSON)" },
+  logs: {
+    type: 'object',
+    properties: {
+      stdout: { type: ['array', 'null'], items: { type: 'string' } },
+      stderr: { type: ['array', 'null'], items: { type: 'string' } },
+    },
+  },
+  error: {
+    type: 'object',
+    properties: {
+      type: { type: 'string', enum: ['InputError', 'FunctionError', 'SystemError'] },
+      message: { type: 'string' },
+      stacktrace: { type: 'array', items: { type: 'string' } },
+    },
+  },
+  secrets: { type: 'array', items: { type: 'string' } },
+  status: { type: 'string', enum: ['INITIALIZED', 'CREATING', 'READY', 'ERROR'] },
+  reason: { type: 'string' },
+  executedTime: { type: 'number', description: 'Unix seconds' },
+  finishedTime: { type: 'number', description: 'Unix seconds' },
+  durationMs: { type: 'number' },
+} as const;
+
+export const runSchema = {
+  $id: 'Run',
+  type: 'object',
+  additionalProperties: true,
+  properties: runProperties,
+} as const;
+
+/**
+ * A failed blocking run: the run itself plus `code` and `message`, so that the `{code, message}` error contract
+ * holds for every failure. Also fits a plain `{code, message}` error (the run fields are then absent).
+ */
+export const runFailureSchema = {
+  $id: 'RunFailure',
+  type: 'object',
+  required: ['code', 'message'],
+  additionalProperties: true,
+  properties: {
+    code: { type: 'integer' },
+    message: { type: 'string' },
+    ...runProperties,
+  },
+} as const;
+
+export const runRequestSchema = {
+  $id: 'RunRequest',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    input: { description: "The function's payload (any JSON)" },
+    blocking: { type: 'boolean', default: true, description: 'False: answer 202 at once and run in the background' },
+    secrets: { type: 'array', items: { type: 'string' }, description: 'Secrets added to the function\'s for this run' },
+  },
+} as const;

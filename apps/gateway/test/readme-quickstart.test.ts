@@ -1,0 +1,106 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, readdir, readlink, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// Replays the README: `npm start` on a fresh data folder, then every shell block of its Quickstart section, as
+// written, against that gateway. If the README's commands stop being true, this fails.
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const run = promisify(execFile);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+async function quickstartScript(): Promise<string> {
+  const readme = await readFile(join(root, 'README.md'), 'utf8');
+  const section = readme.split(/^## Quickstart$/m)[1]?.split(/^## /m)[0];
+  if (!section) throw new Error('README.md has no "## Quickstart" section');
+  return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((block) => block[1]).join('\n');
+}
+
+/** Processes whose working folder is inside `dir`: the local backend's function servers for that data folder. */
+async function processesWorkingIn(dir: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cwd = await readlink(`/proc/${entry}/cwd`).catch(() => '');
+    if (cwd.startsWith(dir)) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/** The gateway's own node process under `npm start` (npm and sh sit between). */
+async function gatewayPid(dataDir: string): Promise<number | undefined> {
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const argv = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    // The node process itself, not the shell that npm runs the start script in.
+    if (!argv[1]?.endsWith('apps/gateway/dist/server.js')) continue;
+    const environ = await readFile(`/proc/${entry}/environ`, 'utf8').catch(() => '');
+    if (environ.split('\0').includes(`DISPATCH_DATA_DIR=${dataDir}`)) return Number(entry);
+  }
+  return undefined;
+}
+
+describe('the README', () => {
+  let dataDir: string;
+  let port: number;
+  let gateway: ChildProcess;
+  let output = '';
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'dispatch-readme-'));
+    port = await freePort();
+    gateway = spawn('npm', ['start', '--silent'], {
+      cwd: root,
+      env: { ...process.env, DISPATCH_PORT: String(port), DISPATCH_DATA_DIR: dataDir, DISPATCH_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    gateway.stdout?.on('data', (chunk) => (output += chunk));
+    gateway.stderr?.on('data', (chunk) => (output += chunk));
+    const deadline = Date.now() + 120_000;
+    while ((await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.status !== 200) {
+      if (Date.now() > deadline || gateway.exitCode !== null) throw new Error(`npm start did not bring the gateway up:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    if (gateway.pid) process.kill(-gateway.pid, 'SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('runs its quickstart as written against `npm start`', async () => {
+    const script = (await quickstartScript()).replaceAll('127.0.0.1:8080', `127.0.0.1:${port}`);
+    const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', script], { cwd: root, timeout: 120_000 });
+    expect(stdout).toContain('"output":{"myField":"Hello, user from Nowhere"}');
+    expect(stdout).toContain('"stdout":["messages to stdout show up in logs"]');
+    expect(stdout).toContain('"output":{"myField":"Hello, user from Palo Alto"}');
+    expect(stdout.trimEnd().endsWith('{"myField":"Hello, Jon from Nowhere"}')).toBe(true);
+
+    const history = (await (await fetch(`http://127.0.0.1:${port}/v1/runs?functionName=hello`)).json()) as unknown[];
+    expect(history.length).toBeGreaterThanOrEqual(3);
+  }, 180_000);
+
+  it('leaves no function process behind when the gateway is killed outright', async () => {
+    const functions = await processesWorkingIn(dataDir);
+    expect(functions.length).toBeGreaterThan(0);
+    const pid = await gatewayPid(dataDir);
+    expect(pid, `the gateway process; its output:\n${output}`).toBeDefined();
+    process.kill(pid as number, 'SIGKILL');
+    await expect.poll(() => processesWorkingIn(dataDir), { timeout: 10_000, interval: 100 }).toEqual([]);
+  }, 30_000);
+});

@@ -1,0 +1,105 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { gatewayConfigFromEnv } from '../src/config.js';
+import { createDriver, knownBackends } from '../src/drivers.js';
+import { isLoopbackHost, startGateway } from '../src/index.js';
+
+describe('gateway configuration', () => {
+  it('has defaults for every setting', () => {
+    expect(gatewayConfigFromEnv({}, '/srv')).toEqual({
+      port: 8080,
+      host: '127.0.0.1',
+      dataDir: '/srv/.dispatch-data',
+      backend: 'local',
+      token: undefined,
+      bodyLimit: 6 * 1024 * 1024,
+      logLevel: 'info',
+      seedDefaults: true,
+    });
+  });
+
+  it('reads the DISPATCH_* variables', () => {
+    const config = gatewayConfigFromEnv(
+      {
+        DISPATCH_PORT: '9000',
+        DISPATCH_HOST: '0.0.0.0',
+        DISPATCH_DATA_DIR: 'state',
+        DISPATCH_BACKEND: 'swarm',
+        DISPATCH_TOKEN: 'secret',
+        DISPATCH_BODY_LIMIT: '1024',
+        DISPATCH_LOG_LEVEL: 'debug',
+        DISPATCH_SEED_DEFAULTS: 'false',
+      },
+      '/srv',
+    );
+    expect(config).toEqual({
+      port: 9000,
+      host: '0.0.0.0',
+      dataDir: resolve('/srv', 'state'),
+      backend: 'swarm',
+      token: 'secret',
+      bodyLimit: 1024,
+      logLevel: 'debug',
+      seedDefaults: false,
+    });
+  });
+
+  it('rejects a port or body limit that is not a number', () => {
+    expect(() => gatewayConfigFromEnv({ DISPATCH_PORT: 'http' })).toThrow(/DISPATCH_PORT/);
+    expect(() => gatewayConfigFromEnv({ DISPATCH_BODY_LIMIT: '6MB' })).toThrow(/DISPATCH_BODY_LIMIT/);
+    expect(() => gatewayConfigFromEnv({ DISPATCH_SEED_DEFAULTS: 'maybe' })).toThrow(/DISPATCH_SEED_DEFAULTS must be true or false/);
+  });
+
+  it('tells loopback hosts from the others', () => {
+    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1']) {
+      expect(isLoopbackHost(host), host).toBe(true);
+    }
+    for (const host of ['0.0.0.0', '::', '10.0.0.1', 'example.com', '128.0.0.1']) {
+      expect(isLoopbackHost(host), host).toBe(false);
+    }
+  });
+});
+
+describe('the driver registry', () => {
+  it('names the known backends when asked for an unknown one', async () => {
+    expect(knownBackends()).toContain('local');
+    await expect(createDriver('mainframe', { dataDir: tmpdir() })).rejects.toThrow(/unknown backend "mainframe".*local/);
+  });
+});
+
+describe('startGateway', () => {
+  it('refuses to listen beyond loopback without a token', async () => {
+    await expect(startGateway({ host: '0.0.0.0', port: 0, dataDir: join(tmpdir(), 'never-created') })).rejects.toThrow(
+      /DISPATCH_TOKEN/,
+    );
+  });
+
+  it('listens on the configured address with the local backend, and stops', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'dispatch-gateway-start-'));
+    const gateway = await startGateway({ port: 0, dataDir, logger: pino({ level: 'silent' }) });
+    try {
+      expect(gateway.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const health = await fetch(`${gateway.url}/healthz`);
+      expect(await health.json()).toEqual({ status: 'ok' });
+      const version = await fetch(`${gateway.url}/v1/version`);
+      expect(await version.json()).toMatchObject({ backend: 'local' });
+    } finally {
+      await gateway.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('fails with the list of backends for an unknown backend', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'dispatch-gateway-start-'));
+    try {
+      await expect(
+        startGateway({ port: 0, dataDir, backend: 'nope', logger: pino({ level: 'silent' }) }),
+      ).rejects.toThrow(/one of local/);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});

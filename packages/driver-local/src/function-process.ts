@@ -1,0 +1,240 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { RUNTIME_LOAD_FAILED_EXIT_CODE, parseRuntimeStatus } from '@dispatch/runtimes';
+import { trackChild } from './child-registry.js';
+
+/** How to start one function server process; computed once per deploy and reused for every restart. */
+export interface LaunchSpec {
+  command: string;
+  args: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/**
+ * Why a process never became ready. `load`: the handler failed to load (the server said so, or exited
+ * with code 3), which a restart cannot fix. `crash`: it exited for another reason. `timeout`: it did not
+ * report ready in time.
+ */
+export class StartFailure extends Error {
+  constructor(
+    readonly kind: 'load' | 'crash' | 'timeout',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StartFailure';
+  }
+}
+
+export type ProcessState = 'starting' | 'ready' | 'stopping' | 'exited';
+
+const STDERR_TAIL_LINES = 20;
+
+export interface FunctionProcessOptions {
+  launch: LaunchSpec;
+  startTimeoutMs: number;
+  /** A line the process printed outside any call (calls' own logs come back in their envelopes). */
+  onLine: (process: FunctionProcess, stream: 'stdout' | 'stderr', line: string) => void;
+}
+
+/**
+ * One function server child process: it reports its port on the status fd (3), serves funker calls on
+ * 127.0.0.1, and is stopped with SIGTERM then SIGKILL. The pool decides what to do when it exits.
+ */
+export class FunctionProcess {
+  state: ProcessState = 'starting';
+  port = 0;
+  /** Calls sent to this process that have not finished; the pool prefers the least busy process. */
+  inflight = 0;
+  /** Set by the pool when the process is being replaced: it takes no new calls. */
+  retired = false;
+  readyAt = 0;
+  exit: ProcessExit | undefined;
+  /** Names the process in log lines. */
+  readonly source: string;
+  /** Resolves when the server reports ready; rejects with a StartFailure. */
+  readonly started: Promise<void>;
+  readonly exited: Promise<ProcessExit>;
+
+  private readonly child: ChildProcess;
+  private readonly stderrTail: string[] = [];
+  private loadError: string | undefined;
+  private spawnError: Error | undefined;
+  private resolveStarted!: () => void;
+  private rejectStarted!: (failure: StartFailure) => void;
+  private resolveExited!: (exit: ProcessExit) => void;
+  private startTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: FunctionProcessOptions) {
+    this.started = new Promise<void>((resolve, reject) => {
+      this.resolveStarted = resolve;
+      this.rejectStarted = reject;
+    });
+    // The pool may never look at `started` (a process retired while starting); avoid an unhandled rejection.
+    this.started.catch(() => undefined);
+    this.exited = new Promise<ProcessExit>((resolve) => {
+      this.resolveExited = resolve;
+    });
+
+    const { launch } = options;
+    this.child = spawn(launch.command, launch.args, {
+      cwd: launch.cwd,
+      env: launch.env,
+      // stdin is a pipe we never write to: when this process dies, it closes and the server exits with it.
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    });
+    this.child.stdin?.on('error', () => undefined);
+    this.source = this.child.pid === undefined ? 'unstarted' : String(this.child.pid);
+    trackChild(this.child);
+
+    this.child.once('error', (error) => {
+      // Only a failed spawn (missing binary) leaves us without an 'exit' event.
+      if (this.child.pid === undefined) {
+        this.spawnError = error;
+        this.onExit(null, null);
+      }
+    });
+    this.child.once('exit', (code, signal) => this.onExit(code, signal));
+    this.readLines(this.child.stdout, 'stdout');
+    this.readLines(this.child.stderr, 'stderr');
+    this.readStatus(this.child.stdio[3] as Readable | null);
+
+    this.startTimer = setTimeout(() => {
+      if (this.state !== 'starting') return;
+      this.failStart(new StartFailure('timeout', `the function server did not report ready within ${options.startTimeoutMs} ms`));
+      this.kill();
+    }, options.startTimeoutMs);
+    this.startTimer.unref();
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Stops the process: SIGTERM, then SIGKILL after `graceMs`. Resolves when it has exited. */
+  stop(graceMs: number): Promise<ProcessExit> {
+    if (this.exit !== undefined) return this.exited;
+    if (this.state !== 'stopping') {
+      this.state = 'stopping';
+      this.signal('SIGTERM');
+      const timer = setTimeout(() => this.kill(), graceMs);
+      timer.unref();
+      void this.exited.then(() => clearTimeout(timer));
+    }
+    return this.exited;
+  }
+
+  /** Kills the process at once: for a server stuck in a synchronous loop, which cannot answer SIGTERM. */
+  kill(): void {
+    this.signal('SIGKILL');
+  }
+
+  /** How the process ended, in words: `exit code 1`, `signal SIGKILL`. */
+  describeExit(): string {
+    return describeExit(this.exit);
+  }
+
+  /** The last line the process printed on stderr, to explain a crash. */
+  lastStderrLine(): string | undefined {
+    return this.stderrTail[this.stderrTail.length - 1];
+  }
+
+  private signal(signal: NodeJS.Signals): void {
+    if (this.exit !== undefined || this.child.pid === undefined) return;
+    try {
+      this.child.kill(signal);
+    } catch {
+      // It exited between the check and the kill.
+    }
+  }
+
+  private readLines(stream: Readable | null, name: 'stdout' | 'stderr'): void {
+    if (stream === null) return;
+    const lines = createInterface({ input: stream, crlfDelay: Infinity });
+    lines.on('line', (line) => {
+      if (name === 'stderr') {
+        this.stderrTail.push(line);
+        if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();
+      }
+      this.options.onLine(this, name, line);
+    });
+  }
+
+  private readStatus(stream: Readable | null): void {
+    if (stream === null) return;
+    let text = '';
+    let done = false;
+    stream.setEncoding('utf8');
+    stream.on('error', () => undefined);
+    stream.on('data', (chunk: string) => {
+      if (done) return;
+      text += chunk;
+      const newline = text.indexOf('\n');
+      if (newline < 0) return;
+      done = true;
+      this.onStatus(text.slice(0, newline));
+    });
+  }
+
+  private onStatus(line: string): void {
+    const status = parseRuntimeStatus(line);
+    if (status === undefined) {
+      this.failStart(new StartFailure('crash', `the function server wrote a status line Dispatch cannot read: ${line.slice(0, 200)}`));
+      this.kill();
+      return;
+    }
+    if (status.status === 'ready') {
+      if (this.state !== 'starting') return;
+      this.port = status.port;
+      this.state = 'ready';
+      this.readyAt = Date.now();
+      clearTimeout(this.startTimer);
+      this.resolveStarted();
+      return;
+    }
+    this.loadError = status.message || 'the handler failed to load';
+    this.failStart(new StartFailure('load', this.loadError));
+  }
+
+  private failStart(failure: StartFailure): void {
+    if (this.state !== 'starting') return;
+    this.state = 'stopping';
+    clearTimeout(this.startTimer);
+    this.rejectStarted(failure);
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.exit !== undefined) return;
+    this.exit = { code, signal };
+    clearTimeout(this.startTimer);
+    if (this.state === 'starting') this.failStart(this.startFailureFromExit(code));
+    this.state = 'exited';
+    this.resolveExited(this.exit);
+  }
+
+  private startFailureFromExit(code: number | null): StartFailure {
+    if (this.spawnError !== undefined) {
+      return new StartFailure('load', `cannot start the function server "${this.options.launch.command}": ${this.spawnError.message}`);
+    }
+    const last = this.lastStderrLine();
+    if (code === RUNTIME_LOAD_FAILED_EXIT_CODE) {
+      return new StartFailure('load', this.loadError ?? last ?? 'the handler failed to load');
+    }
+    const said = last === undefined ? '' : `: ${last}`;
+    return new StartFailure('crash', `the function server exited while starting (${describeExit(this.exit)})${said}`);
+  }
+}
+
+/** `exit code 1`, `signal SIGKILL`. */
+export function describeExit(exit: ProcessExit | undefined): string {
+  if (exit === undefined) return 'still running';
+  if (exit.signal !== null) return `signal ${exit.signal}`;
+  return `exit code ${exit.code ?? 'unknown'}`;
+}

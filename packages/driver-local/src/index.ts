@@ -1,0 +1,6 @@
+/**
+ * @dispatch/driver-local: Dispatch's embedded default backend. Functions run as supervised pools of
+ * function server processes on this machine; images are folders of installed dependencies.
+ */
+export { createLocalDriver } from './local-driver.js';
+export type { LocalDriverOptions } from './local-driver.js';

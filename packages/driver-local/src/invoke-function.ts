@@ -1,0 +1,126 @@
+import {
+  DeadlineExceededError,
+  FunkerBadReplyError,
+  FunkerConnectError,
+  FunkerEmptyReplyError,
+  FunkerIncompleteReplyError,
+  UnavailableError,
+  errorEnvelope,
+  funkerCall,
+  isRunEnvelope,
+} from '@dispatch/core';
+import type { InvokeOptions, RunEnvelope, RunRequest } from '@dispatch/core';
+import type { FunctionProcess } from './function-process.js';
+import { LOOPBACK } from './launch-spec.js';
+import type { LocalFunction } from './local-function.js';
+import type { ProcessPool } from './process-pool.js';
+
+/** How the function servers begin the message of a handler that ran past its timeout. */
+const TIMED_OUT = 'function timed out after';
+/** How long to wait for the exit of a process that dropped a call, to report its exit code. */
+const EXIT_WAIT_MS = 1000;
+/** Refused connections tried on other processes before giving up. */
+const MAX_REFUSED = 3;
+
+/**
+ * Calls a function on one of its ready processes and turns every outcome into an envelope: the
+ * function's own, or one describing how its process failed. Throws only when nothing can take the call.
+ */
+export async function invokeFunction(fn: LocalFunction, request: RunRequest, options: InvokeOptions): Promise<RunEnvelope> {
+  const { deadline, signal } = options;
+  let refused = 0;
+  for (;;) {
+    const pool = fn.active;
+    if (pool === undefined) throw fn.unavailable();
+    let process = pool.pick();
+    if (process === undefined) {
+      try {
+        process = await pool.acquire(deadline, signal);
+      } catch (error) {
+        // An update switched pools while this call waited on the old one.
+        if (fn.active !== undefined && fn.active !== pool) continue;
+        throw error;
+      }
+    }
+
+    process.inflight++;
+    const sentAt = Date.now();
+    let reply: unknown;
+    try {
+      reply = await funkerCall(request, { host: LOOPBACK, port: process.port, deadline, signal });
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      if (error instanceof FunkerConnectError && error.errno === 'ECONNREFUSED') {
+        // Nothing listens any more: the process is gone or going, and the handler never saw the request.
+        pool.retire(process, true);
+        if (++refused > MAX_REFUSED) {
+          throw new UnavailableError(`[local] function "${fn.name}": its processes refuse connections`, { cause: error });
+        }
+        continue;
+      }
+      return await failedCall(fn, pool, process, request, error, sentAt < deadline);
+    } finally {
+      pool.release(process);
+    }
+    return answered(fn, pool, process, reply);
+  }
+}
+
+function answered(fn: LocalFunction, pool: ProcessPool, process: FunctionProcess, reply: unknown): RunEnvelope {
+  if (!isRunEnvelope(reply)) {
+    return errorEnvelope('SystemError', `[local] the function server of "${fn.name}" answered something that is not a run envelope`);
+  }
+  const context = reply.context;
+  const logs = context.logs;
+  if (logs === undefined || logs === null) {
+    context.logs = { stdout: [], stderr: [] };
+  } else {
+    const { stdout, stderr } = logs;
+    if (Array.isArray(stdout)) for (const line of stdout) fn.logs.push('stdout', String(line), process.source);
+    if (Array.isArray(stderr)) for (const line of stderr) fn.logs.push('stderr', String(line), process.source);
+  }
+  // The server answered the timeout, but the handler may still be running (a Python thread cannot be
+  // stopped): replace the process once its calls are done.
+  if (context.error?.message.startsWith(TIMED_OUT)) pool.retire(process, false);
+  return reply;
+}
+
+async function failedCall(
+  fn: LocalFunction,
+  pool: ProcessPool,
+  process: FunctionProcess,
+  request: RunRequest,
+  error: unknown,
+  sent: boolean,
+): Promise<RunEnvelope> {
+  if (error instanceof DeadlineExceededError) {
+    // No answer by the deadline, not even the server's own timeout reply: the process is stuck (a
+    // synchronous loop). Only kill it if the call actually reached it before the deadline.
+    if (sent) pool.retire(process, true);
+    const timeout = request.context?.timeout || fn.timeoutMs;
+    return errorEnvelope('FunctionError', `${TIMED_OUT} ${timeout} ms`);
+  }
+  if (
+    error instanceof FunkerConnectError ||
+    error instanceof FunkerEmptyReplyError ||
+    error instanceof FunkerIncompleteReplyError
+  ) {
+    const exit = process.exit ?? (await exitWithin(process, EXIT_WAIT_MS));
+    if (exit !== undefined) {
+      return errorEnvelope('FunctionError', `the function process exited during the call (${process.describeExit()})`);
+    }
+    return errorEnvelope('SystemError', `[local] ${error.message}`);
+  }
+  if (error instanceof FunkerBadReplyError) return errorEnvelope('SystemError', `[local] ${error.message}`);
+  throw error;
+}
+
+function exitWithin(process: FunctionProcess, ms: number): Promise<FunctionProcess['exit']> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), ms);
+    void process.exited.then((exit) => {
+      clearTimeout(timer);
+      resolve(exit);
+    });
+  });
+}

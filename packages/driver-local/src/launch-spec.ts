@@ -1,0 +1,76 @@
+import { stat } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BackendError } from '@dispatch/core';
+import type { DeploySpec } from '@dispatch/core';
+import { functionServerCommand, functionServerEnv } from '@dispatch/runtimes';
+import type { LaunchSpec } from './function-process.js';
+
+/** Loopback only: function servers are reached by the driver, never from the network. */
+export const LOOPBACK = '127.0.0.1';
+/** The fd the function server writes its one status line to; the 4th entry of the child's stdio. */
+const STATUS_FD = 3;
+
+export interface RuntimeBinaries {
+  node: string;
+  python: string;
+}
+
+/**
+ * Variables of the gateway that must not leak into functions: its own Dispatch settings (a token, a
+ * config path) and Node or Python settings that would change how the function server loads.
+ */
+function inheritedEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (key.startsWith('DISPATCH_') || key === 'NODE_OPTIONS' || key === 'NODE_PATH' || key === 'PYTHONPATH') continue;
+    env[key] = value;
+  }
+  return env;
+}
+
+/**
+ * The image folder behind an image URL, or undefined for an image without dependencies (a base image
+ * name such as `dispatch/nodejs-base`). A `file:` image that has gone missing is an error: the function
+ * would start without its dependencies.
+ */
+export async function imageDirOf(imageURL: string, functionName: string): Promise<string | undefined> {
+  if (!imageURL.startsWith('file:')) return undefined;
+  const dir = fileURLToPath(imageURL);
+  try {
+    if ((await stat(dir)).isDirectory()) return dir;
+  } catch {
+    // Reported below.
+  }
+  throw new BackendError(`[local] the image of function "${functionName}" (${dir}) does not exist: build the image again`);
+}
+
+/** How to start the function server of one revision; computed once, reused by every (re)start. */
+export async function createLaunchSpec(spec: DeploySpec, functionDir: string, binaries: RuntimeBinaries): Promise<LaunchSpec> {
+  const imageDir = await imageDirOf(spec.imageURL, spec.name);
+  const { command, args } = functionServerCommand(spec.language, { node: binaries.node, python: binaries.python });
+  const env: NodeJS.ProcessEnv = {
+    ...inheritedEnv(),
+    // Lines a Python function prints outside calls should reach `logs` as they happen.
+    PYTHONUNBUFFERED: '1',
+    ...spec.env,
+    ...functionServerEnv({
+      functionDir,
+      handler: spec.handler,
+      mode: 'funker',
+      host: LOOPBACK,
+      port: 0,
+      statusFd: STATUS_FD,
+      timeoutMs: spec.timeout,
+      // The server exits when our end of its stdin closes: even a SIGKILLed gateway leaves no function behind.
+      exitWithParent: true,
+    }),
+  };
+  if (imageDir !== undefined) {
+    const [variable, path] =
+      spec.language === 'nodejs' ? ['NODE_PATH', join(imageDir, 'node_modules')] : ['PYTHONPATH', join(imageDir, 'site-packages')];
+    const own = spec.env[variable];
+    env[variable] = own ? `${path}${delimiter}${own}` : path;
+  }
+  return { command, args, cwd: functionDir, env };
+}

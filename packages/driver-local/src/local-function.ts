@@ -1,0 +1,174 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BackendError, DispatchError, InvalidInputError, UnavailableError, unpackSource } from '@dispatch/core';
+import type { DeploySpec, DispatchLogger, FunctionRuntimeStatus, ProgressListener } from '@dispatch/core';
+import { createLaunchSpec } from './launch-spec.js';
+import type { RuntimeBinaries } from './launch-spec.js';
+import { LogBuffer } from './log-buffer.js';
+import { ProcessPool } from './process-pool.js';
+
+export interface LocalFunctionSettings {
+  functionsDir: string;
+  binaries: RuntimeBinaries;
+  startTimeoutMs: number;
+  stopGraceMs: number;
+  logger?: DispatchLogger;
+}
+
+/** The latest deploy, when it failed: what status reports until the next deploy. */
+interface DeployFailure {
+  revision: number;
+  replicas: number;
+  reason: string;
+}
+
+/**
+ * One deployed function: the pool serving its current revision, the pools of earlier revisions still
+ * draining, and its log buffer, which outlives revisions. Sources live in `<functionsDir>/<name>/<revision>`.
+ * The driver runs one lifecycle operation (deploy, scale, remove) at a time per function.
+ */
+export class LocalFunction {
+  readonly logs = new LogBuffer();
+  /** The pool that takes calls. */
+  active: ProcessPool | undefined;
+  /** The timeout of the active revision, for the message of a call that ran past it. */
+  timeoutMs = 0;
+  failure: DeployFailure | undefined;
+  private deploying: number | undefined;
+  private readonly draining = new Map<ProcessPool, Promise<void>>();
+  private readonly dir: string;
+
+  constructor(
+    readonly name: string,
+    private readonly settings: LocalFunctionSettings,
+  ) {
+    this.dir = join(settings.functionsDir, name);
+  }
+
+  /**
+   * Starts the revision and switches calls to it once it is ready; the previous revision then drains and
+   * stops. The same healthy revision again only adjusts the replicas.
+   */
+  async deploy(spec: DeploySpec, replicas: number, onProgress?: ProgressListener): Promise<void> {
+    const current = this.active;
+    if (current !== undefined && current.revision === spec.revision && current.failure === undefined && !current.stopped) {
+      this.failure = undefined;
+      if (current.desired !== replicas) await current.scale(replicas);
+      onProgress?.(`[local] revision ${spec.revision} of "${this.name}" is already running`);
+      return;
+    }
+    this.deploying = spec.revision;
+    try {
+      if (current === undefined && this.draining.size === 0) {
+        // Sources left by an earlier run of the gateway.
+        await rm(this.dir, { recursive: true, force: true });
+      } else if (current !== undefined && current.revision === spec.revision) {
+        // The same revision, failed: start it again from scratch.
+        this.active = undefined;
+        await current.stop();
+      }
+      const pool = await this.startRevision(spec, replicas, onProgress);
+      const previous = this.active;
+      const previousTimeoutMs = this.timeoutMs;
+      this.active = pool;
+      this.timeoutMs = spec.timeout;
+      this.failure = undefined;
+      onProgress?.(`[local] revision ${spec.revision} of "${this.name}" is ready (${pool.ready.length}/${replicas} processes)`);
+      if (previous !== undefined) this.drain(previous, previousTimeoutMs);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message.replace(/^\[local\] /, '') : String(error);
+      this.failure = { revision: spec.revision, replicas, reason };
+      throw error;
+    } finally {
+      this.deploying = undefined;
+    }
+  }
+
+  async scale(replicas: number): Promise<void> {
+    const pool = this.active;
+    if (pool === undefined || pool.failure !== undefined) throw this.unavailable();
+    await pool.scale(replicas);
+  }
+
+  status(): FunctionRuntimeStatus {
+    const pool = this.active;
+    const ready = pool?.ready.length ?? 0;
+    if (this.failure !== undefined) {
+      const serving =
+        pool !== undefined && ready > 0 ? ` (revision ${pool.revision} still serves calls)` : '';
+      return {
+        ready: false,
+        replicas: { desired: this.failure.replicas, ready },
+        reason: `revision ${this.failure.revision} failed to start: ${this.failure.reason}${serving}`,
+        failed: true,
+      };
+    }
+    if (pool === undefined) {
+      const reason = this.deploying === undefined ? 'not running' : `deploying revision ${this.deploying}`;
+      return { ready: false, replicas: { desired: 0, ready: 0 }, reason };
+    }
+    const replicas = { desired: pool.desired, ready };
+    if (pool.failure !== undefined) return { ready: false, replicas, reason: pool.failure, failed: true };
+    if (ready > 0) return { ready: true, replicas };
+    return { ready: false, replicas, reason: pool.reason ?? 'starting' };
+  }
+
+  /** The error for a call when nothing can serve it. */
+  unavailable(): UnavailableError {
+    const reason = this.status().reason ?? 'not running';
+    return new UnavailableError(`[local] function "${this.name}" cannot run: ${reason}`);
+  }
+
+  /** Stops every process; with `deleteSources`, also deletes the function's folder. */
+  async stop(deleteSources: boolean): Promise<void> {
+    const pools = [...this.draining.keys()];
+    if (this.active !== undefined) pools.push(this.active);
+    this.active = undefined;
+    await Promise.all(pools.map((pool) => pool.stop()));
+    await Promise.all(this.draining.values());
+    this.logs.close();
+    if (deleteSources) await rm(this.dir, { recursive: true, force: true });
+  }
+
+  private async startRevision(spec: DeploySpec, replicas: number, onProgress?: ProgressListener): Promise<ProcessPool> {
+    const sourceDir = join(this.dir, String(spec.revision));
+    await rm(sourceDir, { recursive: true, force: true });
+    await mkdir(sourceDir, { recursive: true });
+    try {
+      await unpackSource(spec.source, sourceDir);
+    } catch (error) {
+      await rm(sourceDir, { recursive: true, force: true });
+      const message = error instanceof Error ? error.message : String(error);
+      throw new InvalidInputError(`[local] cannot unpack the source of function "${this.name}": ${message}`, { cause: error });
+    }
+    const { binaries, startTimeoutMs, stopGraceMs, logger } = this.settings;
+    let pool: ProcessPool | undefined;
+    try {
+      const launch = await createLaunchSpec(spec, sourceDir, binaries);
+      onProgress?.(`[local] starting ${replicas} process${replicas === 1 ? '' : 'es'} of "${this.name}" revision ${spec.revision}`);
+      pool = new ProcessPool({ functionName: this.name, revision: spec.revision, launch, startTimeoutMs, stopGraceMs, logs: this.logs, logger });
+      await pool.start(replicas);
+      return pool;
+    } catch (error) {
+      await pool?.stop();
+      await rm(sourceDir, { recursive: true, force: true });
+      if (DispatchError.isInstance(error) && !(error instanceof UnavailableError)) throw error;
+      // A handler that fails to load: the message is the loader's own.
+      const reason = pool?.failure ?? (error instanceof Error ? error.message : String(error));
+      throw new BackendError(`[local] ${reason}`, { cause: error });
+    }
+  }
+
+  /** Lets the calls in flight on an earlier revision finish, then stops it and deletes its source. */
+  private drain(pool: ProcessPool, timeoutMs: number): void {
+    const sourceDir = join(this.dir, String(pool.revision));
+    const drained = pool
+      .drainAndStop(timeoutMs + this.settings.stopGraceMs)
+      .then(() => rm(sourceDir, { recursive: true, force: true }))
+      .catch((error: unknown) => {
+        this.settings.logger?.warn({ function: this.name, error }, `[local] could not clean up revision ${pool.revision}`);
+      })
+      .finally(() => this.draining.delete(pool));
+    this.draining.set(pool, drained);
+  }
+}

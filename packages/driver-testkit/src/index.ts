@@ -1,0 +1,10 @@
+/**
+ * @dispatch/driver-testkit: the contract suite every Dispatch driver passes, its fixture functions, and
+ * small helpers for drivers' own tests.
+ */
+export { driverContract } from './driver-contract.js';
+export type { DriverContractContext, DriverContractOptions } from './driver-contract.js';
+export { fixtureHandler, fixturePath, packFixture } from './fixtures.js';
+export type { FixtureName } from './fixtures.js';
+export { callFunction, collectLogs, deploySpec, eventually, plainImage, waitForLogLine } from './helpers.js';
+export type { CallOptions } from './helpers.js';
