@@ -1,0 +1,27 @@
+import { Args, Flags } from '@oclif/core';
+import { endpointBody, endpointFlags } from '../../lib/endpoint-flags.js';
+import { WriteCommand } from '../../lib/write-command.js';
+
+export default class CreateEndpoint extends WriteCommand<typeof CreateEndpoint> {
+  static override summary = 'Create an HTTP endpoint that runs a function';
+  static override examples = [
+    '<%= config.bin %> create endpoint get-hello hello --method GET --method POST --path /hello',
+    '<%= config.bin %> create endpoint hook hello -m POST -p /hooks/* -d api.example.com --cors',
+  ];
+  static override args = {
+    name: Args.string({ description: 'the endpoint name', required: true }),
+    function: Args.string({ description: 'the function it runs', required: true }),
+  };
+  static override flags = {
+    ...endpointFlags,
+    disable: Flags.boolean({ description: 'create it disabled (it matches no request until enabled)' }),
+  };
+
+  async run(): Promise<void> {
+    const { name, function: functionName } = this.args;
+    const body: Record<string, unknown> = { name, function: functionName, ...endpointBody(this.flags) };
+    if (this.flags.disable) body.enabled = false;
+    const created = await (await this.client()).endpoints.create(body);
+    await this.reportWrite('Created', 'endpoint', created);
+  }
+}

@@ -1,0 +1,67 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../../base-command.js';
+import { CliError } from '../../lib/errors.js';
+
+export default class GatewayStart extends BaseCommand<typeof GatewayStart> {
+  static override summary = 'Run the Dispatch gateway in the foreground (REST API, runs and endpoints)';
+  static override description =
+    'Settings not given as flags come from the DISPATCH_* variables the gateway reads (DISPATCH_PORT, ' +
+    'DISPATCH_DATA_DIR, DISPATCH_BACKEND, …). Listening beyond loopback requires --token. Stop it with Ctrl-C.';
+  static override examples = [
+    '<%= config.bin %> gateway start',
+    '<%= config.bin %> gateway start --port 9090 --data-dir ~/.dispatch/data',
+    '<%= config.bin %> gateway start --host 0.0.0.0 --token "$(openssl rand -hex 32)"',
+  ];
+  static override flags = {
+    backend: Flags.string({ description: 'the backend that runs functions: local, swarm or knative [default: local]' }),
+    host: Flags.string({ description: 'the address to listen on [default: 127.0.0.1]' }),
+    port: Flags.integer({ min: 0, max: 65535, description: 'the port to listen on [default: 8080]' }),
+    'data-dir': Flags.string({ description: 'where the store and function files live [default: ./.dispatch-data]' }),
+    token: Flags.string({ description: 'a bearer token the admin API will require' }),
+    'seed-defaults': Flags.boolean({
+      allowNo: true,
+      description: 'on a new data dir, create the images nodejs and python3 [default: true]',
+    }),
+    'log-level': Flags.string({ options: ['trace', 'debug', 'info', 'warn', 'error'], description: 'log level [default: info]' }),
+  };
+
+  async run(): Promise<void> {
+    const gateway = await import('@dispatch/gateway');
+    const { backend, host, port, token } = this.flags;
+    let fromEnv;
+    try {
+      fromEnv = gateway.gatewayConfigFromEnv();
+    } catch (error) {
+      throw new CliError(400, (error as Error).message);
+    }
+    const options = { ...fromEnv };
+    if (backend !== undefined) options.backend = backend;
+    if (host !== undefined) options.host = host;
+    if (port !== undefined) options.port = port;
+    if (token !== undefined) options.token = token;
+    if (this.flags['data-dir'] !== undefined) options.dataDir = this.flags['data-dir'];
+    if (this.flags['log-level'] !== undefined) options.logLevel = this.flags['log-level'];
+    if (this.flags['seed-defaults'] !== undefined) options.seedDefaults = this.flags['seed-defaults'];
+    if (!gateway.knownBackends().includes(options.backend)) {
+      throw new CliError(400, `unknown backend "${options.backend}": this gateway has ${gateway.knownBackends().join(', ')}`);
+    }
+
+    const running = await gateway.startGateway(options).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        throw new CliError(409, `${options.host}:${options.port} is in use: is a gateway running already? Choose another with --port`);
+      }
+      if (/^refusing|^unknown backend/.test(error.message)) throw new CliError(400, error.message);
+      throw error;
+    });
+    process.stderr.write(`Dispatch gateway listening on ${running.url} (backend: ${running.backend}); stop it with Ctrl-C\n`);
+    await new Promise<void>((resolve, reject) => {
+      const stop = () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        running.close().then(resolve, reject);
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+  }
+}

@@ -1,0 +1,92 @@
+import type { BaseImage, DispatchFunction, Endpoint, EntityKind, EntityMeta, Image, Run, Secret } from '@dispatch/core';
+import { formatUnixDate } from './dates.js';
+import { truncate } from './table.js';
+
+/** How a kind of entity is named on the command line, in manifests, and shown in a table. */
+export interface KindInfo<T = EntityMeta> {
+  /** The REST path segment: `/v1/<kind>`. */
+  kind: EntityKind;
+  /** The command-line noun (`base-image`), also used in `Created base-image: name`. */
+  noun: string;
+  /** The manifest `kind:` value. */
+  manifestKind: string;
+  headers: string[];
+  row(entity: T): string[];
+}
+
+const REASON_WIDTH = 60;
+
+/** The status, and for ERROR the reason, which is what a user needs to act on. */
+export function statusCell(entity: { status: string; reason?: string }): string {
+  if (entity.status !== 'ERROR' || !entity.reason) return entity.status;
+  return truncate(`ERROR: ${entity.reason}`, REASON_WIDTH);
+}
+
+const list = (values: readonly string[] | undefined) => (values ?? []).join(',');
+
+const baseImage: KindInfo<BaseImage> = {
+  kind: 'baseimage',
+  noun: 'base-image',
+  manifestKind: 'BaseImage',
+  headers: ['NAME', 'LANGUAGE', 'URL', 'STATUS', 'CREATED DATE'],
+  row: (b) => [b.name, b.language, b.imageURL, statusCell(b), formatUnixDate(b.createdTime)],
+};
+
+const image: KindInfo<Image> = {
+  kind: 'image',
+  noun: 'image',
+  manifestKind: 'Image',
+  headers: ['NAME', 'DESTINATION', 'BASEIMAGE', 'STATUS', 'CREATED DATE'],
+  row: (i) => [i.name, i.imageURL, i.baseImage, statusCell(i), formatUnixDate(i.createdTime)],
+};
+
+const fn: KindInfo<DispatchFunction> = {
+  kind: 'function',
+  noun: 'function',
+  manifestKind: 'Function',
+  headers: ['NAME', 'FUNCTIONIMAGE', 'STATUS', 'CREATED DATE'],
+  row: (f) => [f.name, f.functionImageURL, statusCell(f), formatUnixDate(f.createdTime)],
+};
+
+const secret: KindInfo<Secret> = {
+  kind: 'secret',
+  noun: 'secret',
+  manifestKind: 'Secret',
+  headers: ['NAME', 'CONTENT'],
+  row: (s) => {
+    const entries = Object.entries(s.secrets ?? {});
+    const hidden = entries.every(([, value]) => value === '<hidden>');
+    return [s.name, hidden ? '<hidden>' : entries.map(([key, value]) => `${key}=${value}`).join(', ')];
+  },
+};
+
+const endpoint: KindInfo<Endpoint> = {
+  kind: 'endpoint',
+  noun: 'endpoint',
+  manifestKind: 'Endpoint',
+  headers: ['NAME', 'FUNCTION', 'PROTOCOL', 'METHOD', 'DOMAIN', 'PATH', 'ENABLED'],
+  row: (e) => [e.name, e.function, list(e.protocols), list(e.methods), list(e.hosts), list(e.uris), String(e.enabled)],
+};
+
+export const KINDS = { baseimage: baseImage, image, function: fn, secret, endpoint } as const satisfies Record<
+  EntityKind,
+  KindInfo<never>
+>;
+
+/** The kinds in the order a manifest is applied: what others refer to comes first. */
+export const APPLY_ORDER: readonly EntityKind[] = ['baseimage', 'image', 'secret', 'function', 'endpoint'];
+
+export function kindInfo(kind: EntityKind): KindInfo {
+  return KINDS[kind] as unknown as KindInfo;
+}
+
+export const RUN_TABLE = {
+  headers: ['ID', 'FUNCTION', 'STATUS', 'STARTED', 'FINISHED'],
+  row: (r: Run): string[] => [
+    r.name,
+    r.functionName,
+    r.status === 'ERROR' ? truncate(`ERROR: ${r.error ? `${r.error.type}: ${r.error.message}` : r.reason}`, REASON_WIDTH) : r.status,
+    formatUnixDate(r.executedTime),
+    formatUnixDate(r.finishedTime),
+  ],
+};

@@ -1,0 +1,87 @@
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_DIR, ensureCliBuilt } from './helpers/build.js';
+import { pollCli, runCliOk, type CliOptions } from './helpers/cli.js';
+import { startTestGateway, type TestGateway } from './helpers/gateway.js';
+
+/** GET with a Host header, as the seed's curl does (fetch would drop it). */
+function getWithHost(port: number, path: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { host } }, (response) => {
+      let body = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    req.on('error', reject).end();
+  });
+}
+
+describe("the seed README's quickstart (steps 6 and 7)", { timeout: 120_000 }, () => {
+  let gateway: TestGateway;
+  let workDir: string;
+  let cli: CliOptions;
+
+  beforeAll(async () => {
+    await ensureCliBuilt();
+    // The seed starts from an empty Dispatch: no default images, so that it creates python3 itself.
+    gateway = await startTestGateway({ seedDefaults: false });
+    workDir = await mkdtemp(join(tmpdir(), 'dispatch-cli-quickstart-'));
+    await mkdir(join(workDir, 'examples/python3'), { recursive: true });
+    await copyFile(join(REPO_DIR, 'examples/python3/hello.py'), join(workDir, 'examples/python3/hello.py'));
+    // Step 6, with the gateway's address where the seed puts the ingress controller's.
+    const RELEASE_NAME = 'dispatch-server';
+    await writeFile(
+      join(workDir, 'config.json'),
+      `{
+  "current": "${RELEASE_NAME}",
+  "contexts": {
+    "${RELEASE_NAME}": {
+      "host": "127.0.0.1",
+      "port": ${gateway.port},
+      "scheme": "http",
+      "insecure": true
+    }
+  }
+}
+`,
+    );
+    cli = { cwd: workDir, env: { HOME: workDir } };
+  }, 180_000);
+
+  afterAll(async () => {
+    await gateway?.close();
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  });
+
+  it('creates an image, a function, runs it, and serves it through an endpoint', async () => {
+    const created = await runCliOk(['--config', './config.json', 'create', 'image', 'python3', 'dispatchframework/python3-base:0.0.13-knative'], cli);
+    expect(created.trim()).toBe('Created image: python3');
+
+    const images = await pollCli(['--config', './config.json', 'get', 'images'], cli, (out) => /python3 .*READY/.test(out));
+    expect(images.split('\n')[0]).toMatch(/^\s*NAME\s*\|\s*DESTINATION\s*\|\s*BASEIMAGE\s*\|\s*STATUS\s*\|\s*CREATED DATE$/);
+
+    const fn = await runCliOk(['--config', './config.json', 'create', 'function', '--image', 'python3', 'hello', './examples/python3/hello.py'], cli);
+    expect(fn.trim()).toBe('Created function: hello');
+
+    const functions = await pollCli(['--config', './config.json', 'get', 'function'], cli, (out) => /hello .*READY/.test(out));
+    expect(functions.split('\n')[0]).toMatch(/^\s*NAME\s*\|\s*FUNCTIONIMAGE\s*\|\s*STATUS\s*\|\s*CREATED DATE$/);
+
+    const exec = await runCliOk(['--config', './config.json', 'exec', 'hello'], { ...cli, input: '{"name": "user"}\n' });
+    const envelope = JSON.parse(exec) as { context: { logs: { stdout: string[] } }; payload: unknown };
+    expect(envelope.payload).toEqual({ myField: 'Hello, user from Nowhere' });
+    expect(envelope.context.logs.stdout).toContain('messages to stdout show up in logs');
+
+    const endpoint = await runCliOk(
+      ['--config', './config.json', 'create', 'endpoint', 'get-hello', 'hello', '--method', 'GET', '--method', 'POST', '--path', '/hello'],
+      cli,
+    );
+    expect(endpoint.trim()).toBe('Created endpoint: get-hello');
+
+    const response = await getWithHost(gateway.port, '/hello?name=Jon', 'default.dispatch-server.dispatch.local');
+    expect(response.status).toBe(200);
+    expect(JSON.parse(response.body)).toEqual({ myField: 'Hello, Jon from Nowhere' });
+  });
+});
