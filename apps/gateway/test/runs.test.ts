@@ -180,4 +180,32 @@ describe('runs through the REST API', () => {
       expect(response.json<Run>()).toMatchObject({ input: value, output: value });
     }
   });
+
+  it("streams a function's logs as NDJSON, including the lines its runs printed", async () => {
+    await run('hello', { input: { name: 'logged' } });
+    const response = await gateway.request({ method: 'GET', url: '/v1/function/hello/logs?tail=50' });
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.headers['content-type']).toContain('application/x-ndjson');
+    const lines = response.body.trim().split('\n').map((line) => JSON.parse(line) as { stream: string; line: string; time: number });
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines).toContainEqual(expect.objectContaining({ stream: 'stdout', line: STDOUT_LINE }));
+    expect((await gateway.request({ method: 'GET', url: '/v1/function/nope/logs' })).statusCode).toBe(404);
+  });
+
+  it('keeps a followed log stream open and sends the lines of new runs as they come', async () => {
+    const address = await gateway.app.listen({ port: 0, host: '127.0.0.1' });
+    const controller = new AbortController();
+    const response = await fetch(`${address}/v1/function/hello/logs?follow=true&tail=0`, { signal: controller.signal });
+    expect(response.status).toBe(200);
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    await run('hello', { input: { name: 'followed' } });
+    let received = '';
+    while (!received.includes(STDOUT_LINE)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      received += new TextDecoder().decode(value);
+    }
+    expect(received).toContain(STDOUT_LINE);
+    controller.abort();
+  });
 });

@@ -10,7 +10,7 @@ import type {
   Tag,
   UpdateInput,
 } from '../domain/types.js';
-import type { Driver, ProgressListener } from '../driver/driver.js';
+import type { Driver, LogLine, ProgressListener } from '../driver/driver.js';
 import type { Store } from '../store/store.js';
 
 /** The CRUD use-cases every entity kind has. */
@@ -33,6 +33,22 @@ export interface EntityService<T extends EntityMeta> {
 export interface SecretService extends EntityService<Secret> {
   /** Like `get`, but values are replaced by `<hidden>` unless `reveal` is true. */
   view(name: string, options?: { reveal?: boolean }): Promise<Secret>;
+}
+
+export interface FunctionLogOptions {
+  /** Keep streaming new lines until `signal` aborts. */
+  follow?: boolean;
+  /** Start with at most this many of the newest lines. */
+  tail?: number;
+  signal?: AbortSignal;
+}
+
+export interface FunctionService extends EntityService<DispatchFunction> {
+  /**
+   * What the function's replicas printed: each run's stdout and stderr, and lines printed outside runs.
+   * Throws NotFoundError for an unknown function, and InvalidInputError when the backend keeps no logs.
+   */
+  logs(name: string, options?: FunctionLogOptions): Promise<AsyncIterable<LogLine>>;
 }
 
 export interface EndpointMatch {
@@ -77,7 +93,7 @@ export interface DispatchInfo {
 export interface Dispatch {
   readonly baseImages: EntityService<BaseImage>;
   readonly images: EntityService<Image>;
-  readonly functions: EntityService<DispatchFunction>;
+  readonly functions: FunctionService;
   readonly secrets: SecretService;
   readonly endpoints: EndpointService;
   readonly runs: RunService;

@@ -4,7 +4,7 @@ import { ConflictError, InvalidInputError } from '../errors.js';
 import type { DeploySpec } from '../driver/driver.js';
 import { decodeSource, inspectSource } from '../source/index.js';
 import { defaultHandler } from './default-handler.js';
-import type { EntityService } from './dispatch-service.js';
+import type { FunctionService } from './dispatch-service.js';
 import { reasonOf } from './entity-lifecycle.js';
 import { compilePayloadSchema } from './schema-validator.js';
 import { jobKey, type ServiceContext } from './service-context.js';
@@ -25,7 +25,7 @@ type FunctionFields = Omit<DispatchFunction, 'name' | 'id' | 'createdTime' | 'mo
 /** The fields whose change needs a new deployment; secrets and schemas apply per run and need none. */
 const DEPLOYED_FIELDS: (keyof FunctionFields)[] = ['image', 'source', 'handler', 'env', 'replicas', 'timeout', 'protocol'];
 
-export function createFunctionService(context: ServiceContext): EntityService<DispatchFunction> & FunctionServiceInternals {
+export function createFunctionService(context: ServiceContext): FunctionService & FunctionServiceInternals {
   const lifecycle = context.lifecycles.function;
   const images = context.lifecycles.image;
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -112,7 +112,7 @@ export function createFunctionService(context: ServiceContext): EntityService<Di
     }
   }
 
-  const service: EntityService<DispatchFunction> & FunctionServiceInternals = {
+  const service: FunctionService & FunctionServiceInternals = {
     deploy(name: string): void {
       context.jobs.start(jobKey('function', name), async (isCurrent) => {
         try {
@@ -183,6 +183,13 @@ export function createFunctionService(context: ServiceContext): EntityService<Di
       await lifecycle.remove(name);
       await context.store.runs.deleteForFunction(name);
       return { ...fn, status: 'DELETING' };
+    },
+
+    async logs(name, options = {}) {
+      await lifecycle.get(name);
+      const { driver } = context;
+      if (!driver.logs) throw new InvalidInputError(`the ${driver.name} backend keeps no function logs`);
+      return driver.logs(name, options);
     },
 
     waitUntilReady: (name, options) => lifecycle.waitUntilReady(name, options),

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { adminAuthPlugin } from '../../plugins/auth.js';
 import { baseImagesRoutes } from './base-images.js';
 import { endpointsRoutes } from './endpoints.js';
+import { functionLogsRoutes } from './function-logs.js';
 import { functionsRoutes } from './functions.js';
 import { imagesRoutes } from './images.js';
 import { openApiRoutes } from './openapi.js';
@@ -21,6 +22,7 @@ export const adminApi: FastifyPluginAsync<AdminApiOptions> = async (app, { dispa
   await app.register(baseImagesRoutes, { dispatch });
   await app.register(imagesRoutes, { dispatch });
   await app.register(functionsRoutes, { dispatch });
+  await app.register(functionLogsRoutes, { dispatch });
   await app.register(secretsRoutes, { dispatch });
   await app.register(endpointsRoutes, { dispatch });
   await app.register(runsRoutes, { dispatch });
