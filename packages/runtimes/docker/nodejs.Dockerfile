@@ -1,7 +1,7 @@
 # Dispatch's nodejs base image: a Node.js image with Dispatch's function server. Function images are built on it
 # (see function.Dockerfile), optionally with dependencies first (nodejs.image.Dockerfile).
 #
-#   docker build -f docker/nodejs.Dockerfile -t dispatch/nodejs-base packages/runtimes
+#   docker build -f packages/runtimes/docker/nodejs.Dockerfile -t dispatch/nodejs-base packages/runtimes
 #
 # Build context: packages/runtimes (only nodejs/server.cjs is used). NODE_IMAGE is any Debian-based Node.js
 # image with Node 18 or newer; VERSION labels the image with Dispatch's version.

@@ -1,7 +1,7 @@
 # Dispatch's python3 base image: a Python 3 image with Dispatch's function server. Function images are built on
 # it (see function.Dockerfile), optionally with dependencies first (python3.image.Dockerfile).
 #
-#   docker build -f docker/python3.Dockerfile -t dispatch/python3-base packages/runtimes
+#   docker build -f packages/runtimes/docker/python3.Dockerfile -t dispatch/python3-base packages/runtimes
 #
 # Build context: packages/runtimes (only python3/server.py is used). PYTHON_IMAGE is any Debian-based Python
 # image with Python 3.8 or newer and `python3` on PATH; VERSION labels the image with Dispatch's version.

@@ -25,8 +25,8 @@ COPY deps/ /dispatch/deps/
 RUN if [ -f /dispatch/deps/requirements.txt ]; then \
       cd /dispatch/deps \
       && if [ -d wheels ]; then links="--find-links wheels"; else links=""; fi \
-      && python3 -m pip install --no-cache-dir --disable-pip-version-check --no-warn-script-location \
-           --target /dispatch/site-packages $links -r requirements.txt; \
+      && PIP_ROOT_USER_ACTION=ignore python3 -m pip install --no-cache-dir --disable-pip-version-check \
+           --no-warn-script-location --target /dispatch/site-packages $links -r requirements.txt; \
     fi
 
 USER 10001:10001

@@ -3,11 +3,12 @@ import { describe, expect, it, vi } from 'vitest';
 import { DeadlineExceededError } from '../errors.js';
 import { funkerCall } from './funker-client.js';
 import { FunkerConnectError } from './funker-errors.js';
+import type * as Net from 'node:net';
 
 // A connection that never completes, which real networks only produce on a black-holed route.
 const pending: Duplex[] = [];
 vi.mock('node:net', async (importOriginal) => ({
-  ...(await importOriginal<typeof import('node:net')>()),
+  ...(await importOriginal<typeof Net>()),
   createConnection: vi.fn(() => {
     const socket = new Duplex({ read() {}, write: (_chunk, _encoding, callback) => callback() });
     pending.push(socket);

@@ -139,7 +139,6 @@ export class EntityLifecycle<K extends EntityKind> {
   ): Promise<EntityByKind[K]> {
     const timeoutMs = options.timeoutMs ?? 10 * 60_000;
     return new Promise<EntityByKind[K]>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
       const onProgress = options.onProgress;
       const onAbort = () => {
         cleanup();
@@ -174,13 +173,14 @@ export class EntityLifecycle<K extends EntityKind> {
         reject(options.signal.reason);
         return;
       }
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      this.events.on(name, onChange);
-      if (onProgress) this.events.on(`progress:${name}`, onProgress);
-      timer = setTimeout(() => {
+      // Declared before anything can call `cleanup`, which clears it.
+      const timer = setTimeout(() => {
         cleanup();
         reject(new DeadlineExceededError(`${this.label} "${name}" was not READY after ${Math.round(timeoutMs / 1000)} s`));
       }, timeoutMs);
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      this.events.on(name, onChange);
+      if (onProgress) this.events.on(`progress:${name}`, onProgress);
       this.get(name).then(
         (entity) => void settle(entity),
         (error: unknown) => {

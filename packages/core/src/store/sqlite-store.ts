@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
+import type { Database as SqliteDatabase } from 'better-sqlite3';
 import type { EntityByKind, EntityKind, EntityMeta, Run } from '../domain/types.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { migrate } from './migrations.js';
