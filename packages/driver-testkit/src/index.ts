@@ -8,3 +8,4 @@ export { fixtureHandler, fixturePath, packFixture } from './fixtures.js';
 export type { FixtureName } from './fixtures.js';
 export { callFunction, collectLogs, deploySpec, eventually, plainImage, waitForLogLine } from './helpers.js';
 export type { CallOptions } from './helpers.js';
+export * from './engines.js';
