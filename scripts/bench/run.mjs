@@ -5,7 +5,8 @@
 //
 // Options (environment): BENCH_SECONDS (throughput window per case, default 5), BENCH_CONCURRENCY (default 32),
 // BENCH_LATENCY_CALLS (sequential calls for p50/p99, default 2000), BENCH_LANGUAGES (default "nodejs,python3").
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { cpus, tmpdir } from 'node:os';
@@ -162,6 +163,36 @@ for (const language of languages) {
   }
 }
 
+// CLI start-up: whole `dispatch` processes, as a user runs them, against the same gateway.
+const cliRuns = Number(process.env.BENCH_CLI_RUNS ?? 20);
+const cli = join(root, 'apps/cli/bin/run.js');
+const gatewayPort = new URL(base).port;
+async function timeCli(args) {
+  const durations = [];
+  for (let i = 0; i < cliRuns + 2; i++) {
+    const started = performance.now();
+    await promisify(execFile)(process.execPath, [cli, ...args], { env: { ...process.env, HOME: work, DISPATCH_PORT: gatewayPort } });
+    if (i >= 2) durations.push(performance.now() - started); // the first two warm the file cache
+  }
+  durations.sort((a, b) => a - b);
+  return { p50: durations[Math.floor(durations.length / 2)], max: durations[durations.length - 1] };
+}
+const nodeAlone = await (async () => {
+  const durations = [];
+  for (let i = 0; i < cliRuns; i++) {
+    const started = performance.now();
+    await promisify(execFile)(process.execPath, ['-e', '0']);
+    durations.push(performance.now() - started);
+  }
+  durations.sort((a, b) => a - b);
+  return { p50: durations[Math.floor(durations.length / 2)], max: durations[durations.length - 1] };
+})();
+const cliRows = [
+  ['`node -e 0` (reference: Node alone)', nodeAlone],
+  ['`dispatch --version`', await timeCli(['--version'])],
+  ['`dispatch get function`', await timeCli(['get', 'function'])],
+];
+
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 console.log(`\n### Blocking runs of a trivial function (${cpus().length} cores, ${cpu}, Node ${process.version})\n`);
 console.log(`Sequential calls for latency: ${latencyCalls}; throughput: ${concurrency} concurrent callers for ${seconds} s.\n`);
@@ -176,5 +207,9 @@ for (const language of languages) {
   const [direct, gateway] = rows.filter((row) => row.language === language);
   console.log(`\n${language}: the gateway adds ${formatMs(gateway.p50 - direct.p50)} at p50 and ${formatMs(gateway.p99 - direct.p99)} at p99.`);
 }
+console.log(`\n### CLI start-up (${cliRuns} runs each, whole processes)\n`);
+console.log('| command | p50 | max |');
+console.log('|---|---|---|');
+for (const [command, timing] of cliRows) console.log(`| ${command} | ${formatMs(timing.p50)} | ${formatMs(timing.max)} |`);
 agent.destroy();
 process.exit(0);
