@@ -205,14 +205,22 @@ else
   [ -f "$NPM_DIR/package.json" ] || die "npm's package folder not found (looked at $NPM_DIR)"
   NPM_VERSION=$("$NODE_BIN" -p "require('$NPM_DIR/package.json').version")
   say "$NODE_IMAGE: node $NODE_VERSION ($NODE_BIN) and npm $NPM_VERSION on $DEBIAN_IMAGE"
+  # Node's C headers, for native addons (node-gyp would otherwise download them, and cannot here).
+  NODE_HEADERS=""
+  for dir in "$(dirname "$NODE_BIN")/../include/node" /usr/include/node /usr/local/include/node; do
+    if [ -f "$dir/node.h" ]; then NODE_HEADERS=$(cd "$dir" && pwd); break; fi
+  done
+  [ -n "$NODE_HEADERS" ] || die "Node's headers (node.h) not found next to $NODE_BIN nor in /usr/include/node"
   mkdir -p "$WORK/node"
   cp "$NODE_BIN" "$WORK/node/node"
   cp -a "$NPM_DIR" "$WORK/node/npm"
-  # Laid out as in the official node images: node and npm under /usr/local, a `node` user with uid 1000.
+  cp -a "$NODE_HEADERS" "$WORK/node/include"
+  # Laid out as in the official node images: node, npm and the headers under /usr/local, a `node` user (uid 1000).
   cat >"$WORK/node/Dockerfile" <<EOF
 FROM $DEBIAN_IMAGE
 COPY node /usr/local/bin/node
 COPY npm /usr/local/lib/node_modules/npm
+COPY include /usr/local/include/node
 RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \\
  && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx \\
  && groupadd --gid 1000 node \\
