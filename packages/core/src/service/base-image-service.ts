@@ -1,6 +1,6 @@
 import type { BaseImage, CreateInput, UpdateInput } from '../domain/types.js';
 import { assertLanguage } from '../domain/validation.js';
-import { ConflictError, InvalidInputError } from '../errors.js';
+import { InvalidInputError } from '../errors.js';
 import type { EntityService } from './dispatch-service.js';
 import { reasonOf } from './entity-lifecycle.js';
 import { jobKey, type ServiceContext } from './service-context.js';
@@ -70,9 +70,7 @@ export function createBaseImageService(context: ServiceContext): EntityService<B
     async delete(name: string) {
       const entity = await lifecycle.get(name);
       const users = (await context.lifecycles.image.repo.list()).filter((image) => image.baseImage === name);
-      if (users.length > 0) {
-        throw new ConflictError(`base image "${name}" is used by image ${users.map((i) => `"${i.name}"`).join(', ')}; delete or change those first`);
-      }
+      lifecycle.assertUnused(name, users.map((image) => `image "${image.name}"`));
       context.jobs.cancel(jobKey('baseimage', name));
       await lifecycle.remove(name);
       return { ...entity, status: 'DELETING' };

@@ -59,6 +59,16 @@ export class EntityLifecycle<K extends EntityKind> {
     };
   }
 
+  /**
+   * Refuses to delete an entity that others still reference: `users` are descriptions such as
+   * `function "hello"`. Deleting it would leave them broken, so the user decides what goes first.
+   */
+  assertUnused(name: string, users: string[]): void {
+    if (users.length > 0) {
+      throw new ConflictError(`${this.label} "${name}" is used by ${users.join(', ')}; delete or change those first`);
+    }
+  }
+
   locked<T>(name: string, work: () => Promise<T>): Promise<T> {
     return this.mutex.run(name, work);
   }

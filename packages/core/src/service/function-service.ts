@@ -1,6 +1,6 @@
 import type { CreateInput, DispatchFunction, FunctionProtocol, UpdateInput } from '../domain/types.js';
 import { assertPositiveInteger, assertStringList, assertStringMap, isImageReference } from '../domain/validation.js';
-import { ConflictError, InvalidInputError } from '../errors.js';
+import { InvalidInputError } from '../errors.js';
 import type { DeploySpec } from '../driver/driver.js';
 import { decodeSource, inspectSource } from '../source/index.js';
 import { defaultHandler } from './default-handler.js';
@@ -169,9 +169,7 @@ export function createFunctionService(context: ServiceContext): FunctionService 
     async delete(name: string) {
       const fn = await lifecycle.get(name);
       const users = (await context.lifecycles.endpoint.repo.list()).filter((endpoint) => endpoint.function === name);
-      if (users.length > 0) {
-        throw new ConflictError(`function "${name}" is used by endpoint ${users.map((e) => `"${e.name}"`).join(', ')}; delete those first`);
-      }
+      lifecycle.assertUnused(name, users.map((endpoint) => `endpoint "${endpoint.name}"`));
       context.jobs.cancel(jobKey('function', name));
       await lifecycle.setStatus(name, 'DELETING');
       try {

@@ -1,6 +1,6 @@
 import type { CreateInput, Image, Language, SystemPackage, UpdateInput } from '../domain/types.js';
 import { assertLanguage, isImageReference, languageFromImageReference } from '../domain/validation.js';
-import { ConflictError, InvalidInputError } from '../errors.js';
+import { InvalidInputError } from '../errors.js';
 import type { EntityService } from './dispatch-service.js';
 import { reasonOf } from './entity-lifecycle.js';
 import { jobKey, type ServiceContext } from './service-context.js';
@@ -137,9 +137,7 @@ export function createImageService(context: ServiceContext): EntityService<Image
     async delete(name: string) {
       const image = await lifecycle.get(name);
       const users = (await context.lifecycles.function.repo.list()).filter((fn) => fn.image === name);
-      if (users.length > 0) {
-        throw new ConflictError(`image "${name}" is used by function ${users.map((f) => `"${f.name}"`).join(', ')}; delete or change those first`);
-      }
+      lifecycle.assertUnused(name, users.map((fn) => `function "${fn.name}"`));
       context.jobs.cancel(jobKey('image', name));
       await lifecycle.remove(name);
       if (image.imageURL) {

@@ -1,6 +1,5 @@
 import type { CreateInput, Secret, UpdateInput } from '../domain/types.js';
 import { assertStringMap } from '../domain/validation.js';
-import { ConflictError } from '../errors.js';
 import type { SecretService } from './dispatch-service.js';
 import type { ServiceContext } from './service-context.js';
 
@@ -47,7 +46,7 @@ export function createSecretService(context: ServiceContext): SecretService {
       const functions = (await context.lifecycles.function.repo.list()).filter((fn) => fn.secrets.includes(name));
       const endpoints = (await context.lifecycles.endpoint.repo.list()).filter((endpoint) => endpoint.authSecret === name);
       const users = [...functions.map((f) => `function "${f.name}"`), ...endpoints.map((e) => `endpoint "${e.name}"`)];
-      if (users.length > 0) throw new ConflictError(`secret "${name}" is used by ${users.join(', ')}; change those first`);
+      lifecycle.assertUnused(name, users);
       await lifecycle.remove(name);
       return { ...hide(secret), status: 'DELETING' };
     },
