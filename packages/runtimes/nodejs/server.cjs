@@ -95,6 +95,8 @@ function report(status) {
 // ---- log capture ---------------------------------------------------------------------------------
 
 // Writes made while a call is active land in that call's logs; anything else reaches the real stream.
+const teeLogs = env.DISPATCH_TEE_LOGS === '1';
+
 function capture(stream, key) {
   const write = stream.write;
   stream.write = function (chunk, encoding, callback) {
@@ -102,6 +104,8 @@ function capture(stream, key) {
     if (call === undefined || call.done) return write.apply(this, arguments);
     const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8');
     call[key] = call[key] === null ? text : call[key] + text;
+    // Container backends read their logs from the server's own streams: copy the call's output there too.
+    if (teeLogs) write.call(this, text);
     const cb = typeof encoding === 'function' ? encoding : callback;
     if (typeof cb === 'function') process.nextTick(cb, null);
     return true;

@@ -124,6 +124,9 @@ class CallLogs:
         self.active = True
 
 
+_TEE_LOGS = os.environ.get("DISPATCH_TEE_LOGS") == "1"
+
+
 class CapturedStream:
     """Writes from a thread running a call land in that call's logs; anything else reaches the real stream."""
 
@@ -138,6 +141,9 @@ class CapturedStream:
         if not isinstance(text, str):
             raise TypeError("write() argument must be str, not %s" % type(text).__name__)
         getattr(logs, self._key).append(text)
+        # Container backends read their logs from the server's own streams: copy the call's output there too.
+        if _TEE_LOGS:
+            self._real.write(text)
         return len(text)
 
     def writelines(self, lines):

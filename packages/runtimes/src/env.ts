@@ -30,6 +30,8 @@ export const RUNTIME_ENV = {
    * with it, even when the parent is killed without a chance to stop its children.
    */
   exitWithParent: 'DISPATCH_EXIT_WITH_PARENT',
+  /** `1`: also write a call's stdout and stderr to the server's own streams, where container logs collect them. */
+  teeLogs: 'DISPATCH_TEE_LOGS',
 } as const;
 
 /** What a function server assumes when a variable of {@link RUNTIME_ENV} is unset. */

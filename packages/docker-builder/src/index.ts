@@ -1,0 +1,16 @@
+/**
+ * @dispatch/docker-builder: builds Dispatch's images (base, dependency and function images) through the
+ * Docker API, with the Dockerfiles of @dispatch/runtimes. Shared by the container backends (swarm, knative).
+ */
+export { baseImageArgsFromEnv, createDockerImageBuilder } from './docker-image-builder.js';
+export type {
+  BaseImageArgs,
+  DockerImageBuilder,
+  DockerImageBuilderOptions,
+  FunctionImageSpec,
+  RegistrySettings,
+} from './docker-image-builder.js';
+export { ImageBuildError, engineError, isEngineUnreachable } from './engine-errors.js';
+export type { BuildFailure } from './build-output.js';
+export { systemPackagesArg } from './system-packages.js';
+export { stripAnsi } from './ansi.js';

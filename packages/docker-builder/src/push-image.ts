@@ -1,0 +1,41 @@
+import { BackendError } from '@dispatch/core';
+import type { ProgressListener } from '@dispatch/core';
+import type Dockerode from 'dockerode';
+import { BuildOutput, engineMessages } from './build-output.js';
+import { engineError } from './engine-errors.js';
+import type { RegistrySettings } from './docker-image-builder.js';
+import { imagePrefix } from './image-names.js';
+
+/** The `X-Registry-Auth` the engine expects for a push to `registry`. */
+export function registryAuth(registry: RegistrySettings): Dockerode.AuthConfig | undefined {
+  if (registry.username === undefined && registry.password === undefined) return undefined;
+  return {
+    username: registry.username ?? '',
+    password: registry.password ?? '',
+    serveraddress: imagePrefix({ url: registry.url, repository: '' }).replace(/\/$/, ''),
+  };
+}
+
+/**
+ * Pushes an image, following the engine's progress stream: a push fails inside the stream (an `error`
+ * message after a 200), so the stream is read to its end.
+ */
+export async function pushImage(
+  docker: Dockerode,
+  imageURL: string,
+  registry: RegistrySettings,
+  prefix: string,
+  onProgress?: ProgressListener,
+): Promise<void> {
+  const output = new BuildOutput((line) => onProgress?.(line));
+  const what = `push of "${imageURL}"`;
+  try {
+    const authconfig = registryAuth(registry);
+    const stream = await docker.getImage(imageURL).push(authconfig === undefined ? {} : { authconfig });
+    for await (const message of engineMessages(stream as AsyncIterable<Buffer>)) output.push(message);
+    output.flush();
+  } catch (error) {
+    throw engineError(prefix, docker, what, error);
+  }
+  if (output.failure) throw new BackendError(`[${prefix}] ${what} failed: ${output.failure.error}`);
+}

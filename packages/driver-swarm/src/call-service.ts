@@ -1,0 +1,101 @@
+import { lookup } from 'node:dns/promises';
+import { FunkerEmptyReplyError, UnavailableError, funkerCall, isRetryableFunkerError } from '@dispatch/core';
+
+/** Resolves a service name to the addresses of its tasks. */
+export type ResolveAddress = (service: string) => Promise<string[]>;
+
+/**
+ * The default: `tasks.<service>` through the resolver of the container the driver runs in, which on the overlay
+ * network is Swarm's DNS (one A record per running task, in dnsrr and vip mode alike).
+ */
+export const resolveTasksByDns: ResolveAddress = async (service) => {
+  const records = await lookup(`tasks.${service}`, { all: true, family: 4 });
+  return records.map((record) => record.address);
+};
+
+export interface CallServiceOptions {
+  service: string;
+  body: unknown;
+  port: number;
+  deadline: number;
+  signal?: AbortSignal;
+  resolveAddress: ResolveAddress;
+  /** Milliseconds during which refused or reset connections are retried on other tasks. */
+  retryWindowMs: number;
+  keepAliveMs: number;
+  /** The round robin position of the service, so that calls spread over its tasks. */
+  nextIndex: () => number;
+  /**
+   * Retry a connection closed without a reply once, on another task. Dispatch's function server always answers,
+   * so for its functions that means the task died during the call (killed or replaced): one more task gets the
+   * call, which makes a call at-least-once across a dying task. Only once and only elsewhere, so that a handler
+   * that kills its own process cannot take every task down. A plain funker handler closes without a reply when
+   * it fails, which must not be repeated: leave this off for those.
+   */
+  retryEmptyReply?: boolean;
+}
+
+/**
+ * Calls a service over funker, spreading calls over its tasks. A connection refused, reset or timed out before
+ * any reply byte means that the task did not take the call (it is starting, stopping or being replaced): the
+ * call is retried on another task, then on freshly resolved addresses with a growing pause, within the retry
+ * window. Anything else (a reply, an empty reply, the deadline) ends the call.
+ */
+export async function callService(options: CallServiceOptions): Promise<unknown> {
+  const { service, deadline, signal } = options;
+  const retryUntil = Math.min(deadline, Date.now() + options.retryWindowMs);
+  const tried = new Set<string>();
+  let pause = 20;
+  let lastProblem = 'no task is running';
+  let emptyReplyRetried = false;
+  for (;;) {
+    let addresses: string[] = [];
+    try {
+      addresses = await options.resolveAddress(service);
+    } catch (error) {
+      lastProblem = `its name does not resolve (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
+    }
+    const start = addresses.length === 0 ? 0 : options.nextIndex() % addresses.length;
+    const ordered = [...addresses.slice(start), ...addresses.slice(0, start)].filter((address) => !tried.has(address));
+    for (const host of ordered) {
+      try {
+        return await funkerCall(options.body, {
+          host,
+          port: options.port,
+          deadline,
+          signal,
+          keepAliveMs: options.keepAliveMs,
+          connectTimeoutMs: Math.max(1, Math.min(2000, deadline - Date.now())),
+        });
+      } catch (error) {
+        const taskDied =
+          options.retryEmptyReply === true &&
+          !emptyReplyRetried &&
+          error instanceof FunkerEmptyReplyError &&
+          ordered.some((other) => other !== host && !tried.has(other));
+        if (signal?.aborted || !(isRetryableFunkerError(error) || taskDied)) throw error;
+        if (taskDied) emptyReplyRetried = true;
+        tried.add(host);
+        lastProblem = (error as Error).message;
+      }
+    }
+    if (ordered.length > 0 && addresses.every((address) => tried.has(address))) tried.clear();
+    if (Date.now() + pause >= retryUntil) {
+      throw new UnavailableError(`[swarm] function "${service}": no task accepts calls on port ${options.port}: ${lastProblem}`);
+    }
+    await sleep(pause, signal);
+    pause = Math.min(pause * 2, 500);
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

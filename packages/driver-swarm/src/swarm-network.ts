@@ -1,0 +1,41 @@
+import { BackendError } from '@dispatch/core';
+import type Dockerode from 'dockerode';
+
+export interface SwarmNetwork {
+  id: string;
+  name: string;
+}
+
+/**
+ * Finds the overlay network functions are attached to, creating it (overlay, attachable) when missing. A network
+ * of that name that is not an attachable overlay is an error: the gateway could not join it.
+ */
+export async function ensureSwarmNetwork(docker: Dockerode, name: string): Promise<SwarmNetwork> {
+  // The engine's name filter matches parts of names: pick the exact one.
+  const find = async (): Promise<Dockerode.NetworkInspectInfo | undefined> =>
+    (await docker.listNetworks({ filters: { name: [name] } })).find((network) => network.Name === name);
+  let network = await find();
+  if (network === undefined) {
+    try {
+      await docker.createNetwork({
+        Name: name,
+        Driver: 'overlay',
+        Attachable: true,
+        CheckDuplicate: true,
+        Labels: { 'dispatch.managed': 'true' },
+      });
+    } catch (error) {
+      // Another gateway created it at the same moment.
+      if ((error as { statusCode?: number }).statusCode !== 409) throw error;
+    }
+    network = await find();
+    if (network === undefined) throw new BackendError(`[swarm] network "${name}" could not be created`);
+  }
+  if (network.Driver !== 'overlay' || network.Attachable !== true) {
+    throw new BackendError(
+      `[swarm] network "${name}" exists but is not an attachable overlay network (driver ${network.Driver}); ` +
+        'remove it or choose another network',
+    );
+  }
+  return { id: network.Id, name };
+}

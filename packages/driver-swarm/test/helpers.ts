@@ -1,0 +1,67 @@
+import { fileURLToPath } from 'node:url';
+import type Dockerode from 'dockerode';
+import { packSource } from '@dispatch/core';
+import { createDockerImageBuilder } from '@dispatch/docker-builder';
+import type { DockerImageBuilder } from '@dispatch/docker-builder';
+
+/** A name unique to this test run, so that runs never share services or images. */
+export const RUN_ID = `${Date.now().toString(36)}${process.pid.toString(36)}`.slice(-10);
+
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+export function fixtureDir(name: string): string {
+  return fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+}
+
+export function packTestFixture(name: string): Promise<Buffer> {
+  return packSource(fixtureDir(name));
+}
+
+/** The language images that base images start from: nothing can be pulled here, so the local stand-ins. */
+export function localNodeImage(): string {
+  return process.env.DISPATCH_NODE_IMAGE ?? process.env.DISPATCH_LOCAL_NODE_IMAGE ?? 'dispatch-local/node:20';
+}
+
+export function localPythonImage(): string {
+  return process.env.DISPATCH_PYTHON_IMAGE ?? process.env.DISPATCH_LOCAL_PYTHON_IMAGE ?? 'dispatch-local/python:3.11';
+}
+
+export function testBuilder(docker: Dockerode): DockerImageBuilder {
+  return createDockerImageBuilder({
+    docker,
+    errorPrefix: 'swarm',
+    baseImageArgs: { NODE_IMAGE: localNodeImage(), PYTHON_IMAGE: localPythonImage() },
+  });
+}
+
+/** Builds the one-shot plain funker image (a Node `net` server that answers one call and exits). */
+export async function buildOneShotImage(docker: Dockerode, tag: string): Promise<string> {
+  const stream = await docker.buildImage(
+    { context: fixtureDir('funker-oneshot'), src: ['Dockerfile', 'handler.js'] },
+    { t: tag, buildargs: { NODE_IMAGE: localNodeImage() }, forcerm: true },
+  );
+  await new Promise<void>((resolve, reject) =>
+    docker.modem.followProgress(stream, (error: Error | null, output: Array<{ error?: string }>) => {
+      const failed = output.find((message) => message.error !== undefined);
+      if (error || failed) reject(error ?? new Error(failed?.error));
+      else resolve();
+    }),
+  );
+  return tag;
+}
+
+/** Removes every image whose reference starts with one of the prefixes (test images of this run). */
+export async function removeImages(docker: Dockerode, prefixes: string[]): Promise<void> {
+  const images = await docker.listImages();
+  for (const image of images) {
+    for (const tag of image.RepoTags ?? []) {
+      if (prefixes.some((prefix) => tag.startsWith(prefix))) {
+        await docker
+          .getImage(tag)
+          .remove({ force: true })
+          .catch(() => undefined);
+      }
+    }
+  }
+}
+

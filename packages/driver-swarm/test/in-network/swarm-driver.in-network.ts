@@ -1,0 +1,140 @@
+import Dockerode from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Driver } from '@dispatch/core';
+import { callFunction, deploySpec, driverContract, eventually, plainImage, requireEngine } from '@dispatch/driver-testkit';
+import { createSwarmDriver } from '../../src/index.js';
+import { RUN_ID, buildOneShotImage, packTestFixture, removeImages, testBuilder } from '../helpers.js';
+
+const swarm = await requireEngine('swarm');
+const docker = new Dockerode();
+const createDriver = (): Driver => createSwarmDriver({ docker, builder: testBuilder(docker) });
+
+afterAll(async () => {
+  if (swarm) await removeImages(docker, ['dispatch/fn-contract-', `dispatch/fn-sw-${RUN_ID}`, `dispatch-test/oneshot-${RUN_ID}`]);
+}, 60_000);
+
+if (swarm) driverContract({ name: 'swarm', createDriver, timeoutScale: 2 });
+
+/** The container IDs of a service's running tasks. */
+async function runningContainers(name: string): Promise<string[]> {
+  const tasks = (await docker.listTasks({ filters: { service: [name], 'desired-state': ['running'] } })) as Array<{
+    Status?: { State?: string; ContainerStatus?: { ContainerID?: string } };
+  }>;
+  return tasks
+    .filter((task) => task.Status?.State === 'running')
+    .map((task) => task.Status?.ContainerStatus?.ContainerID ?? '')
+    .filter(Boolean);
+}
+
+describe.skipIf(!swarm)('swarm driver on the overlay network', () => {
+  let driver: Driver;
+  let nodeImage: string;
+  const spread = `sw-${RUN_ID}-spread`;
+  const oneshot = `sw-${RUN_ID}-oneshot`;
+  const hang = `sw-${RUN_ID}-hang`;
+
+  beforeAll(async () => {
+    driver = createDriver();
+    nodeImage = await plainImage(driver, 'nodejs');
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const name of [spread, oneshot, hang]) await driver.remove(name);
+    await driver.dispose();
+  }, 60_000);
+
+  const ready = (name: string, replicas: number): Promise<void> =>
+    eventually(async () => {
+      const status = await driver.status(name);
+      expect(status).toMatchObject({ ready: true, replicas: { desired: replicas, ready: replicas } });
+    }, 90_000, 200);
+
+  it('spreads calls over at least 2 of 3 replicas', async () => {
+    const started = Date.now();
+    const source = await packTestFixture('hostname');
+    await driver.deploy(deploySpec({ name: spread, language: 'nodejs', imageURL: nodeImage, source, handler: 'handler.js', replicas: 3 }));
+    await ready(spread, 3);
+    console.log(`[timing] ${spread}: deploy (build + create) to READY with 3 replicas in ${Date.now() - started} ms`);
+    const hosts = new Set<string>();
+    const latencies: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const callStarted = performance.now();
+      const envelope = await callFunction(driver, spread, { i });
+      latencies.push(performance.now() - callStarted);
+      expect(envelope.context.error).toBeUndefined();
+      hosts.add((envelope.payload as { hostname: string }).hostname);
+    }
+    latencies.sort((a, b) => a - b);
+    console.log(
+      `[timing] ${spread}: call latency p50 ${latencies[15]?.toFixed(1)} ms, p90 ${latencies[27]?.toFixed(1)} ms over ${hosts.size} containers`,
+    );
+    expect(hosts.size).toBeGreaterThanOrEqual(2);
+  });
+
+  it("loses no call when a task's container is removed under a steady load, and Swarm replaces it", async () => {
+    const before = await runningContainers(spread);
+    expect(before).toHaveLength(3);
+    const victim = before[0] as string;
+    let stop = false;
+    let calls = 0;
+    const failures: unknown[] = [];
+    const worker = async (): Promise<void> => {
+      while (!stop) {
+        try {
+          const envelope = await callFunction(driver, spread, { load: true }, { deadlineMs: 20_000 });
+          if (envelope.context.error !== undefined) failures.push(envelope.context.error);
+          calls++;
+        } catch (error) {
+          failures.push(error);
+        }
+      }
+    };
+    const workers = Array.from({ length: 8 }, () => worker());
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await docker.getContainer(victim).remove({ force: true });
+    await eventually(async () => {
+      const now = await runningContainers(spread);
+      expect(now).toHaveLength(3);
+      expect(now).not.toContain(victim);
+    }, 60_000, 200);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    stop = true;
+    await Promise.all(workers);
+    console.log(`[load] ${calls} calls while a container was removed and replaced; ${failures.length} failed`);
+    expect(failures).toEqual([]);
+    expect(calls).toBeGreaterThan(50);
+    await ready(spread, 3);
+  }, 120_000);
+
+  it('answers repeated calls of a plain funker function that exits after each call', async () => {
+    const image = await buildOneShotImage(docker, `dispatch-test/oneshot-${RUN_ID}:1`);
+    await driver.deploy(
+      deploySpec({ name: oneshot, language: 'nodejs', protocol: 'funker', imageURL: image, source: Buffer.alloc(0), handler: '', replicas: 1 }),
+    );
+    await ready(oneshot, 1);
+    const hosts = new Set<string>();
+    for (let i = 0; i < 5; i++) {
+      const started = Date.now();
+      const envelope = await callFunction(driver, oneshot, { name: `caller ${i}` });
+      expect(envelope.context.error).toBeUndefined();
+      expect(envelope.payload).toMatchObject({ greeting: `Hello, caller ${i}` });
+      expect(envelope.context.logs).toEqual({ stdout: [], stderr: [] });
+      hosts.add((envelope.payload as { host: string }).host);
+      console.log(`[timing] one-shot funker call ${i}: ${Date.now() - started} ms`);
+    }
+    // Each call was served by a new container (the task restarted after every call).
+    expect(hosts.size).toBe(5);
+  }, 120_000);
+
+  it('answers a function that hangs with a FunctionError at the deadline, and keeps serving other functions', async () => {
+    const source = await packTestFixture('hang');
+    await driver.deploy(deploySpec({ name: hang, language: 'nodejs', imageURL: nodeImage, source, handler: 'handler.js', timeout: 1000 }));
+    await ready(hang, 1);
+    const started = Date.now();
+    const envelope = await callFunction(driver, hang, { hang: true }, { timeoutMs: 1000, deadlineMs: 2500 });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(envelope.context.error).toEqual({ type: 'FunctionError', message: 'function timed out after 1000 ms' });
+    const other = await callFunction(driver, spread, { after: 'hang' });
+    expect(other.context.error).toBeUndefined();
+  }, 120_000);
+});
