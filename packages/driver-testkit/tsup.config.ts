@@ -1,4 +1,6 @@
 import { defineConfig } from 'tsup';
 import { packageBuild } from '../../tsup.base.js';
 
-export default defineConfig(packageBuild(['src/index.ts']));
+export default defineConfig(
+  packageBuild([], { entry: { index: 'src/index.ts', 'kube-harness/index': 'src/kube-harness/index.ts' } }),
+);

@@ -1,0 +1,57 @@
+import { createDockerImageBuilder } from '@dispatch/docker-builder';
+import type { DockerImageBuilder, RegistrySettings } from '@dispatch/docker-builder';
+import type { BaseImageSpec, BuiltImage, ImageBuildSpec, Language, ProgressListener } from '@dispatch/core';
+
+/** What a function image is built from. */
+export interface FunctionImageBuild {
+  name: string;
+  revision: number;
+  /** The image to build on. */
+  imageURL: string;
+  /** The function's source, a tar.gz. */
+  source: Buffer;
+  handler: string;
+}
+
+/**
+ * How the knative driver gets images: built somewhere, then reachable by the cluster (pushed to a registry,
+ * or left on the engine the cluster's nodes use). The Docker builder is the default; an in-cluster builder
+ * (kaniko, BuildKit) plugs in here.
+ */
+export interface KnativeImageBuilder {
+  prepareBaseImage?(spec: BaseImageSpec, onProgress?: ProgressListener): Promise<void>;
+  defaultBaseImages?(): Record<Language, string>;
+  buildImage(spec: ImageBuildSpec, onProgress?: ProgressListener): Promise<BuiltImage>;
+  /** Builds the function image and makes it pullable by the cluster; resolves with its reference. */
+  buildFunctionImage(spec: FunctionImageBuild, onProgress?: ProgressListener): Promise<string>;
+  removeImage?(imageURL: string): Promise<void>;
+}
+
+export type { RegistrySettings };
+
+const BASE_IMAGES: Record<Language, string> = {
+  nodejs: 'dispatch/nodejs-base',
+  python3: 'dispatch/python3-base',
+};
+
+/**
+ * The Docker builder: images are built on a Docker engine and, when a registry is configured, pushed to it
+ * (the cluster pulls them from there). Without a registry they stay on that engine, which suits a cluster
+ * whose nodes share it (and the test harness).
+ */
+export function createDockerKnativeImageBuilder(options: { registry?: RegistrySettings; builder?: DockerImageBuilder } = {}): KnativeImageBuilder {
+  const builder =
+    options.builder ??
+    createDockerImageBuilder({ errorPrefix: 'knative', ...(options.registry === undefined ? {} : { registry: options.registry }) });
+  return {
+    defaultBaseImages: () => ({ ...BASE_IMAGES }),
+    async prepareBaseImage(spec, onProgress) {
+      if (await builder.imageExists(spec.imageURL)) return;
+      // Dispatch's own base images can be built here; any other URL is the user's to provide.
+      if (spec.imageURL === BASE_IMAGES[spec.language]) await builder.buildBaseImage(spec.language, spec.imageURL, onProgress);
+    },
+    buildImage: (spec, onProgress) => builder.buildImage(spec, onProgress),
+    buildFunctionImage: (spec, onProgress) => builder.buildFunctionImage(spec, onProgress),
+    removeImage: (imageURL) => builder.removeImage(imageURL),
+  };
+}

@@ -1,0 +1,11 @@
+/**
+ * @dispatch/driver-knative: Dispatch's Kubernetes backend. Each function is a Knative Service
+ * (`serving.knative.dev/v1`) running the function server in HTTP mode, called over HTTP.
+ */
+export { createKnativeDriver } from './knative-driver.js';
+export type { KnativeDriverOptions } from './knative-driver.js';
+export { createDockerKnativeImageBuilder } from './image-builder.js';
+export type { FunctionImageBuild, KnativeImageBuilder, RegistrySettings } from './image-builder.js';
+export { knativeDriverOptionsFromEnv } from './options-from-env.js';
+export { serviceManifest, revisionTimeoutSeconds } from './knative-service.js';
+export type { KnativeObject } from './knative-service.js';

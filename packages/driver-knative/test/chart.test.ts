@@ -1,0 +1,103 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the tests read rendered Kubernetes objects */
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { knativeServiceSchema } from '@dispatch/driver-testkit/kube-harness';
+import { helm } from './helm.js';
+
+const chart = fileURLToPath(new URL('../../../charts/dispatch', import.meta.url));
+
+const customised = [
+  '--set', 'registry.url=registry.example.com:5000',
+  '--set', 'registry.repository=team',
+  '--set', 'registry.username=bot',
+  '--set', 'registry.password=s3cret',
+  '--set', 'registry.insecure=true',
+  '--set', 'ingress.enabled=true',
+  '--set', 'ingress.className=nginx',
+  '--set', 'knative.namespace=functions',
+  '--set', 'knative.maxScale=5',
+  '--set', 'adminToken.value=admintoken',
+  '--set', 'persistence.storageClass=fast',
+  '--set', 'builder.dockerHost=tcp://docker:2375',
+];
+
+async function render(extra: string[] = []): Promise<any[]> {
+  const { stdout } = await helm(['template', 'dispatch-server', chart, '--namespace', 'dispatch-server', ...extra]);
+  return parseAllDocuments(stdout)
+    .map((document) => document.toJS() as any)
+    .filter((object) => object !== null);
+}
+
+/** What every rendered object must have, and what each kind must hold; Knative objects meet the CRD. */
+function validate(object: any): void {
+  expect(typeof object.apiVersion).toBe('string');
+  expect(typeof object.kind).toBe('string');
+  expect(object.metadata.name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+  if (object.apiVersion === 'serving.knative.dev/v1') expect(knativeServiceSchema().validate(object)).toEqual([]);
+  switch (object.kind) {
+    case 'Deployment': {
+      const container = object.spec.template.spec.containers[0];
+      expect(object.spec.selector.matchLabels).toEqual(expect.objectContaining(object.spec.template.metadata.labels));
+      expect(container.readinessProbe.httpGet.path).toBe('/healthz');
+      expect(container.livenessProbe.httpGet.path).toBe('/healthz');
+      expect(container.env).toContainEqual({ name: 'DISPATCH_BACKEND', value: 'knative' });
+      break;
+    }
+    case 'Service':
+      expect(object.spec.ports[0].targetPort).toBe('http');
+      break;
+    case 'Secret':
+      for (const value of Object.values(object.data ?? {})) expect(Buffer.from(String(value), 'base64').length).toBeGreaterThan(0);
+      break;
+    case 'Role':
+      // Nothing beyond what the driver calls.
+      expect(object.rules).toEqual([
+        { apiGroups: ['serving.knative.dev'], resources: ['services'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+        { apiGroups: ['serving.knative.dev'], resources: ['revisions'], verbs: ['get'] },
+      ]);
+      break;
+    case 'RoleBinding':
+      expect(object.roleRef.kind).toBe('Role');
+      break;
+    case 'PersistentVolumeClaim':
+      expect(object.spec.resources.requests.storage).toBeDefined();
+      break;
+    case 'Ingress':
+      expect(object.spec.rules[0].http.paths[0].backend.service.port.name).toBe('http');
+      break;
+    case 'ServiceAccount':
+      break;
+    default:
+      throw new Error(`unexpected kind ${object.kind} rendered`);
+  }
+}
+
+describe('charts/dispatch', () => {
+  it('passes helm lint, with default and customised values', async () => {
+    await helm(['lint', chart]);
+    await helm(['lint', chart, ...customised]);
+  }, 60_000);
+
+  it('renders valid objects with the default values: the gateway on the knative backend, its store on a volume', async () => {
+    const objects = await render();
+    for (const object of objects) validate(object);
+    expect(objects.map((object) => object.kind).sort()).toEqual(['Deployment', 'PersistentVolumeClaim', 'Role', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount']);
+    const deployment = objects.find((object) => object.kind === 'Deployment');
+    expect(deployment.spec.template.spec.volumes[0].persistentVolumeClaim.claimName).toBe('dispatch-server');
+    expect(deployment.spec.template.spec.containers[0].env).toContainEqual({ name: 'DISPATCH_KNATIVE_NAMESPACE', value: 'dispatch-server' });
+  }, 60_000);
+
+  it('renders valid objects with customised values: registry credentials from a Secret, an Ingress, another namespace', async () => {
+    const objects = await render(customised);
+    for (const object of objects) validate(object);
+    const env = objects.find((object) => object.kind === 'Deployment').spec.template.spec.containers[0].env as any[];
+    expect(env).toContainEqual({ name: 'DISPATCH_REGISTRY_URL', value: 'registry.example.com:5000' });
+    expect(env).toContainEqual({ name: 'DISPATCH_REGISTRY_INSECURE', value: 'true' });
+    expect(env.find((variable) => variable.name === 'DISPATCH_REGISTRY_PASSWORD').valueFrom.secretKeyRef.name).toBe('dispatch-server-registry');
+    const registry = objects.find((object) => object.kind === 'Secret' && object.metadata.name === 'dispatch-server-registry');
+    expect(Buffer.from(registry.data.password, 'base64').toString()).toBe('s3cret');
+    expect(objects.find((object) => object.kind === 'Role').metadata.namespace).toBe('functions');
+    expect(objects.some((object) => object.kind === 'Ingress')).toBe(true);
+  }, 60_000);
+});

@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Driver } from '@dispatch/core';
+import {
+  callFunction,
+  deploySpec,
+  driverContract,
+  eventually,
+  fixtureHandler,
+  packFixture,
+  plainImage,
+  requireEngine,
+} from '@dispatch/driver-testkit';
+import { startKubeHarness } from '@dispatch/driver-testkit/kube-harness';
+import type { KubeHarness } from '@dispatch/driver-testkit/kube-harness';
+import { createDockerKnativeImageBuilder, createKnativeDriver } from '../src/index.js';
+import type { KnativeImageBuilder } from '../src/index.js';
+
+const engine = await requireEngine('docker');
+
+describe.runIf(engine)('knative driver through the Kubernetes API harness', () => {
+  let harness: KubeHarness | undefined;
+
+  beforeAll(async () => {
+    harness = await startKubeHarness({ progressDeadlineMs: 20_000 });
+  }, 30_000);
+
+  afterAll(async () => {
+    await harness?.close();
+  }, 60_000);
+
+  const driverWith = (imageBuilder?: KnativeImageBuilder): Driver => {
+    if (harness === undefined) throw new Error('the harness starts in beforeAll');
+    return createKnativeDriver({
+      kubeconfig: harness.kubeconfigPath,
+      ingressAddress: harness.ingressUrl,
+      ...(imageBuilder === undefined ? {} : { imageBuilder }),
+    });
+  };
+
+  /** The Docker builder, except that the function image is replaced by `image`. */
+  const builderServing = (image: string): KnativeImageBuilder => {
+    const docker = createDockerKnativeImageBuilder();
+    return { ...docker, buildFunctionImage: async (spec) => (await docker.buildFunctionImage(spec), image) };
+  };
+
+  driverContract({ name: 'knative (harness)', createDriver: () => driverWith() });
+
+  describe('failures, as Knative reports them', () => {
+    it('ends a Service whose image does not exist failed with ContainerMissing, within seconds', async () => {
+      const driver = driverWith(builderServing('dispatch/no-such-image:1'));
+      const imageURL = await plainImage(driver, 'nodejs');
+      const started = Date.now();
+      await driver.deploy(deploySpec({ name: 'knative-missing-image', language: 'nodejs', imageURL, source: await packFixture('nodejs'), handler: fixtureHandler('nodejs') }));
+      const status = await eventually(async () => {
+        const current = await driver.status('knative-missing-image');
+        expect(current.failed).toBe(true);
+        return current;
+      }, 15_000);
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(status.ready).toBe(false);
+      expect(status.reason).toMatch(/^\[knative\] revision "knative-missing-image-00001" failed: ContainerMissing: Unable to fetch image "dispatch\/no-such-image:1"/);
+      await driver.remove('knative-missing-image');
+      await driver.dispose();
+    }, 60_000);
+
+    it('ends a Service whose container exits at start failed with ExitCode<N> and its last output', async () => {
+      // The base image has no function in it: its server exits with code 3 and the loader's message.
+      const driver = driverWith(builderServing('dispatch/nodejs-base'));
+      const imageURL = await plainImage(driver, 'nodejs');
+      const started = Date.now();
+      await driver.deploy(deploySpec({ name: 'knative-crash', language: 'nodejs', imageURL, source: await packFixture('nodejs'), handler: fixtureHandler('nodejs') }));
+      const status = await eventually(async () => {
+        const current = await driver.status('knative-crash');
+        expect(current.failed).toBe(true);
+        return current;
+      }, 15_000);
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(status.reason).toMatch(/^\[knative\] revision "knative-crash-00001" failed: ExitCode3: Container failed with: /);
+      await driver.remove('knative-crash');
+      await driver.dispose();
+    }, 60_000);
+  });
+
+  describe('updates', () => {
+    it('serves the new code after two updates, and keeps the function deployable from its source', async () => {
+      const driver = driverWith();
+      const name = 'knative-updated';
+      const imageURL = await plainImage(driver, 'nodejs');
+      const handler = fixtureHandler('nodejs');
+      const v1 = await packFixture('nodejs');
+      const v2 = await packFixture('nodejs-v2');
+      await driver.deploy(deploySpec({ name, language: 'nodejs', imageURL, source: v1, handler }));
+      await eventually(async () => expect((await driver.status(name)).ready).toBe(true), 30_000);
+      const first = await driver.deploy(deploySpec({ name, revision: 2, language: 'nodejs', imageURL, source: v2, handler }));
+      await eventually(async () => expect((await callFunction(driver, name, { action: 'version' })).payload).toEqual({ version: 2, action: 'version' }), 30_000);
+      const second = await driver.deploy(deploySpec({ name, revision: 3, language: 'nodejs', imageURL, source: v1, handler }));
+      expect(second.functionImageURL).not.toBe(first.functionImageURL);
+      await eventually(async () => {
+        const reply = await callFunction(driver, name, { action: 'hello', name: 'three' });
+        expect(reply.payload).toEqual({ myField: 'Hello, three from Nowhere' });
+      }, 30_000);
+      await eventually(async () => expect((await driver.status(name)).ready).toBe(true), 30_000);
+      expect(await driver.list?.()).toContainEqual({ name, revision: 3, replicas: 1 });
+      await driver.remove(name);
+      await driver.dispose();
+    }, 120_000);
+  });
+});
