@@ -17,6 +17,16 @@ export const driverRegistry: Readonly<Record<string, DriverFactory>> = {
     const { createLocalDriver } = await import('@dispatch/driver-local');
     return createLocalDriver({ dataDir, logger });
   },
+  // Settings from the environment: DISPATCH_SWARM_NETWORK, DISPATCH_NODE_IMAGE, DISPATCH_PYTHON_IMAGE, DOCKER_HOST.
+  swarm: async () => {
+    const { createSwarmDriver } = await import('@dispatch/driver-swarm');
+    return createSwarmDriver();
+  },
+  // Settings from the environment: KUBECONFIG (or in-cluster), DISPATCH_KNATIVE_*, DISPATCH_REGISTRY_*.
+  knative: async () => {
+    const { createKnativeDriver, knativeDriverOptionsFromEnv } = await import('@dispatch/driver-knative');
+    return createKnativeDriver(knativeDriverOptionsFromEnv());
+  },
 };
 
 export function knownBackends(): string[] {

@@ -1,0 +1,147 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { requireEngine } from '@dispatch/driver-testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureCliBuilt } from '../../apps/cli/test/helpers/build.js';
+import { pollCli, runCli, runCliOk, type CliOptions } from '../../apps/cli/test/helpers/cli.js';
+
+// The production shape of the swarm backend: the gateway's image built from this repository, deployed with
+// swarm/stack.yml as a Swarm service on the overlay network, and the seed's quickstart replayed with the CLI
+// against it. Functions become Swarm services that the gateway calls over funker.
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const exec = promisify(execFile);
+const swarm = await requireEngine('swarm');
+
+const STACK = `dispatch-e2e-${randomBytes(3).toString('hex')}`;
+const GATEWAY_IMAGE = `dispatch/gateway:${STACK}`;
+const TOKEN = randomBytes(16).toString('hex');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** GET with a Host header, as the seed's curl does (fetch would drop it). */
+function getWithHost(port: number, path: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { host } }, (response) => {
+      let body = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    req.on('error', reject).end();
+  });
+}
+
+describe.skipIf(!swarm)('the gateway on Docker Swarm (swarm/stack.yml)', { timeout: 180_000 }, () => {
+  let port: number;
+  let workDir: string;
+  let cli: CliOptions;
+  const nodeImage = process.env.DISPATCH_NODE_IMAGE ?? '';
+  const pythonImage = process.env.DISPATCH_PYTHON_IMAGE ?? '';
+
+  beforeAll(async () => {
+    await ensureCliBuilt();
+    const buildArgs = [
+      ...(nodeImage ? ['--build-arg', `NODE_IMAGE=${nodeImage}`] : []),
+      ...(process.env.DISPATCH_NODE_GYP_NODEDIR ? ['--build-arg', `NODE_GYP_NODEDIR=${process.env.DISPATCH_NODE_GYP_NODEDIR}`] : []),
+    ];
+    await exec('docker', ['build', '-q', '-f', 'apps/gateway/Dockerfile', ...buildArgs, '-t', GATEWAY_IMAGE, '.'], {
+      cwd: root,
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 15 * 60_000,
+    });
+    port = await freePort();
+    await exec('docker', ['stack', 'deploy', '-c', 'swarm/stack.yml', STACK], {
+      cwd: root,
+      env: {
+        ...process.env,
+        DISPATCH_TOKEN: TOKEN,
+        DISPATCH_GATEWAY_IMAGE: GATEWAY_IMAGE,
+        DISPATCH_PORT: String(port),
+        DISPATCH_SEED_DEFAULTS: 'false',
+        DISPATCH_NODE_IMAGE: nodeImage,
+        DISPATCH_PYTHON_IMAGE: pythonImage,
+      },
+    });
+    const deadline = Date.now() + 120_000;
+    while ((await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.status !== 200) {
+      if (Date.now() > deadline) {
+        const { stdout } = await exec('docker', ['service', 'ps', '--no-trunc', `${STACK}_gateway`]).catch(() => ({ stdout: '' }));
+        throw new Error(`the gateway service did not answer /healthz on port ${port}:\n${stdout}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+
+    workDir = await mkdtemp(join(tmpdir(), 'dispatch-swarm-e2e-'));
+    await mkdir(join(workDir, 'examples/python3'), { recursive: true });
+    await copyFile(join(root, 'examples/python3/hello.py'), join(workDir, 'examples/python3/hello.py'));
+    // Step 6 of the seed: the config file written by hand, here with the gateway's token.
+    await writeFile(
+      join(workDir, 'config.json'),
+      JSON.stringify({ current: 'swarm', contexts: { swarm: { host: '127.0.0.1', port, scheme: 'http', insecure: true, token: TOKEN } } }, null, 2),
+    );
+    cli = { cwd: workDir, env: { HOME: workDir }, timeoutMs: 120_000 };
+  }, 20 * 60_000);
+
+  afterAll(async () => {
+    if (workDir) {
+      // The gateway removes what it created; then the stack goes.
+      for (const args of [['delete', 'endpoint', 'get-hello'], ['delete', 'function', 'hello'], ['delete', 'image', 'python3']]) {
+        await runCli(['--config', './config.json', ...args], cli).catch(() => undefined);
+      }
+      await rm(workDir, { recursive: true, force: true });
+    }
+    await exec('docker', ['stack', 'rm', STACK]).catch(() => undefined);
+    await exec('docker', ['image', 'rm', '-f', GATEWAY_IMAGE]).catch(() => undefined);
+  }, 120_000);
+
+  it('replays the seed quickstart: create image, create function, exec, create endpoint, curl', async () => {
+    const config = ['--config', './config.json'];
+    const version = JSON.parse(await runCliOk([...config, 'version', '-o', 'json'], cli)) as { server?: { backend?: string; version?: string } };
+    expect(version.server?.backend).toBe('swarm');
+
+    // The gateway builds Dispatch's python3 base image on the engine it drives, then the image on it.
+    await runCliOk([...config, 'create', 'base-image', 'python3-base', `dispatch/python3-base:${version.server?.version}`, '--language', 'python3'], cli);
+    expect(await runCliOk([...config, 'create', 'image', 'python3', 'python3-base'], cli)).toContain('Created image: python3');
+    await pollCli([...config, 'get', 'images'], cli, (out) => /python3\s.*READY/.test(out), 300_000);
+
+    expect(await runCliOk([...config, 'create', 'function', '--image', 'python3', 'hello', './examples/python3/hello.py'], cli)).toContain(
+      'Created function: hello',
+    );
+    await pollCli([...config, 'get', 'function'], cli, (out) => /hello\s.*READY/.test(out), 300_000);
+    const services = await exec('docker', ['service', 'ls', '--filter', 'label=dispatch.function=hello', '--format', '{{.Name}}']);
+    expect(services.stdout.trim()).toBe('hello');
+
+    const envelope = JSON.parse(await runCliOk([...config, 'exec', 'hello'], { ...cli, input: '{"name": "user"}' })) as {
+      context: { logs: { stdout: string[] } };
+      payload: unknown;
+    };
+    expect(envelope.payload).toEqual({ myField: 'Hello, user from Nowhere' });
+    expect(envelope.context.logs.stdout).toContain('messages to stdout show up in logs');
+
+    await runCliOk([...config, 'create', 'endpoint', 'get-hello', 'hello', '--method', 'GET', '--method', 'POST', '--path', '/hello'], cli);
+    const reply = await getWithHost(port, '/hello?name=Jon', 'default.dispatch-server.dispatch.local');
+    expect(reply.status).toBe(200);
+    expect(JSON.parse(reply.body)).toEqual({ myField: 'Hello, Jon from Nowhere' });
+  });
+
+  it('answers the CLI without the token with a one-line 401', async () => {
+    const result = await runCli(['--host', '127.0.0.1', '--port', String(port), '--scheme', 'http', 'get', 'function'], { ...cli, env: { HOME: workDir } });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/^\[Code: 401\] /);
+  });
+});
