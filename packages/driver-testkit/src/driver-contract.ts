@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Driver, Language, RunEnvelope } from '@dispatch/core';
 import { fixtureHandler, packFixture } from './fixtures.js';
@@ -24,6 +25,11 @@ export interface DriverContractOptions {
   languages?: Language[];
   /** More tests, declared inside the suite's `describe`. */
   additionalTests?: (context: DriverContractContext) => void;
+  /**
+   * Prefix of the suite's function names (`<prefix>-nodejs`); default `contract-<random>`, so that suites of
+   * several drivers sharing one engine never touch each other's functions or images.
+   */
+  namePrefix?: string;
 }
 
 /** How each language's fixtures fail to load, in the loader's words. */
@@ -48,6 +54,7 @@ export function driverContract(options: DriverContractOptions): void {
   const languages = options.languages ?? ['nodejs', 'python3'];
   const functionTimeout = FUNCTION_TIMEOUT_MS * scale;
   const testTimeout = 60_000 * scale;
+  const namePrefix = options.namePrefix ?? `contract-${randomBytes(3).toString('hex')}`;
   let driver: Driver | undefined;
   const context: DriverContractContext = {
     get driver(): Driver {
@@ -85,7 +92,7 @@ export function driverContract(options: DriverContractOptions): void {
 
     for (const language of languages) {
       describe(language, () => {
-        const name = `contract-${language}`;
+        const name = `${namePrefix}-${language}`;
         const handler = fixtureHandler(language);
         let imageURL = '';
         const call = (payload: unknown, callOptions?: Parameters<typeof callFunction>[3]): Promise<RunEnvelope> =>

@@ -10,10 +10,10 @@ const docker = new Dockerode();
 const createDriver = (): Driver => createSwarmDriver({ docker, builder: testBuilder(docker) });
 
 afterAll(async () => {
-  if (swarm) await removeImages(docker, ['dispatch/fn-contract-', `dispatch/fn-sw-${RUN_ID}`, `dispatch-test/oneshot-${RUN_ID}`]);
+  if (swarm) await removeImages(docker, [`dispatch/fn-contract-${RUN_ID}`, `dispatch/fn-sw-${RUN_ID}`, `dispatch-test/oneshot-${RUN_ID}`]);
 }, 60_000);
 
-if (swarm) driverContract({ name: 'swarm', createDriver, timeoutScale: 2 });
+if (swarm) driverContract({ name: 'swarm', createDriver, timeoutScale: 2, namePrefix: `contract-${RUN_ID}` });
 
 /** The container IDs of a service's running tasks. */
 async function runningContainers(name: string): Promise<string[]> {
