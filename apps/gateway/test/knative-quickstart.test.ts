@@ -1,0 +1,94 @@
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { requireEngine } from '@dispatch/driver-testkit';
+import { startKubeHarness, type KubeHarness } from '@dispatch/driver-testkit/kube-harness';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureCliBuilt } from '../../cli/test/helpers/build.js';
+import { pollCli, runCliOk, type CliOptions } from '../../cli/test/helpers/cli.js';
+import { startGateway, type RunningGateway } from '../src/start.js';
+
+// The seed's quickstart with the gateway on the knative backend. Kubernetes cannot run on these machines, so the
+// cluster is the Kubernetes API test harness: the official client talks to it through a kubeconfig, function
+// containers run on the real Docker engine, and calls go over HTTP through its ingress by Host header.
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const engine = await requireEngine('docker');
+
+/** GET with a Host header, as the seed's curl does (fetch would drop it). */
+function getWithHost(port: number, path: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { host } }, (response) => {
+      let body = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    req.on('error', reject).end();
+  });
+}
+
+describe.runIf(engine)('the gateway on the knative backend (through the Kubernetes API harness)', { timeout: 180_000 }, () => {
+  let harness: KubeHarness;
+  let gateway: RunningGateway;
+  let dataDir: string;
+  let workDir: string;
+  let cli: CliOptions;
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    await ensureCliBuilt();
+    harness = await startKubeHarness({ progressDeadlineMs: 30_000 });
+    // The knative backend reads its settings from the environment, as in the chart.
+    process.env.KUBECONFIG = harness.kubeconfigPath;
+    process.env.DISPATCH_KNATIVE_INGRESS = harness.ingressUrl;
+    dataDir = await mkdtemp(join(tmpdir(), 'dispatch-knative-gateway-'));
+    gateway = await startGateway({ backend: 'knative', port: 0, dataDir, seedDefaults: false, logger: pino({ level: 'silent' }) });
+
+    workDir = await mkdtemp(join(tmpdir(), 'dispatch-knative-quickstart-'));
+    await mkdir(join(workDir, 'examples/python3'), { recursive: true });
+    await copyFile(join(root, 'examples/python3/hello.py'), join(workDir, 'examples/python3/hello.py'));
+    const port = Number(new URL(gateway.url).port);
+    await writeFile(
+      join(workDir, 'config.json'),
+      JSON.stringify({ current: 'dispatch-server', contexts: { 'dispatch-server': { host: '127.0.0.1', port, scheme: 'http', insecure: true } } }),
+    );
+    cli = { cwd: workDir, env: { HOME: workDir }, timeoutMs: 120_000 };
+  }, 300_000);
+
+  afterAll(async () => {
+    await gateway?.close();
+    await harness?.close();
+    process.env = saved;
+    for (const dir of [dataDir, workDir]) if (dir) await rm(dir, { recursive: true, force: true });
+  }, 120_000);
+
+  it('creates an image and a function, runs it, and serves it through an endpoint', async () => {
+    const config = ['--config', './config.json'];
+    await runCliOk([...config, 'create', 'base-image', 'python3-base', 'dispatch/python3-base', '--language', 'python3'], cli);
+    expect(await runCliOk([...config, 'create', 'image', 'python3', 'python3-base'], cli)).toContain('Created image: python3');
+    await pollCli([...config, 'get', 'images'], cli, (out) => /python3\s.*READY/.test(out), 300_000);
+
+    expect(await runCliOk([...config, 'create', 'function', '--image', 'python3', 'hello', './examples/python3/hello.py'], cli)).toContain(
+      'Created function: hello',
+    );
+    await pollCli([...config, 'get', 'function'], cli, (out) => /hello\s.*READY/.test(out), 300_000);
+
+    const envelope = JSON.parse(await runCliOk([...config, 'exec', 'hello'], { ...cli, input: '{"name": "user"}' })) as {
+      context: { logs: { stdout: string[] } };
+      payload: unknown;
+    };
+    expect(envelope.payload).toEqual({ myField: 'Hello, user from Nowhere' });
+    expect(envelope.context.logs.stdout).toContain('messages to stdout show up in logs');
+
+    await runCliOk([...config, 'create', 'endpoint', 'get-hello', 'hello', '--method', 'GET', '--method', 'POST', '--path', '/hello'], cli);
+    const reply = await getWithHost(Number(new URL(gateway.url).port), '/hello?name=Jon', 'default.dispatch-server.dispatch.local');
+    expect(reply.status).toBe(200);
+    expect(JSON.parse(reply.body)).toEqual({ myField: 'Hello, Jon from Nowhere' });
+
+    // Clean up on the harness: the function's Knative Service (and its container) goes with the function.
+    await runCliOk([...config, 'delete', 'endpoint', 'get-hello'], cli);
+    await runCliOk([...config, 'delete', 'function', 'hello'], cli);
+  });
+});
