@@ -13,6 +13,7 @@ export * from './service/dispatch-service.js';
 export * from './domain/validation.js';
 export { createDispatch } from './service/create-dispatch.js';
 export { EntityFailedError } from './service/entity-lifecycle.js';
+export { KeyedMutex } from './service/keyed-mutex.js';
 export { DISPATCH_VERSION } from './version.js';
 export * from './funker/index.js';
 export * from './source/index.js';

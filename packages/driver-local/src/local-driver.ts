@@ -1,6 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { BackendError, InvalidInputError, NotFoundError, assertValidName } from '@dispatch/core';
+import { BackendError, InvalidInputError, KeyedMutex, NotFoundError, assertValidName } from '@dispatch/core';
 import type {
   BaseImageSpec,
   BuiltImage,
@@ -75,7 +75,7 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
   });
   const functions = new Map<string, LocalFunction>();
   // One lifecycle operation at a time per function name, so a remove never races a deploy's files.
-  const queues = new Map<string, Promise<unknown>>();
+  const queues = new KeyedMutex();
   let disposed = false;
   let functionsRoot: Promise<void> | undefined;
 
@@ -97,17 +97,7 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
 
   function serialize<T>(name: string, operation: () => Promise<T>): Promise<T> {
     if (disposed) return Promise.reject(new BackendError('[local] the driver has been disposed'));
-    const previous = queues.get(name) ?? Promise.resolve();
-    const result = previous.then(operation, operation);
-    const settled = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    queues.set(name, settled);
-    void settled.then(() => {
-      if (queues.get(name) === settled) queues.delete(name);
-    });
-    return result;
+    return queues.run(name, operation);
   }
 
   function mustGet(name: string): LocalFunction {
@@ -201,7 +191,7 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
     async dispose(): Promise<void> {
       if (disposed) return;
       // Operations already running finish first, so that no process starts after the others were stopped.
-      await Promise.all(queues.values());
+      await queues.whenIdle();
       disposed = true;
       const all = [...functions.values()];
       functions.clear();

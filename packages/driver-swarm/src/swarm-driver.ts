@@ -8,6 +8,7 @@ import {
   FunkerEmptyReplyError,
   FunkerIncompleteReplyError,
   InvalidInputError,
+  KeyedMutex,
   NotFoundError,
   UnavailableError,
   assertValidName,
@@ -96,7 +97,7 @@ export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
   const metas = new Map<string, FunctionMeta>();
   /** Functions whose last deploy failed before a service existed (a build that failed), with the reason. */
   const failures = new Map<string, string>();
-  const queues = new Map<string, Promise<unknown>>();
+  const queues = new KeyedMutex();
   const roundRobin = new Map<string, number>();
   let network: Promise<SwarmNetwork> | undefined;
   let disposed = false;
@@ -155,17 +156,7 @@ export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
 
   function serialize<T>(name: string, operation: () => Promise<T>): Promise<T> {
     if (disposed) return Promise.reject(new BackendError('[swarm] the driver has been disposed'));
-    const previous = queues.get(name) ?? Promise.resolve();
-    const result = previous.then(operation, operation);
-    const settled = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    queues.set(name, settled);
-    void settled.then(() => {
-      if (queues.get(name) === settled) queues.delete(name);
-    });
-    return result;
+    return queues.run(name, operation);
   }
 
   async function putService(spec: DeploySpec, image: string, replicas: number): Promise<void> {
@@ -432,7 +423,7 @@ export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
 
     async dispose(): Promise<void> {
       if (disposed) return;
-      await Promise.all(queues.values());
+      await queues.whenIdle();
       disposed = true;
       // Services keep running: they belong to the Swarm, not to this process.
     },

@@ -1,6 +1,7 @@
 /**
- * Serialises async work per key. Every write to one entity goes through it, so a background status change
- * never interleaves with a user's update of the same entity between its read and its write.
+ * Serialises async work per key: work for one key runs one after the other, work for different keys at once.
+ * Every write to one entity goes through one, so a background status change never interleaves with a user's
+ * update of the same entity; drivers use one per function so that deploys, scales and removals never overlap.
  */
 export class KeyedMutex {
   private readonly tails = new Map<string, Promise<unknown>>();
@@ -14,5 +15,10 @@ export class KeyedMutex {
       if (this.tails.get(key) === tail) this.tails.delete(key);
     });
     return result;
+  }
+
+  /** Resolves once the work queued so far, for every key, has settled. */
+  async whenIdle(): Promise<void> {
+    await Promise.all(this.tails.values());
   }
 }
