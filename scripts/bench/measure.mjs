@@ -1,4 +1,7 @@
-// Measurement helpers for the benchmark scripts: bounded loops, percentiles, formatting.
+// Measurement helpers for the benchmark scripts: bounded loops, percentiles, formatting, and the gateway and
+// Docker steps the backend scripts share.
+import { execFile } from 'node:child_process';
+import http from 'node:http';
 import { createServer } from 'node:net';
 
 /** A free TCP port on loopback. */
@@ -46,3 +49,171 @@ export function summarize(durations) {
 }
 
 export const formatMs = (ms) => (ms < 10 ? `${ms.toFixed(2)} ms` : `${Math.round(ms)} ms`);
+
+/** Sequential latency (after a warm-up) then closed-loop throughput of one call. */
+export async function measureCall(call, { latencyCalls, concurrency, seconds, warmup = 200 }) {
+  await runSequential(call, warmup);
+  const latency = summarize(await runSequential(call, latencyCalls));
+  const throughput = await runClosedLoop(call, concurrency, seconds * 1000);
+  return { ...latency, throughput };
+}
+
+/** The settings every backend shares, from the environment. */
+export function benchSettings(env = process.env) {
+  return {
+    seconds: Number(env.BENCH_SECONDS ?? 5),
+    concurrency: Number(env.BENCH_CONCURRENCY ?? 32),
+    latencyCalls: Number(env.BENCH_LATENCY_CALLS ?? 2000),
+  };
+}
+
+/** The trivial nodejs function every backend runs. */
+export const TRIVIAL_NODE = { file: 'trivial.js', code: 'module.exports = () => ({ ok: true });\n', handler: 'trivial.js' };
+
+/** The body of a funker or HTTP-mode call to Dispatch's function server, as the gateway sends it. */
+export const RUN_REQUEST = { context: { secrets: {}, timeout: 30000 }, payload: { name: 'bench' } };
+
+/**
+ * A caller that POSTs `body` to `url` with node:http (keep-alive through `agent`) and fails on any status but
+ * 200. `headers` may carry a Host (which fetch would drop) or an Authorization.
+ */
+export function httpPoster(url, body, { agent, headers = {} }) {
+  const target = new URL(url);
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const allHeaders = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers };
+  return () =>
+    new Promise((resolve, reject) => {
+      const request = http.request(target, { method: 'POST', agent, headers: allHeaders }, (response) => {
+        const chunks = [];
+        response.on('data', (chunk) => chunks.push(chunk));
+        response.on('end', () => {
+          if (response.statusCode !== 200) reject(new Error(`${url} answered ${response.statusCode}: ${Buffer.concat(chunks)}`));
+          else resolve();
+        });
+      });
+      request.on('error', reject);
+      request.end(text);
+    });
+}
+
+/** Polls `check` until it returns something other than undefined, at most `timeoutMs`. */
+export async function waitFor(what, check, { timeoutMs, intervalMs = 50 }) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** A child process with a time limit; resolves with its stdout, rejects with its stderr. */
+export function run(command, args, { timeoutMs = 120_000, env, cwd, maxBuffer = 64 * 1024 * 1024 } = {}) {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { timeout: timeoutMs, killSignal: 'SIGKILL', env, cwd, maxBuffer }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${command} ${args.join(' ')}: ${error.killed ? `killed after ${timeoutMs} ms` : error.message}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/** The gateway's REST API, with a bearer token when one is given. */
+export function gatewayApi(base, token) {
+  return async (method, path, body) => {
+    const headers = { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) };
+    const response = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await response.text();
+    const json = text === '' ? undefined : JSON.parse(text);
+    if (!response.ok) {
+      const error = new Error(`${method} ${path}: ${response.status} ${text}`);
+      error.status = response.status;
+      throw error;
+    }
+    return json;
+  };
+}
+
+/** Waits until every image of the gateway is READY (the seeded ones included), so nothing builds beside the clock. */
+export async function waitForImages(api, languages, timeoutMs) {
+  await waitFor(
+    `the images ${languages.join(', ')} to be READY`,
+    async () => {
+      const images = await api('GET', '/v1/image');
+      const failed = images.find((image) => image.status === 'ERROR');
+      if (failed) throw new Error(`image ${failed.name}: ${failed.reason}`);
+      const ready = languages.every((name) => images.some((image) => image.name === name && image.status === 'READY'));
+      return ready && images.every((image) => image.status === 'READY') ? true : undefined;
+    },
+    { timeoutMs, intervalMs: 200 },
+  );
+}
+
+/** Creates a function and resolves with the milliseconds from the create request to READY. */
+export async function createFunctionTimed(api, { name, image, source, handler }, timeoutMs) {
+  const started = performance.now();
+  await api('POST', '/v1/function', { name, image, source, handler });
+  await waitFor(
+    `function ${name} to be READY`,
+    async () => {
+      const fn = await api('GET', `/v1/function/${name}`);
+      if (fn.status === 'ERROR') throw new Error(`${name}: ${fn.reason}`);
+      return fn.status === 'READY' ? true : undefined;
+    },
+    { timeoutMs, intervalMs: 5 },
+  );
+  return performance.now() - started;
+}
+
+/** Deletes a function and waits until the gateway no longer knows it. */
+export async function deleteFunction(api, name, timeoutMs) {
+  await api('DELETE', `/v1/function/${name}`).catch((error) => {
+    if (error.status !== 404) throw error;
+  });
+  await waitFor(
+    `function ${name} to be deleted`,
+    () =>
+      api('GET', `/v1/function/${name}`).then(
+        () => undefined,
+        (error) => (error.status === 404 ? true : undefined),
+      ),
+    { timeoutMs, intervalMs: 50 },
+  );
+}
+
+/** The `repository:tag` references of the images on the Docker engine whose repository matches `pattern`. */
+export async function imageRefs(pattern) {
+  const out = await run('docker', ['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}'], { timeoutMs: 30_000 });
+  return new Set(out.split('\n').filter((ref) => ref !== '' && !ref.endsWith(':<none>') && pattern.test(ref.split(':')[0])));
+}
+
+/**
+ * Cleanup steps, run once, last added first: when the script calls `run()`, and on SIGINT/SIGTERM, an uncaught
+ * error, or when `limitMs` passes (then the process exits with 1). Each step is bounded by its own commands' time limits.
+ */
+export function cleanupOnExit(limitMs) {
+  const steps = [];
+  let running;
+  const runAll = () => {
+    running ??= (async () => {
+      for (const step of steps.reverse()) {
+        try {
+          await step();
+        } catch (error) {
+          console.error(`cleanup: ${error.message}`);
+        }
+      }
+    })();
+    return running;
+  };
+  const abort = (why) => {
+    console.error(why);
+    void runAll().finally(() => process.exit(1));
+  };
+  const timer = setTimeout(() => abort(`time limit of ${Math.round(limitMs / 1000)} s reached: cleaning up`), limitMs);
+  timer.unref();
+  process.once('SIGINT', () => abort('interrupted: cleaning up'));
+  process.once('SIGTERM', () => abort('terminated: cleaning up'));
+  process.once('uncaughtException', (error) => abort(`${error.stack ?? error}\ncleaning up`));
+  process.once('unhandledRejection', (error) => abort(`${error?.stack ?? error}\ncleaning up`));
+  return { add: (step) => steps.push(step), run: runAll };
+}

@@ -4,7 +4,9 @@
 // Prints a Markdown report (copy it into docs/benchmarks.md). Everything runs on loopback and stops by itself.
 //
 // Options (environment): BENCH_SECONDS (throughput window per case, default 5), BENCH_CONCURRENCY (default 32),
-// BENCH_LATENCY_CALLS (sequential calls for p50/p99, default 2000), BENCH_LANGUAGES (default "nodejs,python3").
+// BENCH_LATENCY_CALLS (sequential calls for p50/p99, default 2000), BENCH_LANGUAGES (default "nodejs,python3"),
+// BENCH_BACKENDS (default "local"; "local,swarm,knative" adds the sections of scripts/bench/swarm.mjs and
+// scripts/bench/knative.mjs, each run as its own process, stopped after BENCH_BACKEND_TIME_LIMIT seconds, default 1800).
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +23,11 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const latencyCalls = Number(process.env.BENCH_LATENCY_CALLS ?? 2000);
 const languages = (process.env.BENCH_LANGUAGES ?? 'nodejs,python3').split(',');
+const backends = (process.env.BENCH_BACKENDS ?? 'local').split(',').map((name) => name.trim()).filter(Boolean);
+const BACKEND_SCRIPTS = { swarm: 'swarm.mjs', knative: 'knative.mjs' };
+for (const name of backends) {
+  if (name !== 'local' && !(name in BACKEND_SCRIPTS)) throw new Error(`BENCH_BACKENDS: unknown backend "${name}" (local, swarm, knative)`);
+}
 
 const TRIVIAL = {
   nodejs: { file: 'trivial.js', code: 'module.exports = () => ({ ok: true });\n', handler: 'trivial.js' },
@@ -141,75 +148,107 @@ function directCaller(port) {
   };
 }
 
-const base = await startGateway();
-const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-const rows = [];
-for (const language of languages) {
-  const dir = join(work, language);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, TRIVIAL[language].file), TRIVIAL[language].code);
+/** The local section: the gateway and the function server as processes on this machine, and the CLI. */
+async function benchLocal() {
+  const base = await startGateway();
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const rows = [];
+  for (const language of languages) {
+    const dir = join(work, language);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, TRIVIAL[language].file), TRIVIAL[language].code);
 
-  const readyMs = await createAndWait(base, `bench-${language.replace(/\d/g, '')}`, language, dir);
-  const port = await startFunctionServer(language, dir);
-  const cases = [
-    { path: 'direct funker call', call: directCaller(port) },
-    { path: 'through the gateway', call: gatewayCaller(base, `bench-${language.replace(/\d/g, '')}`, agent) },
+    const readyMs = await createAndWait(base, `bench-${language.replace(/\d/g, '')}`, language, dir);
+    const port = await startFunctionServer(language, dir);
+    const cases = [
+      { path: 'direct funker call', call: directCaller(port) },
+      { path: 'through the gateway', call: gatewayCaller(base, `bench-${language.replace(/\d/g, '')}`, agent) },
+    ];
+    for (const { path, call } of cases) {
+      await runSequential(call, 200); // warm up
+      const latency = summarize(await runSequential(call, latencyCalls));
+      const throughput = await runClosedLoop(call, concurrency, seconds * 1000);
+      rows.push({ language, path, ...latency, throughput, readyMs: path === 'through the gateway' ? readyMs : undefined });
+    }
+  }
+
+  // CLI start-up: whole `dispatch` processes, as a user runs them, against the same gateway.
+  const cliRuns = Number(process.env.BENCH_CLI_RUNS ?? 20);
+  const cli = join(root, 'apps/cli/bin/run.js');
+  const gatewayPort = new URL(base).port;
+  async function timeCli(args) {
+    const durations = [];
+    for (let i = 0; i < cliRuns + 2; i++) {
+      const started = performance.now();
+      await promisify(execFile)(process.execPath, [cli, ...args], { env: { ...process.env, HOME: work, DISPATCH_PORT: gatewayPort } });
+      if (i >= 2) durations.push(performance.now() - started); // the first two warm the file cache
+    }
+    durations.sort((a, b) => a - b);
+    return { p50: durations[Math.floor(durations.length / 2)], max: durations[durations.length - 1] };
+  }
+  const nodeAlone = await (async () => {
+    const durations = [];
+    for (let i = 0; i < cliRuns; i++) {
+      const started = performance.now();
+      await promisify(execFile)(process.execPath, ['-e', '0']);
+      durations.push(performance.now() - started);
+    }
+    durations.sort((a, b) => a - b);
+    return { p50: durations[Math.floor(durations.length / 2)], max: durations[durations.length - 1] };
+  })();
+  const cliRows = [
+    ['`node -e 0` (reference: Node alone)', nodeAlone],
+    ['`dispatch --version`', await timeCli(['--version'])],
+    ['`dispatch get function`', await timeCli(['get', 'function'])],
   ];
-  for (const { path, call } of cases) {
-    await runSequential(call, 200); // warm up
-    const latency = summarize(await runSequential(call, latencyCalls));
-    const throughput = await runClosedLoop(call, concurrency, seconds * 1000);
-    rows.push({ language, path, ...latency, throughput, readyMs: path === 'through the gateway' ? readyMs : undefined });
+
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  console.log(`\n### Blocking runs of a trivial function, local backend (${cpus().length} cores, ${cpu}, Node ${process.version})\n`);
+  console.log(`Sequential calls for latency: ${latencyCalls}; throughput: ${concurrency} concurrent callers for ${seconds} s.\n`);
+  console.log('| language | path | p50 | p99 | throughput (runs/s) | create → READY |');
+  console.log('|---|---|---|---|---|---|');
+  for (const row of rows) {
+    console.log(
+      `| ${row.language} | ${row.path} | ${formatMs(row.p50)} | ${formatMs(row.p99)} | ${Math.round(row.throughput)} | ${row.readyMs === undefined ? '' : formatMs(row.readyMs)} |`,
+    );
   }
+  for (const language of languages) {
+    const [direct, gateway] = rows.filter((row) => row.language === language);
+    console.log(`\n${language}: the gateway adds ${formatMs(gateway.p50 - direct.p50)} at p50 and ${formatMs(gateway.p99 - direct.p99)} at p99.`);
+  }
+  console.log(`\n### CLI start-up (${cliRuns} runs each, whole processes)\n`);
+  console.log('| command | p50 | max |');
+  console.log('|---|---|---|');
+  for (const [command, timing] of cliRows) console.log(`| ${command} | ${formatMs(timing.p50)} | ${formatMs(timing.max)} |`);
+  agent.destroy();
 }
 
-// CLI start-up: whole `dispatch` processes, as a user runs them, against the same gateway.
-const cliRuns = Number(process.env.BENCH_CLI_RUNS ?? 20);
-const cli = join(root, 'apps/cli/bin/run.js');
-const gatewayPort = new URL(base).port;
-async function timeCli(args) {
-  const durations = [];
-  for (let i = 0; i < cliRuns + 2; i++) {
-    const started = performance.now();
-    await promisify(execFile)(process.execPath, [cli, ...args], { env: { ...process.env, HOME: work, DISPATCH_PORT: gatewayPort } });
-    if (i >= 2) durations.push(performance.now() - started); // the first two warm the file cache
-  }
-  durations.sort((a, b) => a - b);
-  return { p50: durations[Math.floor(durations.length / 2)], max: durations[durations.length - 1] };
+/** Runs the section of another backend as its own process; it cleans up after itself, even when stopped. */
+function benchBackend(name) {
+  const limitMs = Number(process.env.BENCH_BACKEND_TIME_LIMIT ?? 1800) * 1000;
+  const child = spawn(process.execPath, [join(root, 'scripts/bench', BACKEND_SCRIPTS[name])], { stdio: 'inherit', env: process.env });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    const stop = setTimeout(() => {
+      console.error(`${name}: no result after ${limitMs / 1000} s, stopping it`);
+      child.kill('SIGTERM');
+    }, limitMs);
+    child.on('exit', (code, signal) => {
+      clearTimeout(stop);
+      if (code === 0) resolve();
+      else reject(new Error(`the ${name} bench failed (${signal ?? `exit code ${code}`})`));
+    });
+  });
 }
-const nodeAlone = await (async () => {
-  const durations = [];
-  for (let i = 0; i < cliRuns; i++) {
-    const started = performance.now();
-    await promisify(execFile)(process.execPath, ['-e', '0']);
-    durations.push(performance.now() - started);
-  }
-  durations.sort((a, b) => a - b);
-  return { p50: durations[Math.floor(durations.length / 2)], max: durations[durations.length - 1] };
-})();
-const cliRows = [
-  ['`node -e 0` (reference: Node alone)', nodeAlone],
-  ['`dispatch --version`', await timeCli(['--version'])],
-  ['`dispatch get function`', await timeCli(['get', 'function'])],
-];
 
-const cpu = cpus()[0]?.model ?? 'unknown CPU';
-console.log(`\n### Blocking runs of a trivial function (${cpus().length} cores, ${cpu}, Node ${process.version})\n`);
-console.log(`Sequential calls for latency: ${latencyCalls}; throughput: ${concurrency} concurrent callers for ${seconds} s.\n`);
-console.log('| language | path | p50 | p99 | throughput (runs/s) | create → READY |');
-console.log('|---|---|---|---|---|---|');
-for (const row of rows) {
-  console.log(
-    `| ${row.language} | ${row.path} | ${formatMs(row.p50)} | ${formatMs(row.p99)} | ${Math.round(row.throughput)} | ${row.readyMs === undefined ? '' : formatMs(row.readyMs)} |`,
-  );
+let failed = false;
+for (const name of backends) {
+  try {
+    if (name === 'local') await benchLocal();
+    else await benchBackend(name);
+  } catch (error) {
+    failed = true;
+    console.error(`\n${name}: ${error.message}`);
+  }
 }
-for (const language of languages) {
-  const [direct, gateway] = rows.filter((row) => row.language === language);
-  console.log(`\n${language}: the gateway adds ${formatMs(gateway.p50 - direct.p50)} at p50 and ${formatMs(gateway.p99 - direct.p99)} at p99.`);
-}
-console.log(`\n### CLI start-up (${cliRuns} runs each, whole processes)\n`);
-console.log('| command | p50 | max |');
-console.log('|---|---|---|');
-for (const [command, timing] of cliRows) console.log(`| ${command} | ${formatMs(timing.p50)} | ${formatMs(timing.max)} |`);
-agent.destroy();
-process.exit(0);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,165 @@
+#!/usr/bin/env node
+// The swarm section of `npm run bench` (BENCH_BACKENDS=…,swarm): the gateway deployed with swarm/stack.yml on
+// this engine's Swarm, a trivial nodejs function as a Swarm service, create → READY with warm images, and
+// from a container on the overlay network: direct funker calls to the function's tasks (the reference) next
+// to blocking runs through the gateway service. Prints a Markdown section; removes what it created.
+//
+// Options (environment): those of run.mjs, and BENCH_SWARM_NETWORK (default dispatch), BENCH_CLIENT_IMAGE
+// (the client container's image, default DISPATCH_NODE_IMAGE or node:22-bookworm-slim), BENCH_GATEWAY_IMAGE
+// (default dispatch/gateway:bench, built when missing and then removed at the end unless BENCH_KEEP_IMAGES=1),
+// BENCH_TIME_LIMIT (seconds, default 1500).
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { packSource } from '@dispatch/core';
+import {
+  TRIVIAL_NODE,
+  benchSettings,
+  cleanupOnExit,
+  createFunctionTimed,
+  deleteFunction,
+  formatMs,
+  freePort,
+  gatewayApi,
+  imageRefs,
+  run,
+  waitFor,
+  waitForImages,
+} from './measure.mjs';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const settings = benchSettings();
+const network = process.env.BENCH_SWARM_NETWORK ?? 'dispatch';
+const gatewayImage = process.env.BENCH_GATEWAY_IMAGE ?? 'dispatch/gateway:bench';
+const clientImage = process.env.BENCH_CLIENT_IMAGE ?? process.env.DISPATCH_NODE_IMAGE ?? 'node:22-bookworm-slim';
+const keepImages = process.env.BENCH_KEEP_IMAGES === '1';
+const cleanup = cleanupOnExit(Number(process.env.BENCH_TIME_LIMIT ?? 1500) * 1000);
+
+const id = randomBytes(3).toString('hex');
+const stack = `dispatch-bench-${id}`;
+const fn = `bench-${id}`;
+const client = `dispatch-bench-client-${id}`;
+const token = randomBytes(16).toString('hex');
+const work = mkdtempSync(join(tmpdir(), 'dispatch-bench-swarm-'));
+cleanup.add(() => rmSync(work, { recursive: true, force: true }));
+
+// The images this run may build: its function's, and the seeded ones (removed only if they were not there before).
+const ours = new RegExp(`^dispatch/(fn-${fn}|image-(nodejs|python3)|(nodejs|python3)-base)$`);
+const refsBefore = await imageRefs(ours);
+cleanup.add(async () => {
+  const created = [...(await imageRefs(ours))].filter((ref) => !refsBefore.has(ref));
+  if (created.length > 0) await run('docker', ['image', 'rm', ...created], { timeoutMs: 120_000 }).catch((error) => console.error(error.message));
+});
+
+const buildingGateway = await run('docker', ['image', 'inspect', gatewayImage], { timeoutMs: 30_000 }).then(
+  () => false,
+  () => true,
+);
+if (buildingGateway) {
+  if (!keepImages) cleanup.add(() => run('docker', ['image', 'rm', gatewayImage], { timeoutMs: 120_000 }));
+  const nodeImage = process.env.DISPATCH_NODE_IMAGE;
+  const nodedir = process.env.DISPATCH_NODE_GYP_NODEDIR ?? (nodeImage?.startsWith('dispatch-local/') ? '/usr/local' : undefined);
+  console.error(`building ${gatewayImage} (apps/gateway/Dockerfile)…`);
+  await run(
+    'docker',
+    [
+      'build', '-q', '-f', 'apps/gateway/Dockerfile',
+      ...(nodeImage ? ['--build-arg', `NODE_IMAGE=${nodeImage}`] : []),
+      ...(nodedir ? ['--build-arg', `NODE_GYP_NODEDIR=${nodedir}`] : []),
+      '-t', gatewayImage, '.',
+    ],
+    { cwd: root, timeoutMs: 15 * 60_000 },
+  );
+}
+
+const port = await freePort();
+const deployEnv = {
+  ...process.env,
+  DISPATCH_TOKEN: token,
+  DISPATCH_GATEWAY_IMAGE: gatewayImage,
+  DISPATCH_PORT: String(port),
+  DISPATCH_SWARM_NETWORK: network,
+  DISPATCH_SEED_DEFAULTS: 'true',
+  DISPATCH_NODE_IMAGE: process.env.DISPATCH_NODE_IMAGE ?? '',
+  DISPATCH_PYTHON_IMAGE: process.env.DISPATCH_PYTHON_IMAGE ?? '',
+};
+cleanup.add(async () => {
+  await run('docker', ['stack', 'rm', stack], { timeoutMs: 60_000 });
+  // The stack's volume can go once the gateway's container has.
+  await waitFor(
+    `the containers of stack ${stack} to stop`,
+    async () => ((await run('docker', ['ps', '-aq', '--filter', `label=com.docker.stack.namespace=${stack}`], { timeoutMs: 30_000 })).trim() === '' ? true : undefined),
+    { timeoutMs: 60_000, intervalMs: 500 },
+  );
+  await waitFor(
+    `volume ${stack}_dispatch-data to be removed`,
+    () => run('docker', ['volume', 'rm', `${stack}_dispatch-data`], { timeoutMs: 30_000 }).then(() => true, (error) => (/no such volume/i.test(error.message) ? true : undefined)),
+    { timeoutMs: 30_000, intervalMs: 500 },
+  );
+});
+await run('docker', ['stack', 'deploy', '-c', 'swarm/stack.yml', stack], { cwd: root, env: deployEnv, timeoutMs: 120_000 });
+
+const base = `http://127.0.0.1:${port}`;
+const api = gatewayApi(base, token);
+await waitFor('the gateway service to answer /healthz', () => fetch(`${base}/healthz`).then((r) => (r.ok ? true : undefined), () => undefined), {
+  timeoutMs: 120_000,
+  intervalMs: 250,
+});
+// Last added, first run: the function goes before the stack (the gateway removes its service), and its
+// service is removed directly if the gateway could not.
+cleanup.add(async () => {
+  await deleteFunction(api, fn, 60_000).catch((error) => console.error(error.message));
+  const left = (await run('docker', ['service', 'ls', '-q', '--filter', `label=dispatch.function=${fn}`], { timeoutMs: 30_000 })).trim();
+  if (left !== '') await run('docker', ['service', 'rm', ...left.split('\n')], { timeoutMs: 60_000 });
+  await waitFor(
+    `the containers of service ${fn} to stop`,
+    async () => ((await run('docker', ['ps', '-aq', '--filter', `label=com.docker.swarm.service.name=${fn}`], { timeoutMs: 30_000 })).trim() === '' ? true : undefined),
+    { timeoutMs: 60_000, intervalMs: 500 },
+  );
+});
+
+await waitForImages(api, ['nodejs'], 10 * 60_000);
+writeFileSync(join(work, TRIVIAL_NODE.file), TRIVIAL_NODE.code);
+const source = (await packSource(join(work, TRIVIAL_NODE.file))).toString('base64');
+const spec = { name: fn, image: 'nodejs', source, handler: TRIVIAL_NODE.handler };
+// The first create builds the function's image and pulls nothing new; the second, timed, finds it.
+const coldMs = await createFunctionTimed(api, spec, 5 * 60_000);
+await deleteFunction(api, fn, 60_000);
+await waitFor(
+  `service ${fn} to be removed`,
+  async () => ((await run('docker', ['service', 'ls', '-q', '--filter', `label=dispatch.function=${fn}`], { timeoutMs: 30_000 })).trim() === '' ? true : undefined),
+  { timeoutMs: 60_000, intervalMs: 200 },
+);
+const readyMs = await createFunctionTimed(api, spec, 5 * 60_000);
+
+cleanup.add(() => run('docker', ['rm', '-f', client], { timeoutMs: 30_000 }).catch(() => undefined));
+// The gateway service's task by Swarm's DNS name: its virtual IP (`${stack}_gateway`) needs IPVS, which this
+// host may not have, as swarm/stack.yml says of the routing mesh.
+const gatewayHost = `tasks.${stack}_gateway`;
+const clientArgs = { fn, gateway: `http://${gatewayHost}:8080`, token, ...settings };
+const limitMs = (60 + 4 * (settings.seconds + settings.latencyCalls / 100)) * 1000;
+const out = await run(
+  'docker',
+  ['run', '--rm', '--name', client, '--network', network, '-v', `${root}:${root}:ro`, '-w', root, clientImage, 'node', 'scripts/bench/swarm-client.mjs', JSON.stringify(clientArgs)],
+  { timeoutMs: limitMs },
+);
+const result = JSON.parse(out.trim().split('\n').pop());
+
+const cpu = cpus()[0]?.model ?? 'unknown CPU';
+const row = (path, r, ready = '') => `| nodejs | ${path} | ${formatMs(r.p50)} | ${formatMs(r.p99)} | ${Math.round(r.throughput)} | ${ready} |`;
+console.log(`\n### Blocking runs of a trivial function, swarm backend (${cpus().length} cores, ${cpu}, gateway image ${gatewayImage})\n`);
+console.log(
+  `Client in a container on the overlay network \`${network}\`; ${result.tasks} task(s); sequential calls for latency: ${settings.latencyCalls}; ` +
+    `throughput: ${settings.concurrency} concurrent callers for ${settings.seconds} s.\n`,
+);
+console.log('| language | path | p50 | p99 | throughput (runs/s) | create → READY |');
+console.log('|---|---|---|---|---|---|');
+console.log(row(`direct funker call to \`tasks.${fn}\`:9999 (reference)`, result.direct));
+console.log(row(`through the gateway (\`http://${gatewayHost}:8080\`)`, result.gateway, `${formatMs(readyMs)} (first create: ${formatMs(coldMs)})`));
+console.log(
+  `\nswarm: the gateway adds ${formatMs(result.gateway.p50 - result.direct.p50)} at p50 and ${formatMs(result.gateway.p99 - result.direct.p99)} at p99.`,
+);
+await cleanup.run();
+process.exit(0);
