@@ -117,4 +117,19 @@ describe('images and functions through their lifecycle', () => {
     await expect(gateway.dispatch.functions.waitUntilReady('steady', { timeoutMs: 60_000 })).rejects.toThrow(/SyntaxError/);
     expect((await get<DispatchFunction>('/v1/function/steady')).reason).toContain('SyntaxError');
   });
+
+  it("streams an image's build lines and status changes as NDJSON until it is READY", async () => {
+    const manifest = JSON.stringify({ dependencies: { 'is-number': '7.0.0' } });
+    await gateway.request({ method: 'POST', url: '/v1/image', payload: { name: 'nodejs-watched', baseImage: 'nodejs-base', runtimeDependencies: { manifest } } });
+    const response = await gateway.request({ method: 'GET', url: '/v1/image/nodejs-watched/events' });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toContain('application/x-ndjson');
+    const events = response.body.trim().split('\n').map((line) => JSON.parse(line) as { type: string; status?: string; line?: string });
+    expect(events.at(-1)).toEqual({ type: 'status', status: 'READY', reason: '' });
+    expect(events.some((event) => event.type === 'progress' && typeof event.line === 'string')).toBe(true);
+    // A READY entity's stream is its status, at once.
+    const again = await gateway.request({ method: 'GET', url: '/v1/image/nodejs-watched/events' });
+    expect(again.body.trim()).toBe('{"type":"status","status":"READY","reason":""}');
+    expect((await gateway.request({ method: 'GET', url: '/v1/image/nope/events' })).statusCode).toBe(404);
+  }, 120_000);
 });

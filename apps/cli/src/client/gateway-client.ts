@@ -46,6 +46,17 @@ export class EntityApi<T> {
   delete(name: string): Promise<T> {
     return this.http.request('DELETE', this.path(name));
   }
+
+  /**
+   * `GET /v1/<kind>/{name}/events`: status changes and build or deploy progress as NDJSON, until READY or ERROR.
+   * Answers undefined when the gateway has no such route (an older gateway).
+   */
+  async events(name: string): Promise<AsyncIterable<Buffer> | undefined> {
+    const response = await this.http.send('GET', `${this.path(name)}/events`);
+    if (response.ok) return response.body;
+    await response.text();
+    return undefined;
+  }
 }
 
 export interface RunOptions {

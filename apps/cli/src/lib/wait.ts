@@ -18,14 +18,73 @@ function describe(entity: EntityMeta): string {
   return entity.reason ? `${entity.status}: ${entity.reason}` : entity.status;
 }
 
+/** What the gateway's events stream sends (see `GET /v1/<kind>/{name}/events`). */
+interface EntityEvent {
+  type: 'status' | 'progress' | 'deleted';
+  status?: string;
+  reason?: string;
+  line?: string;
+}
+
+/** One line that fits beside the spinner. */
+const shorten = (line: string, width = Math.max(20, (process.stderr.columns ?? 100) - 45)) =>
+  line.length > width ? `${line.slice(0, width - 1)}…` : line;
+
+/**
+ * Shows the build and deploy lines of the gateway's events stream in the spinner as they come. Only for the
+ * eyes: the status itself is still read by polling, so a gateway without the stream waits the same way.
+ */
+async function showProgress<T extends EntityMeta>(api: EntityApi<T>, name: string, signal: AbortSignal): Promise<void> {
+  const stream = await api.events(name).catch(() => undefined);
+  if (stream === undefined) return;
+  // The wait may end first (a timeout): an open stream must not keep the CLI running.
+  const close = () => (stream as { destroy?: () => void }).destroy?.();
+  if (signal.aborted) return close();
+  signal.addEventListener('abort', close, { once: true });
+  const decoder = new TextDecoder();
+  let pending = '';
+  for await (const chunk of stream) {
+    pending += decoder.decode(chunk, { stream: true });
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      try {
+        const event = JSON.parse(line) as EntityEvent;
+        if (event.type === 'progress' && event.line?.trim()) ux.action.status = shorten(event.line.trim());
+      } catch {
+        // Not an event: nothing to show.
+      }
+    }
+  }
+}
+
 /**
  * Polls an entity until it is READY. ERROR throws with the entity's reason (502); so does running out of time
- * (504). On a terminal a spinner shows the status as it changes; otherwise nothing is printed.
+ * (504). On a terminal a spinner shows the status, and the build or deploy lines as they come; otherwise nothing
+ * is printed.
  */
 export async function waitUntilReady<T extends EntityMeta>(api: EntityApi<T>, name: string, options: WaitOptions): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const interactive = process.stdout.isTTY === true && process.stderr.isTTY === true;
-  if (interactive) ux.action.start(`Waiting for ${options.label} to be READY`);
+  const progress = new AbortController();
+  if (interactive) {
+    ux.action.start(`Waiting for ${options.label} to be READY`);
+    void showProgress(api, name, progress.signal).catch(() => undefined);
+  }
+  try {
+    return await pollUntilReady(api, name, options, deadline, interactive);
+  } finally {
+    progress.abort();
+  }
+}
+
+async function pollUntilReady<T extends EntityMeta>(
+  api: EntityApi<T>,
+  name: string,
+  options: WaitOptions,
+  deadline: number,
+  interactive: boolean,
+): Promise<T> {
   let shown = '';
   for (;;) {
     const entity = await api.get(name);

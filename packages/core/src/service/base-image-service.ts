@@ -76,6 +76,8 @@ export function createBaseImageService(context: ServiceContext): EntityService<B
       return { ...entity, status: 'DELETING' };
     },
 
+    watch: (name, options) => lifecycle.watch(name, options),
+
     waitUntilReady: (name, options) => lifecycle.waitUntilReady(name, options),
   };
 }

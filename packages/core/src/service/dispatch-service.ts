@@ -1,6 +1,7 @@
 import type {
   BaseImage,
   CreateInput,
+  Status,
   DispatchFunction,
   Endpoint,
   EntityMeta,
@@ -12,6 +13,12 @@ import type {
 } from '../domain/types.js';
 import type { Driver, LogLine, ProgressListener } from '../driver/driver.js';
 import type { Store } from '../store/store.js';
+
+/** What `watch` reports: status changes, and the lines of a build or deploy as they come. */
+export type EntityEvent =
+  | { type: 'status'; status: Status; reason: string }
+  | { type: 'progress'; line: string }
+  | { type: 'deleted' };
 
 /** The CRUD use-cases every entity kind has. */
 export interface EntityService<T extends EntityMeta> {
@@ -28,6 +35,11 @@ export interface EntityService<T extends EntityMeta> {
    * (or when `timeoutMs` passes). `onProgress` receives build and deploy lines as they come.
    */
   waitUntilReady(name: string, options?: { timeoutMs?: number; onProgress?: ProgressListener; signal?: AbortSignal }): Promise<T>;
+  /**
+   * The entity's status now, then every change and progress line, until it is READY, ERROR or deleted (or
+   * `signal` aborts). Throws NotFoundError when it does not exist.
+   */
+  watch(name: string, options?: { signal?: AbortSignal }): AsyncIterable<EntityEvent>;
 }
 
 export interface SecretService extends EntityService<Secret> {

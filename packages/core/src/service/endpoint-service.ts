@@ -114,6 +114,8 @@ export function createEndpointService(context: ServiceContext): EndpointService 
       return { ...endpoint, status: 'DELETING' };
     },
 
+    watch: (name, options) => lifecycle.watch(name, options),
+
     waitUntilReady: (name, options) => lifecycle.waitUntilReady(name, options),
   };
 }

@@ -4,6 +4,7 @@ import type { EntityByKind, EntityKind, EntityMeta, Status, Tag } from '../domai
 import { KIND_LABEL, assertValidName, normalizeTags } from '../domain/validation.js';
 import { ConflictError, DeadlineExceededError, DispatchError, NotFoundError } from '../errors.js';
 import type { ProgressListener } from '../driver/driver.js';
+import type { EntityEvent } from './dispatch-service.js';
 import type { EntityRepository, Store } from '../store/store.js';
 import { KeyedMutex } from './keyed-mutex.js';
 
@@ -143,6 +144,41 @@ export class EntityLifecycle<K extends EntityKind> {
     return (line) => this.progress(name, line);
   }
 
+  /** See `EntityService.watch`. */
+  async *watch(name: string, options: { signal?: AbortSignal } = {}): AsyncGenerator<EntityEvent> {
+    const queue: EntityEvent[] = [];
+    let wake: (() => void) | undefined;
+    const push = (event: EntityEvent) => {
+      queue.push(event);
+      wake?.();
+    };
+    const onChange = (entity: EntityByKind[K] | undefined) =>
+      push(entity ? { type: 'status', status: entity.status, reason: entity.reason } : { type: 'deleted' });
+    const onProgress = (line: string) => push({ type: 'progress', line });
+    const onAbort = () => wake?.();
+    // Listen before reading, so that no change between the read and the subscription is lost.
+    this.events.on(name, onChange);
+    this.events.on(`progress:${name}`, onProgress);
+    options.signal?.addEventListener('abort', onAbort);
+    try {
+      onChange(await this.get(name));
+      for (;;) {
+        while (queue.length > 0) {
+          const event = queue.shift() as EntityEvent;
+          yield event;
+          if (isFinal(event)) return;
+        }
+        if (options.signal?.aborted) return;
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+      }
+    } finally {
+      this.events.off(name, onChange);
+      this.events.off(`progress:${name}`, onProgress);
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
   async waitUntilReady(
     name: string,
     options: { timeoutMs?: number; onProgress?: ProgressListener; signal?: AbortSignal } = {},
@@ -201,6 +237,10 @@ export class EntityLifecycle<K extends EntityKind> {
     });
   }
 }
+
+/** True for the events after which an entity's watch ends. */
+const isFinal = (event: EntityEvent) =>
+  event.type === 'deleted' || (event.type === 'status' && (event.status === 'READY' || event.status === 'ERROR'));
 
 /** A reason fit for a person: the error's message, without a stack. */
 export function reasonOf(error: unknown): string {

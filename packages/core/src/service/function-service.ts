@@ -190,6 +190,8 @@ export function createFunctionService(context: ServiceContext): FunctionService 
       return driver.logs(name, options);
     },
 
+    watch: (name, options) => lifecycle.watch(name, options),
+
     waitUntilReady: (name, options) => lifecycle.waitUntilReady(name, options),
   };
   return service;

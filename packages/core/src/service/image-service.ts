@@ -148,6 +148,8 @@ export function createImageService(context: ServiceContext): EntityService<Image
       return { ...image, status: 'DELETING' };
     },
 
+    watch: (name, options) => lifecycle.watch(name, options),
+
     waitUntilReady: (name, options) => lifecycle.waitUntilReady(name, options),
   };
   return service;

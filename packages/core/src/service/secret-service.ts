@@ -51,6 +51,8 @@ export function createSecretService(context: ServiceContext): SecretService {
       return { ...hide(secret), status: 'DELETING' };
     },
 
+    watch: (name, options) => lifecycle.watch(name, options),
+
     waitUntilReady: async (name, options) => hide(await lifecycle.waitUntilReady(name, options)),
   };
 }

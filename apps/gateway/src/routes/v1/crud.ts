@@ -1,6 +1,7 @@
 import { InvalidInputError } from '@dispatch/core';
 import type { CreateInput, EntityMeta, EntityService, Tag, UpdateInput } from '@dispatch/core';
 import type { FastifyInstance } from 'fastify';
+import { replyNdjson } from './ndjson-stream.js';
 import { errorResponses, nameParams, tagFilterQuery } from '../../schemas/common.js';
 
 /** How reads differ by kind: secrets answer their values only with `?reveal=true`. */
@@ -98,6 +99,24 @@ export function registerCrudRoutes<T extends EntityMeta>(app: FastifyInstance, o
       },
     },
     async (request) => read(request.params.name, request.query),
+  );
+
+  app.get<{ Params: NameParams }>(
+    `/${kind}/:name/events`,
+    {
+      schema: {
+        operationId: `watch${schemaId}`,
+        summary: `Stream a ${kind}'s status changes and build or deploy progress as NDJSON, until it is READY or ERROR`,
+        tags: [tag],
+        params: nameParams,
+        response: { 200: { description: 'NDJSON lines {type: status|progress|deleted, status?, reason?, line?}' }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await service.get(request.params.name); // 404 before the stream starts
+      const stop = new AbortController();
+      await replyNdjson(reply, stop, service.watch(request.params.name, { signal: stop.signal }));
+    },
   );
 
   app.put<{ Params: NameParams; Body: unknown }>(

@@ -1,29 +1,11 @@
-import { once } from 'node:events';
-import type { Dispatch, LogLine } from '@dispatch/core';
-import type { ServerResponse } from 'node:http';
+import type { Dispatch } from '@dispatch/core';
 import type { FastifyPluginAsync } from 'fastify';
 import { errorResponses, nameParams } from '../../schemas/common.js';
+import { replyNdjson } from './ndjson-stream.js';
 
 interface LogsQuery {
   follow?: boolean;
   tail?: number;
-}
-
-/**
- * Writes one JSON document per line, so a client can print each line as it comes. The headers go out at once:
- * a follower must not wait for the first line to know the stream is open.
- */
-async function streamNdjson(response: ServerResponse, lines: AsyncIterable<LogLine>): Promise<void> {
-  response.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-cache' });
-  response.flushHeaders();
-  try {
-    for await (const line of lines) {
-      if (response.destroyed) break;
-      if (!response.write(`${JSON.stringify(line)}\n`)) await once(response, 'drain');
-    }
-  } finally {
-    response.end();
-  }
 }
 
 /**
@@ -54,16 +36,12 @@ export const functionLogsRoutes: FastifyPluginAsync<{ dispatch: Dispatch }> = as
     },
     async (request, reply) => {
       const stop = new AbortController();
-      // The client hanging up ends a followed stream (the response closes with its connection).
-      reply.raw.once('close', () => stop.abort());
       const lines = await dispatch.functions.logs(request.params.name, {
         follow: request.query.follow ?? false,
         ...(request.query.tail === undefined ? {} : { tail: request.query.tail }),
         signal: stop.signal,
       });
-      // Past this point the answer is a stream written by hand; errors before it (404) went through fastify.
-      reply.hijack();
-      await streamNdjson(reply.raw, lines);
+      await replyNdjson(reply, stop, lines);
     },
   );
 };
