@@ -98,6 +98,22 @@ export function baseImageArgsFromEnv(env: NodeJS.ProcessEnv = process.env): Base
   return args;
 }
 
+/**
+ * The registry built images are pushed to, from the environment (the seed's registry settings):
+ * `DISPATCH_REGISTRY_URL`, `_REPOSITORY`, `_USERNAME`, `_PASSWORD`, `_INSECURE` (`true`). Undefined without a URL:
+ * images then stay on the engine that built them, which is enough for a single node.
+ */
+export function registryFromEnv(env: NodeJS.ProcessEnv = process.env): RegistrySettings | undefined {
+  if (!env.DISPATCH_REGISTRY_URL) return undefined;
+  return {
+    url: env.DISPATCH_REGISTRY_URL,
+    repository: env.DISPATCH_REGISTRY_REPOSITORY ?? '',
+    ...(env.DISPATCH_REGISTRY_USERNAME ? { username: env.DISPATCH_REGISTRY_USERNAME } : {}),
+    ...(env.DISPATCH_REGISTRY_PASSWORD ? { password: env.DISPATCH_REGISTRY_PASSWORD } : {}),
+    insecure: env.DISPATCH_REGISTRY_INSECURE === 'true',
+  };
+}
+
 /** Creates an image builder on a Docker engine. */
 export function createDockerImageBuilder(options: DockerImageBuilderOptions = {}): DockerImageBuilder {
   const docker = options.docker ?? new Dockerode();

@@ -2,7 +2,7 @@
  * @dispatch/docker-builder: builds Dispatch's images (base, dependency and function images) through the
  * Docker API, with the Dockerfiles of @dispatch/runtimes. Shared by the container backends (swarm, knative).
  */
-export { baseImageArgsFromEnv, createDockerImageBuilder } from './docker-image-builder.js';
+export { baseImageArgsFromEnv, createDockerImageBuilder, registryFromEnv } from './docker-image-builder.js';
 export type {
   BaseImageArgs,
   DockerImageBuilder,

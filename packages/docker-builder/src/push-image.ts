@@ -6,13 +6,17 @@ import { engineError } from './engine-errors.js';
 import type { RegistrySettings } from './docker-image-builder.js';
 import { imagePrefix } from './image-names.js';
 
-/** The `X-Registry-Auth` the engine expects for a push to `registry`. */
-export function registryAuth(registry: RegistrySettings): Dockerode.AuthConfig | undefined {
-  if (registry.username === undefined && registry.password === undefined) return undefined;
+/**
+ * The `X-Registry-Auth` the engine expects for a push to `registry`. An anonymous push still needs the header
+ * (the engine answers 400 without it), with empty credentials.
+ */
+export function registryAuth(registry: RegistrySettings): Dockerode.AuthConfig {
+  const serveraddress = imagePrefix({ url: registry.url, repository: '' }).replace(/\/$/, '');
+  if (registry.username === undefined && registry.password === undefined) return { username: '', password: '', serveraddress };
   return {
     username: registry.username ?? '',
     password: registry.password ?? '',
-    serveraddress: imagePrefix({ url: registry.url, repository: '' }).replace(/\/$/, ''),
+    serveraddress,
   };
 }
 
@@ -30,8 +34,7 @@ export async function pushImage(
   const output = new BuildOutput((line) => onProgress?.(line));
   const what = `push of "${imageURL}"`;
   try {
-    const authconfig = registryAuth(registry);
-    const stream = await docker.getImage(imageURL).push(authconfig === undefined ? {} : { authconfig });
+    const stream = await docker.getImage(imageURL).push({ authconfig: registryAuth(registry) });
     for await (const message of engineMessages(stream as AsyncIterable<Buffer>)) output.push(message);
     output.flush();
   } catch (error) {

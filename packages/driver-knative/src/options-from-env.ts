@@ -1,3 +1,4 @@
+import { registryFromEnv } from '@dispatch/docker-builder';
 import type { KnativeDriverOptions } from './knative-driver.js';
 
 /**
@@ -13,14 +14,7 @@ export function knativeDriverOptionsFromEnv(env: NodeJS.ProcessEnv = process.env
   if (env.DISPATCH_KNATIVE_IN_CLUSTER === 'true') options.inCluster = true;
   if (env.DISPATCH_KNATIVE_CONTAINER_CONCURRENCY) options.containerConcurrency = Number(env.DISPATCH_KNATIVE_CONTAINER_CONCURRENCY);
   if (env.DISPATCH_KNATIVE_MAX_SCALE) options.maxScale = Number(env.DISPATCH_KNATIVE_MAX_SCALE);
-  if (env.DISPATCH_REGISTRY_URL) {
-    options.registry = {
-      url: env.DISPATCH_REGISTRY_URL,
-      repository: env.DISPATCH_REGISTRY_REPOSITORY ?? '',
-      ...(env.DISPATCH_REGISTRY_USERNAME ? { username: env.DISPATCH_REGISTRY_USERNAME } : {}),
-      ...(env.DISPATCH_REGISTRY_PASSWORD ? { password: env.DISPATCH_REGISTRY_PASSWORD } : {}),
-      insecure: env.DISPATCH_REGISTRY_INSECURE === 'true',
-    };
-  }
+  const registry = registryFromEnv(env);
+  if (registry) options.registry = registry;
   return options;
 }

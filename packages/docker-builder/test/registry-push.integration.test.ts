@@ -1,0 +1,86 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Dockerode from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packFixture, requireEngine } from '@dispatch/driver-testkit';
+import { createDockerImageBuilder, registryFromEnv } from '../src/index.js';
+import { localBaseImageArgs } from './local-images.js';
+
+// Pushing to a real registry: Debian's docker-registry (a registry v2 server) on loopback, which the engine
+// accepts over plain HTTP (127.0.0.0/8 is an insecure registry by default).
+const engine = await requireEngine('docker');
+const REGISTRY_BINARY = '/usr/bin/docker-registry';
+const hasRegistry = await import('node:fs/promises').then((fs) => fs.access(REGISTRY_BINARY).then(() => true, () => false));
+if (engine && !hasRegistry && process.env.CI === 'true') {
+  throw new Error(`the registry push test needs ${REGISTRY_BINARY} (apt-get install docker-registry); .ci/run installs it`);
+}
+const run = `${Date.now().toString(36)}${process.pid.toString(36)}`;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+describe.skipIf(!engine || !hasRegistry)('pushing built images to a registry', () => {
+  const docker = new Dockerode();
+  const images: string[] = [];
+  let dir: string;
+  let registry: ChildProcess;
+  let address: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dispatch-registry-'));
+    const port = await freePort();
+    address = `127.0.0.1:${port}`;
+    await writeFile(
+      join(dir, 'config.yml'),
+      `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\nhttp:\n  addr: ${address}\n`,
+    );
+    registry = spawn(REGISTRY_BINARY, ['serve', join(dir, 'config.yml')], { stdio: 'ignore' });
+    const deadline = Date.now() + 20_000;
+    while ((await fetch(`http://${address}/v2/`).catch(() => undefined))?.status !== 200) {
+      if (Date.now() > deadline) throw new Error(`the registry did not answer on ${address}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }, 30_000);
+
+  afterAll(async () => {
+    for (const image of images) await docker.getImage(image).remove({ force: true }).catch(() => undefined);
+    registry?.kill();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('names images under the registry and pushes each function image it builds', async () => {
+    const settings = registryFromEnv({ DISPATCH_REGISTRY_URL: `http://${address}`, DISPATCH_REGISTRY_REPOSITORY: 'dispatch-test' });
+    expect(settings).toEqual({ url: `http://${address}`, repository: 'dispatch-test', insecure: false });
+    const builder = createDockerImageBuilder({ docker, baseImageArgs: localBaseImageArgs(), registry: settings });
+
+    const base = `${address}/dispatch-test/nodejs-base-${run}:1`;
+    await builder.buildBaseImage('nodejs', base);
+    images.push(base);
+    const lines: string[] = [];
+    const image = await builder.buildFunctionImage(
+      { name: `pushed-${run}`, revision: 1, imageURL: base, source: await packFixture('nodejs'), handler: 'handler.js' },
+      (line) => lines.push(line),
+    );
+    images.push(image);
+    expect(image.startsWith(`${address}/dispatch-test/fn-pushed-${run}:`)).toBe(true);
+
+    const tags = (await (await fetch(`http://${address}/v2/dispatch-test/fn-pushed-${run}/tags/list`)).json()) as { tags?: string[] };
+    expect(tags.tags).toContain(image.split(':').at(-1));
+    expect(lines.length).toBeGreaterThan(0);
+  }, 180_000);
+
+  it('reads no registry from an environment without DISPATCH_REGISTRY_URL', () => {
+    expect(registryFromEnv({})).toBeUndefined();
+  });
+});
