@@ -19,13 +19,13 @@ export const driverRegistry: Readonly<Record<string, DriverFactory>> = {
   },
   // Settings from the environment: DISPATCH_SWARM_NETWORK, DISPATCH_NODE_IMAGE, DISPATCH_PYTHON_IMAGE, DOCKER_HOST,
   // and DISPATCH_REGISTRY_* to push function images where every node of a multi-node swarm can pull them.
-  swarm: async () => {
+  swarm: async ({ logger }) => {
     const [{ createSwarmDriver }, { createDockerImageBuilder, registryFromEnv }] = await Promise.all([
       import('@dispatch/driver-swarm'),
       import('@dispatch/docker-builder'),
     ]);
     const registry = registryFromEnv();
-    return createSwarmDriver(registry ? { builder: createDockerImageBuilder({ errorPrefix: 'swarm', registry }) } : {});
+    return createSwarmDriver({ ...(logger ? { logger } : {}), ...(registry ? { builder: createDockerImageBuilder({ errorPrefix: 'swarm', registry }) } : {}) });
   },
   // Settings from the environment: KUBECONFIG (or in-cluster), DISPATCH_KNATIVE_*, DISPATCH_REGISTRY_*.
   knative: async () => {

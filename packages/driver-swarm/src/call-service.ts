@@ -35,13 +35,42 @@ export interface CallServiceOptions {
   retryEmptyReply?: boolean;
 }
 
+/** The reply of a call and the task that gave it. */
+export interface ServiceReply {
+  reply: unknown;
+  /** The address of the task that answered. */
+  host: string;
+  /** When the call was sent to that task (epoch milliseconds). */
+  sentAt: number;
+}
+
+/**
+ * A call that one task ended without a usable reply (the deadline, an abort, an empty or bad reply): `cause` is
+ * the funker error, `host` the task's address.
+ */
+export class TaskCallError extends Error {
+  override readonly cause: unknown;
+  readonly host: string;
+  /** When the call was sent to that task (epoch milliseconds). */
+  readonly sentAt: number;
+
+  constructor(host: string, sentAt: number, cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.name = 'TaskCallError';
+    this.cause = cause;
+    this.host = host;
+    this.sentAt = sentAt;
+  }
+}
+
 /**
  * Calls a service over funker, spreading calls over its tasks. A connection refused, reset or timed out before
  * any reply byte means that the task did not take the call (it is starting, stopping or being replaced): the
  * call is retried on another task, then on freshly resolved addresses with a growing pause, within the retry
- * window. Anything else (a reply, an empty reply, the deadline) ends the call.
+ * window. Anything else (a reply, an empty reply, the deadline) ends the call: a reply resolves with the task
+ * that gave it, a failure on a task throws a TaskCallError naming it; UnavailableError when no task took it.
  */
-export async function callService(options: CallServiceOptions): Promise<unknown> {
+export async function callService(options: CallServiceOptions): Promise<ServiceReply> {
   const { service, deadline, signal } = options;
   const retryUntil = Math.min(deadline, Date.now() + options.retryWindowMs);
   const tried = new Set<string>();
@@ -58,8 +87,9 @@ export async function callService(options: CallServiceOptions): Promise<unknown>
     const start = addresses.length === 0 ? 0 : options.nextIndex() % addresses.length;
     const ordered = [...addresses.slice(start), ...addresses.slice(0, start)].filter((address) => !tried.has(address));
     for (const host of ordered) {
+      const sentAt = Date.now();
       try {
-        return await funkerCall(options.body, {
+        const reply = await funkerCall(options.body, {
           host,
           port: options.port,
           deadline,
@@ -67,13 +97,14 @@ export async function callService(options: CallServiceOptions): Promise<unknown>
           keepAliveMs: options.keepAliveMs,
           connectTimeoutMs: Math.max(1, Math.min(2000, deadline - Date.now())),
         });
+        return { reply, host, sentAt };
       } catch (error) {
         const taskDied =
           options.retryEmptyReply === true &&
           !emptyReplyRetried &&
           error instanceof FunkerEmptyReplyError &&
           ordered.some((other) => other !== host && !tried.has(other));
-        if (signal?.aborted || !(isRetryableFunkerError(error) || taskDied)) throw error;
+        if (signal?.aborted || !(isRetryableFunkerError(error) || taskDied)) throw new TaskCallError(host, sentAt, error);
         if (taskDied) emptyReplyRetried = true;
         tried.add(host);
         lastProblem = (error as Error).message;

@@ -10,6 +10,8 @@ const PERMANENT = [/No such image/i, /invalid reference format/i, /pull access d
 export interface TaskInfo {
   ID?: string;
   ServiceID?: string;
+  NodeID?: string;
+  Slot?: number;
   DesiredState?: string;
   Spec?: { ContainerSpec?: { Image?: string } };
   Status?: TaskStatusFields;
@@ -31,7 +33,7 @@ interface TaskStatusFields {
   Message?: string;
   Err?: string;
   Timestamp?: string;
-  ContainerStatus?: { ExitCode?: number };
+  ContainerStatus?: { ExitCode?: number; ContainerID?: string };
 }
 
 /**

@@ -18,6 +18,7 @@ import {
 } from '@dispatch/core';
 import type {
   BaseImageSpec,
+  DispatchLogger,
   DeployResult,
   DeploySpec,
   DeployedFunction,
@@ -34,8 +35,8 @@ import type {
 } from '@dispatch/core';
 import { ImageBuildError, createDockerImageBuilder, engineError } from '@dispatch/docker-builder';
 import type { DockerImageBuilder } from '@dispatch/docker-builder';
-import { callService, resolveTasksByDns } from './call-service.js';
-import type { ResolveAddress } from './call-service.js';
+import { TaskCallError, callService, resolveTasksByDns } from './call-service.js';
+import type { ResolveAddress, ServiceReply } from './call-service.js';
 import { demuxLogLines } from './service-logs.js';
 import { LABELS, sameDeployment, serviceSpec } from './service-spec.js';
 import type { ServiceSettings } from './service-spec.js';
@@ -43,6 +44,12 @@ import { serviceStatus } from './service-status.js';
 import type { TaskInfo } from './service-status.js';
 import { ensureSwarmNetwork } from './swarm-network.js';
 import type { SwarmNetwork } from './swarm-network.js';
+import { createTaskReplacer } from './task-replacer.js';
+
+/** How the function servers begin the message of a handler that ran past its timeout. */
+const TIMED_OUT = 'function timed out after';
+/** How long a timed-out call waits for the engine to kill its stuck task before it answers. */
+const KILL_WAIT_MS = 1000;
 
 /** Options of the swarm backend. */
 export interface SwarmDriverOptions {
@@ -66,6 +73,8 @@ export interface SwarmDriverOptions {
   restartDelayMs?: number;
   /** Resolves a service name to its tasks' addresses; default DNS `tasks.<name>` (the driver must run on the network). */
   resolveAddress?: ResolveAddress;
+  /** A pino-compatible logger (replaced tasks are logged); silent when absent. */
+  logger?: DispatchLogger;
 }
 
 interface FunctionMeta {
@@ -101,6 +110,13 @@ export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
   const roundRobin = new Map<string, number>();
   let network: Promise<SwarmNetwork> | undefined;
   let disposed = false;
+  const replacer = createTaskReplacer({
+    docker,
+    networkName,
+    networkId: async () => (await ensureNetwork()).id,
+    exclusive: (service, operation) => queues.run(service, operation),
+    logger: options.logger,
+  });
 
   function api<T>(doing: string, operation: () => Promise<T>): Promise<T> {
     return operation().catch((error: unknown) => {
@@ -197,10 +213,28 @@ export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
     return reply;
   }
 
+  /**
+   * A call that got no reply by its deadline, not even its function server's own timeout answer, although the
+   * task had it for the whole of the function's timeout: the task is stuck (a synchronous loop) and would keep
+   * its share of the round robin forever, so its container is killed and Swarm starts another. The call waits a
+   * moment for it, so that the next one does not go to the stuck task. A deadline shorter than the function's
+   * timeout (the caller's or `callTimeoutMs`) says nothing about the task and replaces nothing.
+   */
+  async function replaceStuckTask(name: string, meta: FunctionMeta, request: RunRequest, failure: TaskCallError, deadline: number): Promise<void> {
+    const timeout = request.context?.timeout || meta.timeout;
+    if (timeout > 0 && deadline - failure.sentAt < timeout) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      replacer.replace(name, failure.host, failure.sentAt),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, KILL_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
+  }
+
   function failedCall(name: string, meta: FunctionMeta, request: RunRequest, error: unknown, signal?: AbortSignal): RunEnvelope {
     if (error instanceof DeadlineExceededError && !signal?.aborted) {
       const timeout = request.context?.timeout || meta.timeout;
-      return errorEnvelope('FunctionError', `function timed out after ${timeout} ms`);
+      return errorEnvelope('FunctionError', `${TIMED_OUT} ${timeout} ms`);
     }
     if (error instanceof FunkerEmptyReplyError) {
       return errorEnvelope(
@@ -310,9 +344,9 @@ export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
       const meta = await metaOf(name);
       const deadline =
         options.callTimeoutMs === undefined ? invokeOptions.deadline : Math.min(invokeOptions.deadline, Date.now() + options.callTimeoutMs);
-      let reply: unknown;
+      let answer: ServiceReply;
       try {
-        reply = await callService({
+        answer = await callService({
           service: name,
           body: meta.protocol === 'funker' ? request.payload : request,
           port: funkerPort,
@@ -329,13 +363,19 @@ export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
           },
         });
       } catch (error) {
+        if (error instanceof TaskCallError) {
+          if (error.cause instanceof DeadlineExceededError && !invokeOptions.signal?.aborted) {
+            await replaceStuckTask(name, meta, request, error, deadline);
+          }
+          return failedCall(name, meta, request, error.cause, invokeOptions.signal);
+        }
         if (error instanceof UnavailableError && !(await inspect(name))) {
           metas.delete(name);
           throw new NotFoundError(`[swarm] function "${name}" is not deployed`, { cause: error });
         }
         return failedCall(name, meta, request, error, invokeOptions.signal);
       }
-      return envelopeOf(name, meta, request, reply);
+      return envelopeOf(name, meta, request, answer.reply);
     },
 
     logs(name: string, logOptions: LogOptions = {}): AsyncIterable<LogLine> {
@@ -408,6 +448,7 @@ export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
         failures.delete(name);
         metas.delete(name);
         roundRobin.delete(name);
+        replacer.forget(name);
         const service = await inspect(name);
         if (service === undefined) return;
         await api(`removing service "${name}"`, () =>

@@ -11,9 +11,12 @@ export interface SwarmNetwork {
  * of that name that is not an attachable overlay is an error: the gateway could not join it.
  */
 export async function ensureSwarmNetwork(docker: Dockerode, name: string): Promise<SwarmNetwork> {
-  // The engine's name filter matches parts of names: pick the exact one.
-  const find = async (): Promise<Dockerode.NetworkInspectInfo | undefined> =>
-    (await docker.listNetworks({ filters: { name: [name] } })).find((network) => network.Name === name);
+  // The engine's name filter matches parts of names: pick the exact one, then inspect it, since a list entry of a
+  // network being created can still lack its driver.
+  const find = async (): Promise<Dockerode.NetworkInspectInfo | undefined> => {
+    const listed = (await docker.listNetworks({ filters: { name: [name] } })).find((network) => network.Name === name);
+    return listed === undefined ? undefined : ((await docker.getNetwork(listed.Id).inspect()) as Dockerode.NetworkInspectInfo);
+  };
   let network = await find();
   if (network === undefined) {
     try {

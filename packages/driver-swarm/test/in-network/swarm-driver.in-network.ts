@@ -126,15 +126,29 @@ describe.skipIf(!swarm)('swarm driver on the overlay network', () => {
     expect(hosts.size).toBe(5);
   }, 120_000);
 
-  it('answers a function that hangs with a FunctionError at the deadline, and keeps serving other functions', async () => {
+  it('answers a function stuck in a loop with a FunctionError at the deadline, replaces its task, and keeps serving', async () => {
     const source = await packTestFixture('hang');
     await driver.deploy(deploySpec({ name: hang, language: 'nodejs', imageURL: nodeImage, source, handler: 'handler.js', timeout: 1000 }));
     await ready(hang, 1);
+    const [stuck] = await runningContainers(hang);
+    expect(stuck).toBeDefined();
     const started = Date.now();
     const envelope = await callFunction(driver, hang, { hang: true }, { timeoutMs: 1000, deadlineMs: 2500 });
     expect(Date.now() - started).toBeLessThan(5000);
     expect(envelope.context.error).toEqual({ type: 'FunctionError', message: 'function timed out after 1000 ms' });
     const other = await callFunction(driver, spread, { after: 'hang' });
     expect(other.context.error).toBeUndefined();
+
+    // The stuck task was killed: the next call reaches the task Swarm started instead, within seconds.
+    const timedOutAt = Date.now();
+    const next = await callFunction(driver, hang, { hang: false }, { deadlineMs: 15_000 });
+    console.log(`[timing] ${hang}: next call answered ${Date.now() - timedOutAt} ms after the timeout`);
+    expect(next.context.error).toBeUndefined();
+    expect(next.payload).toEqual({ ok: true });
+    expect(Date.now() - timedOutAt).toBeLessThan(10_000);
+    const now = await runningContainers(hang);
+    expect(now).toHaveLength(1);
+    expect(now).not.toContain(stuck);
+    await ready(hang, 1);
   }, 120_000);
 });
