@@ -27,7 +27,7 @@ import {
   freePort,
   gatewayApi,
   httpPoster,
-  imageRefs,
+  removeImagesBuiltByRun,
   measureCall,
   run,
   waitFor,
@@ -43,13 +43,7 @@ const fn = `bench-${id}`;
 const work = mkdtempSync(join(tmpdir(), 'dispatch-bench-knative-'));
 cleanup.add(() => rmSync(work, { recursive: true, force: true }));
 
-// The images this run may build: its function's, and the seeded ones (removed only if they were not there before).
-const ours = new RegExp(`^dispatch/(fn-${fn}|image-(nodejs|python3)|(nodejs|python3)-base)$`);
-const refsBefore = await imageRefs(ours);
-cleanup.add(async () => {
-  const created = [...(await imageRefs(ours))].filter((ref) => !refsBefore.has(ref));
-  if (created.length > 0) await run('docker', ['image', 'rm', ...created], { timeoutMs: 120_000 }).catch((error) => console.error(error.message));
-});
+await removeImagesBuiltByRun(cleanup, fn);
 
 // The harness is TypeScript; its build (cached by nx) gives plain Node a module to import.
 const harnessModule = join(root, 'packages/driver-testkit/dist/kube-harness/index.js');

@@ -187,6 +187,19 @@ export async function imageRefs(pattern) {
 }
 
 /**
+ * Removes, at clean-up, the images a bench run built: its function's and the seeded ones, the latter only when
+ * they were not there before the run (a developer's own images stay).
+ */
+export async function removeImagesBuiltByRun(cleanup, functionName) {
+  const ours = new RegExp(`^dispatch/(fn-${functionName}|image-(nodejs|python3)|(nodejs|python3)-base)$`);
+  const refsBefore = await imageRefs(ours);
+  cleanup.add(async () => {
+    const created = [...(await imageRefs(ours))].filter((ref) => !refsBefore.has(ref));
+    if (created.length > 0) await run('docker', ['image', 'rm', ...created], { timeoutMs: 120_000 }).catch((error) => console.error(error.message));
+  });
+}
+
+/**
  * Cleanup steps, run once, last added first: when the script calls `run()`, and on SIGINT/SIGTERM, an uncaught
  * error, or when `limitMs` passes (then the process exits with 1). Each step is bounded by its own commands' time limits.
  */

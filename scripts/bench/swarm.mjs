@@ -23,7 +23,7 @@ import {
   formatMs,
   freePort,
   gatewayApi,
-  imageRefs,
+  removeImagesBuiltByRun,
   run,
   waitFor,
   waitForImages,
@@ -45,13 +45,7 @@ const token = randomBytes(16).toString('hex');
 const work = mkdtempSync(join(tmpdir(), 'dispatch-bench-swarm-'));
 cleanup.add(() => rmSync(work, { recursive: true, force: true }));
 
-// The images this run may build: its function's, and the seeded ones (removed only if they were not there before).
-const ours = new RegExp(`^dispatch/(fn-${fn}|image-(nodejs|python3)|(nodejs|python3)-base)$`);
-const refsBefore = await imageRefs(ours);
-cleanup.add(async () => {
-  const created = [...(await imageRefs(ours))].filter((ref) => !refsBefore.has(ref));
-  if (created.length > 0) await run('docker', ['image', 'rm', ...created], { timeoutMs: 120_000 }).catch((error) => console.error(error.message));
-});
+await removeImagesBuiltByRun(cleanup, fn);
 
 const buildingGateway = await run('docker', ['image', 'inspect', gatewayImage], { timeoutMs: 30_000 }).then(
   () => false,
