@@ -1,13 +1,11 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { requireEngine } from '@dispatch/driver-testkit';
+import { freePort, getWithHost, requireEngine } from '@dispatch/driver-testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureCliBuilt } from '../../apps/cli/test/helpers/build.js';
 import { pollCli, runCli, runCliOk, type CliOptions } from '../../apps/cli/test/helpers/cli.js';
@@ -23,29 +21,6 @@ const STACK = `dispatch-e2e-${randomBytes(3).toString('hex')}`;
 const GATEWAY_IMAGE = `dispatch/gateway:${STACK}`;
 const TOKEN = randomBytes(16).toString('hex');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-/** GET with a Host header, as the seed's curl does (fetch would drop it). */
-function getWithHost(port: number, path: string, host: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers: { host } }, (response) => {
-      let body = '';
-      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-    });
-    req.on('error', reject).end();
-  });
-}
-
 describe.skipIf(!swarm)('the gateway on Docker Swarm (swarm/stack.yml)', { timeout: 180_000 }, () => {
   let port: number;
   let workDir: string;
@@ -55,9 +30,11 @@ describe.skipIf(!swarm)('the gateway on Docker Swarm (swarm/stack.yml)', { timeo
 
   beforeAll(async () => {
     await ensureCliBuilt();
+    const nodeGypNodedir = process.env.DISPATCH_NODE_GYP_NODEDIR ?? (nodeImage.startsWith('dispatch-local/') ? '/usr/local' : '');
     const buildArgs = [
       ...(nodeImage ? ['--build-arg', `NODE_IMAGE=${nodeImage}`] : []),
-      ...(process.env.DISPATCH_NODE_GYP_NODEDIR ? ['--build-arg', `NODE_GYP_NODEDIR=${process.env.DISPATCH_NODE_GYP_NODEDIR}`] : []),
+      // The local stand-ins carry Node's headers in /usr/local (nodejs.org is out of reach on these machines).
+      ...(nodeGypNodedir ? ['--build-arg', `NODE_GYP_NODEDIR=${nodeGypNodedir}`] : []),
     ];
     await exec('docker', ['build', '-q', '-f', 'apps/gateway/Dockerfile', ...buildArgs, '-t', GATEWAY_IMAGE, '.'], {
       cwd: root,

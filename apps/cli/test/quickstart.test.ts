@@ -1,23 +1,11 @@
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_DIR, ensureCliBuilt } from './helpers/build.js';
 import { pollCli, runCliOk, type CliOptions } from './helpers/cli.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
-
-/** GET with a Host header, as the seed's curl does (fetch would drop it). */
-function getWithHost(port: number, path: string, host: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers: { host } }, (response) => {
-      let body = '';
-      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-    });
-    req.on('error', reject).end();
-  });
-}
+import { getWithHost } from '@dispatch/driver-testkit';
 
 describe("the seed README's quickstart (steps 6 and 7)", { timeout: 120_000 }, () => {
   let gateway: TestGateway;

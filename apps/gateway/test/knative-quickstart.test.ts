@@ -1,9 +1,8 @@
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { requireEngine } from '@dispatch/driver-testkit';
+import { getWithHost, requireEngine } from '@dispatch/driver-testkit';
 import { startKubeHarness, type KubeHarness } from '@dispatch/driver-testkit/kube-harness';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,18 +15,6 @@ import { startGateway, type RunningGateway } from '../src/start.js';
 // containers run on the real Docker engine, and calls go over HTTP through its ingress by Host header.
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const engine = await requireEngine('docker');
-
-/** GET with a Host header, as the seed's curl does (fetch would drop it). */
-function getWithHost(port: number, path: string, host: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers: { host } }, (response) => {
-      let body = '';
-      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-    });
-    req.on('error', reject).end();
-  });
-}
 
 describe.runIf(engine)('the gateway on the knative backend (through the Kubernetes API harness)', { timeout: 180_000 }, () => {
   let harness: KubeHarness;

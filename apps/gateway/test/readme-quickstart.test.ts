@@ -1,27 +1,16 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, readdir, readlink, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '@dispatch/driver-testkit';
 
 // Replays the README: `npm start` on a fresh data folder, then every shell block of its Quickstart section, as
 // written, against that gateway. If the README's commands stop being true, this fails.
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const run = promisify(execFile);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 async function quickstartScript(): Promise<string> {
   const readme = await readFile(join(root, 'README.md'), 'utf8');

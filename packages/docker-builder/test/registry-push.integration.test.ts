@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packFixture, requireEngine } from '@dispatch/driver-testkit';
+import { freePort, packFixture, requireEngine } from '@dispatch/driver-testkit';
 import { createDockerImageBuilder, registryFromEnv } from '../src/index.js';
 import { localBaseImageArgs } from './local-images.js';
 
@@ -18,17 +17,6 @@ if (engine && !hasRegistry && process.env.CI === 'true') {
   throw new Error(`the registry push test needs ${REGISTRY_BINARY} (apt-get install docker-registry); .ci/run installs it`);
 }
 const run = `${Date.now().toString(36)}${process.pid.toString(36)}`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 describe.skipIf(!engine || !hasRegistry)('pushing built images to a registry', () => {
   const docker = new Dockerode();

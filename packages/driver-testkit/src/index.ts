@@ -9,3 +9,4 @@ export type { FixtureName } from './fixtures.js';
 export { callFunction, collectLogs, deploySpec, eventually, plainImage, waitForLogLine } from './helpers.js';
 export type { CallOptions } from './helpers.js';
 export * from './engines.js';
+export { freePort, getWithHost } from './net.js';
