@@ -16,16 +16,23 @@ export interface RuntimeBinaries {
   python: string;
 }
 
+/** A PATH for a gateway started without one (a service manager with an empty environment). */
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
 /**
- * Variables of the gateway that must not leak into functions: its own Dispatch settings (a token, a
- * config path) and Node or Python settings that would change how the function server loads.
+ * The environment every function process starts from: an allow-list, never the gateway's own variables
+ * (its token, cloud credentials, an SSH agent). The function's `env` and the runtime's settings are added
+ * on top. HOME is the function's own folder, so that tools which write under ~ write where the function may.
  */
-function inheritedEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key.startsWith('DISPATCH_') || key === 'NODE_OPTIONS' || key === 'NODE_PATH' || key === 'PYTHONPATH') continue;
-    env[key] = value;
-  }
+export function baseEnv(home: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH || DEFAULT_PATH,
+    LANG: process.env.LANG || 'C.UTF-8',
+    HOME: home,
+    // Lines a Python function prints outside calls should reach `logs` as they happen.
+    PYTHONUNBUFFERED: '1',
+  };
+  if (process.env.TZ) env.TZ = process.env.TZ;
   return env;
 }
 
@@ -50,9 +57,7 @@ export async function createLaunchSpec(spec: DeploySpec, functionDir: string, bi
   const imageDir = await imageDirOf(spec.imageURL, spec.name);
   const { command, args } = functionServerCommand(spec.language, { node: binaries.node, python: binaries.python });
   const env: NodeJS.ProcessEnv = {
-    ...inheritedEnv(),
-    // Lines a Python function prints outside calls should reach `logs` as they happen.
-    PYTHONUNBUFFERED: '1',
+    ...baseEnv(functionDir),
     ...spec.env,
     ...functionServerEnv({
       functionDir,
