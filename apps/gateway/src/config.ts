@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { isPostgresUrl } from '@dispatch/core';
 import { DEFAULT_BODY_LIMIT } from './app.js';
 
 /** How the gateway is started; `gatewayConfigFromEnv` reads it from `DISPATCH_*` variables. */
@@ -7,6 +8,8 @@ export interface GatewayConfig {
   host: string;
   /** Where the SQLite store and the backend's files live. */
   dataDir: string;
+  /** A `postgres://` URL: keep the state in PostgreSQL (several gateways may share it) instead of SQLite. */
+  storeUrl?: string;
   /** The backend's name in the driver registry: `local`, … */
   backend: string;
   /** The admin API's bearer token; required when `host` is not loopback. */
@@ -46,9 +49,17 @@ function text(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
+function storeUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const url = text(env, 'DISPATCH_STORE_URL');
+  if (url !== undefined && !isPostgresUrl(url)) {
+    throw new Error('DISPATCH_STORE_URL must be a postgres:// URL (leave it unset for the SQLite store in DISPATCH_DATA_DIR)');
+  }
+  return url;
+}
+
 /**
  * Reads `DISPATCH_PORT` (8080), `DISPATCH_HOST` (127.0.0.1), `DISPATCH_DATA_DIR` (`./.dispatch-data`),
- * `DISPATCH_BACKEND` (local), `DISPATCH_TOKEN`, `DISPATCH_BODY_LIMIT` (bytes, 6 MiB), `DISPATCH_LOG_LEVEL` (info),
+ * `DISPATCH_BACKEND` (local), `DISPATCH_STORE_URL` (postgres://…), `DISPATCH_TOKEN`, `DISPATCH_BODY_LIMIT` (bytes, 6 MiB), `DISPATCH_LOG_LEVEL` (info),
  * `DISPATCH_SEED_DEFAULTS` (true).
  */
 export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): GatewayConfig {
@@ -57,6 +68,7 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env, cwd: 
     host: text(env, 'DISPATCH_HOST') ?? DEFAULT_HOST,
     dataDir: resolve(cwd, text(env, 'DISPATCH_DATA_DIR') ?? DEFAULT_DATA_DIR),
     backend: text(env, 'DISPATCH_BACKEND') ?? DEFAULT_BACKEND,
+    storeUrl: storeUrl(env),
     token: text(env, 'DISPATCH_TOKEN'),
     bodyLimit: integer(env, 'DISPATCH_BODY_LIMIT', DEFAULT_BODY_LIMIT, 1, Number.MAX_SAFE_INTEGER),
     logLevel: text(env, 'DISPATCH_LOG_LEVEL') ?? DEFAULT_LOG_LEVEL,

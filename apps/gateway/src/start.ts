@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { createDispatch, openSqliteStore } from '@dispatch/core';
+import { createDispatch, openStore } from '@dispatch/core';
 import type { Dispatch, Driver, Store } from '@dispatch/core';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
@@ -62,7 +62,7 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<R
   let dispatch: Dispatch | undefined;
   let app: FastifyInstance | undefined;
   try {
-    store = openSqliteStore(dataDir);
+    store = await openStore(options.storeUrl ?? dataDir);
     driver = await createDriver(backend, { dataDir, logger });
     dispatch = await createDispatch({ driver, store, logger, seedDefaults: options.seedDefaults ?? true });
     app = await buildApp({

@@ -1,11 +1,14 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
+import { isolatedPostgresUrl, postgresTestUrl } from '@dispatch/driver-testkit';
 import { describe, expect, it } from 'vitest';
 import { gatewayConfigFromEnv } from '../src/config.js';
 import { createDriver, knownBackends } from '../src/drivers.js';
 import { isLoopbackHost, startGateway } from '../src/index.js';
+
+const postgresUrl = postgresTestUrl();
 
 describe('gateway configuration', () => {
   it('has defaults for every setting', () => {
@@ -28,6 +31,7 @@ describe('gateway configuration', () => {
         DISPATCH_HOST: '0.0.0.0',
         DISPATCH_DATA_DIR: 'state',
         DISPATCH_BACKEND: 'swarm',
+        DISPATCH_STORE_URL: 'postgres://dispatch@db:5432/dispatch',
         DISPATCH_TOKEN: 'secret',
         DISPATCH_BODY_LIMIT: '1024',
         DISPATCH_LOG_LEVEL: 'debug',
@@ -40,6 +44,7 @@ describe('gateway configuration', () => {
       host: '0.0.0.0',
       dataDir: resolve('/srv', 'state'),
       backend: 'swarm',
+      storeUrl: 'postgres://dispatch@db:5432/dispatch',
       token: 'secret',
       bodyLimit: 1024,
       logLevel: 'debug',
@@ -51,6 +56,7 @@ describe('gateway configuration', () => {
     expect(() => gatewayConfigFromEnv({ DISPATCH_PORT: 'http' })).toThrow(/DISPATCH_PORT/);
     expect(() => gatewayConfigFromEnv({ DISPATCH_BODY_LIMIT: '6MB' })).toThrow(/DISPATCH_BODY_LIMIT/);
     expect(() => gatewayConfigFromEnv({ DISPATCH_SEED_DEFAULTS: 'maybe' })).toThrow(/DISPATCH_SEED_DEFAULTS must be true or false/);
+    expect(() => gatewayConfigFromEnv({ DISPATCH_STORE_URL: 'mysql://db' })).toThrow(/DISPATCH_STORE_URL must be a postgres:\/\/ URL/);
   });
 
   it('tells loopback hosts from the others', () => {
@@ -89,6 +95,24 @@ describe('startGateway', () => {
     } finally {
       await gateway.close();
       await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it.skipIf(postgresUrl === undefined)('keeps its state in PostgreSQL when DISPATCH_STORE_URL names one', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'dispatch-gateway-start-'));
+    const { url: storeUrl, drop } = await isolatedPostgresUrl(postgresUrl as string);
+    const options = { port: 0, dataDir, storeUrl, seedDefaults: false, logger: pino({ level: 'silent' }) };
+    try {
+      const first = await startGateway(options);
+      await first.dispatch.secrets.create({ name: 'kept', secrets: { a: 'b' } });
+      await first.close();
+      const second = await startGateway(options);
+      expect(await second.dispatch.secrets.get('kept')).toMatchObject({ name: 'kept', status: 'READY' });
+      await second.close();
+      expect(await readdir(dataDir)).not.toContain('dispatch.db');
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+      await drop();
     }
   }, 120_000);
 

@@ -19,3 +19,6 @@ export * from './funker/index.js';
 export * from './source/index.js';
 export { openSqliteStore, SQLITE_STORE_FILE } from './store/sqlite-store.js';
 export { StoreVersionError } from './store/migrations.js';
+export { openStore, isPostgresUrl } from './store/open-store.js';
+export { openPostgresStore } from './store/postgres-store.js';
+export type { PostgresStoreOptions } from './store/postgres-store.js';

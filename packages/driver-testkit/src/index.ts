@@ -10,3 +10,4 @@ export { callFunction, collectLogs, deploySpec, eventually, plainImage, waitForL
 export type { CallOptions } from './helpers.js';
 export * from './engines.js';
 export { freePort, getWithHost } from './net.js';
+export { isolatedPostgresUrl, postgresTestUrl } from './postgres.js';

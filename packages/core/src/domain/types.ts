@@ -145,6 +145,29 @@ export interface Run {
   finishedTime: number;
   /** Milliseconds from the call to the reply, for run history and benchmarks. */
   durationMs?: number;
+  /** Async runs: how many times the run has been started (a retry or a lost worker's lease starts it again). */
+  attempts?: number;
+  /** Async runs: the attempts allowed when the function fails (FunctionError); platform failures are retried anyway. */
+  maxAttempts?: number;
+  /** Async runs: true when the run failed for good and waits in the dead letters to be re-queued. */
+  deadLettered?: boolean;
+  /** Async runs: the idempotency key the run was submitted with. */
+  dedupeKey?: string;
+  /** Async runs: where the finished run is POSTed. */
+  callbackURL?: string;
+  /** Async runs with a callback URL: the delivery's state. */
+  callback?: RunCallback;
+}
+
+/** The state of a run's callback delivery. */
+export interface RunCallback {
+  status: 'PENDING' | 'DELIVERED' | 'FAILED';
+  /** Deliveries tried so far. */
+  attempts: number;
+  /** The last refusal or failure, when there was one. */
+  lastError?: string;
+  /** Unix seconds of the acknowledged delivery. */
+  deliveredTime?: number;
 }
 
 export type EntityKind = 'baseimage' | 'image' | 'function' | 'secret' | 'endpoint';

@@ -20,6 +20,10 @@ export interface Migration {
  * Runs are the one hot table: inserted on every call, listed newest first per function and pruned per
  * function, hence the (function_name, executed_time DESC) index. `executed_time` has a resolution of one
  * second, so order within a second comes from the rowid (insertion order), which every index carries.
+ *
+ * The run queue is its own small table rather than columns of `runs`: it holds only the work still to do
+ * (a row leaves when its work is settled), so claiming scans a few rows, not the history. A run and its queue
+ * row are written in one transaction. `available_at` and `lease_until` are epoch milliseconds.
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -46,6 +50,35 @@ export const MIGRATIONS: readonly Migration[] = [
         );
         CREATE INDEX runs_by_function ON runs (function_name, executed_time DESC);
         CREATE INDEX runs_by_time ON runs (executed_time DESC);
+      `);
+    },
+  },
+  {
+    version: 2,
+    description: 'the durable run queue, idempotency keys and work leases',
+    up(db) {
+      db.exec(`
+        ALTER TABLE runs ADD COLUMN dedupe_key TEXT;
+        CREATE UNIQUE INDEX runs_by_dedupe_key ON runs (function_name, dedupe_key) WHERE dedupe_key IS NOT NULL;
+
+        CREATE TABLE run_queue (
+          run_id        TEXT    NOT NULL,
+          kind          TEXT    NOT NULL,
+          function_name TEXT    NOT NULL,
+          available_at  INTEGER NOT NULL,
+          lease_owner   TEXT,
+          lease_until   INTEGER NOT NULL DEFAULT 0,
+          attempts      INTEGER NOT NULL DEFAULT 0,
+          PRIMARY KEY (run_id, kind)
+        ) WITHOUT ROWID;
+        CREATE INDEX run_queue_due ON run_queue (available_at);
+        CREATE INDEX run_queue_leased ON run_queue (lease_until);
+
+        CREATE TABLE leases (
+          key   TEXT    NOT NULL PRIMARY KEY,
+          owner TEXT    NOT NULL,
+          until INTEGER NOT NULL
+        ) WITHOUT ROWID;
       `);
     },
   },

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BaseImage, Run, Secret, Tag } from '../domain/types.js';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError } from '../errors.js';
 import { MIGRATIONS, StoreVersionError } from './migrations.js';
 import { openSqliteStore, SQLITE_STORE_FILE } from './sqlite-store.js';
 import type { Store } from './store.js';
@@ -99,110 +99,6 @@ describe('openSqliteStore', () => {
     const store = openStore(':memory:');
     await store.entities('baseimage').insert(baseImage('python3'));
     expect(await store.entities('baseimage').list()).toHaveLength(1);
-  });
-});
-
-describe('entities', () => {
-  it('refuses a duplicate name, naming the kind', async () => {
-    const images = openStore().entities('baseimage');
-    await images.insert(baseImage('nodejs'));
-    const error = await images.insert(baseImage('nodejs')).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ConflictError);
-    expect((error as Error).message).toBe('baseimage "nodejs" already exists');
-  });
-
-  it('keeps kinds apart: the same name may exist once per kind', async () => {
-    const store = openStore();
-    await store.entities('baseimage').insert(baseImage('hello'));
-    await store.entities('image').insert(baseImage('hello') as never);
-    expect(await store.entities('function').get('hello')).toBeUndefined();
-    expect(await store.entities('image').list()).toHaveLength(1);
-  });
-
-  it('updates only from the expected revision', async () => {
-    const images = openStore().entities('baseimage');
-    await images.insert(baseImage('nodejs'));
-    await images.update({ ...baseImage('nodejs', [], 2), imageURL: 'new' }, 1);
-    expect(await images.get('nodejs')).toMatchObject({ revision: 2, imageURL: 'new' });
-
-    const stale = await images.update(baseImage('nodejs', [], 2), 1).catch((e: unknown) => e);
-    expect(stale).toBeInstanceOf(ConflictError);
-    expect((stale as Error).message).toContain('revision 2, expected 1');
-    expect(await images.get('nodejs')).toMatchObject({ imageURL: 'new' });
-  });
-
-  it('answers NotFoundError when updating something deleted', async () => {
-    const images = openStore().entities('baseimage');
-    await images.insert(baseImage('nodejs'));
-    expect(await images.delete('nodejs')).toBe(true);
-    expect(await images.delete('nodejs')).toBe(false);
-    await expect(images.update(baseImage('nodejs', [], 2), 1)).rejects.toBeInstanceOf(NotFoundError);
-  });
-
-  it('lists by name and keeps only entities carrying every given tag', async () => {
-    const images = openStore().entities('baseimage');
-    await images.insert(baseImage('c', [{ key: 'team', value: 'a' }]));
-    await images.insert(baseImage('a', [{ key: 'team', value: 'a' }, { key: 'env', value: 'prod' }]));
-    await images.insert(baseImage('b', [{ key: 'team', value: 'b' }, { key: 'env', value: 'prod' }]));
-    await images.insert(baseImage('d'));
-
-    const names = async (tags?: Tag[]): Promise<string[]> => (await images.list({ tags })).map((i) => i.name);
-    expect(await names()).toEqual(['a', 'b', 'c', 'd']);
-    expect(await names([])).toEqual(['a', 'b', 'c', 'd']);
-    expect(await names([{ key: 'team', value: 'a' }])).toEqual(['a', 'c']);
-    expect(await names([{ key: 'team', value: 'a' }, { key: 'env', value: 'prod' }])).toEqual(['a']);
-    expect(await names([{ key: 'env', value: 'prod' }])).toEqual(['a', 'b']);
-    expect(await names([{ key: 'team', value: 'c' }])).toEqual([]);
-    expect(await names([{ key: 'env', value: 'PROD' }])).toEqual([]);
-  });
-});
-
-describe('runs', () => {
-  it('lists newest first, breaking ties by insertion order, with a default limit of 100', async () => {
-    const { runs } = openStore();
-    await runs.insert(run('old', 'hello', 100));
-    await runs.insert(run('same-second-1', 'hello', 200));
-    await runs.insert(run('same-second-2', 'hello', 200));
-    await runs.insert(run('other', 'world', 150));
-    expect(ids(await runs.list({ functionName: 'hello' }))).toEqual(['same-second-2', 'same-second-1', 'old']);
-    expect(ids(await runs.list())).toEqual(['same-second-2', 'same-second-1', 'other', 'old']);
-    expect(ids(await runs.list({ limit: 2 }))).toEqual(['same-second-2', 'same-second-1']);
-
-    for (let i = 0; i < 150; i++) await runs.insert(run(`bulk-${i}`, 'bulk', 1000 + i));
-    const listed = await runs.list({ functionName: 'bulk' });
-    expect(listed).toHaveLength(100);
-    expect(listed[0]?.id).toBe('bulk-149');
-  });
-
-  it('updates a run and refuses duplicates and unknown ids', async () => {
-    const { runs } = openStore();
-    await runs.insert(run('r1', 'hello', 1));
-    await runs.update({ ...run('r1', 'hello', 1), output: { ok: true }, status: 'READY' });
-    expect(await runs.get('r1')).toMatchObject({ output: { ok: true } });
-    await expect(runs.insert(run('r1', 'hello', 1))).rejects.toBeInstanceOf(ConflictError);
-    await expect(runs.update(run('nope', 'hello', 1))).rejects.toBeInstanceOf(NotFoundError);
-    expect(await runs.get('nope')).toBeUndefined();
-  });
-
-  it('prunes to the newest runs of one function only', async () => {
-    const { runs } = openStore();
-    for (let i = 1; i <= 5; i++) await runs.insert(run(`h${i}`, 'hello', i));
-    await runs.insert(run('w1', 'world', 1));
-    await runs.prune('hello', 2);
-    expect(ids(await runs.list({ functionName: 'hello' }))).toEqual(['h5', 'h4']);
-    expect(ids(await runs.list({ functionName: 'world' }))).toEqual(['w1']);
-    await runs.prune('hello', Infinity);
-    expect(await runs.list({ functionName: 'hello' })).toHaveLength(2);
-    await runs.prune('hello', 0);
-    expect(await runs.list({ functionName: 'hello' })).toEqual([]);
-  });
-
-  it('deletes every run of a function', async () => {
-    const { runs } = openStore();
-    await runs.insert(run('h1', 'hello', 1));
-    await runs.insert(run('w1', 'world', 1));
-    await runs.deleteForFunction('hello');
-    expect(ids(await runs.list())).toEqual(['w1']);
   });
 });
 

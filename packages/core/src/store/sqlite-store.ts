@@ -5,7 +5,8 @@ import type { Database as SqliteDatabase } from 'better-sqlite3';
 import type { EntityByKind, EntityKind, EntityMeta, Run } from '../domain/types.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { migrate } from './migrations.js';
-import type { EntityRepository, ListFilter, RunListOptions, RunRepository, Store } from './store.js';
+import { createSqliteLeases, createSqliteRunQueue } from './sqlite-run-queue.js';
+import type { EntityRepository, LeaseManager, ListFilter, RunListOptions, RunQueue, RunRepository, Store } from './store.js';
 
 /** The file a directory store keeps its state in. */
 export const SQLITE_STORE_FILE = 'dispatch.db';
@@ -88,10 +89,16 @@ function prepareStatements(db: SqliteDatabase) {
     runListForFunction: db.prepare<[string, number], EntityRow>(
       'SELECT json FROM runs WHERE function_name = ? ORDER BY executed_time DESC, rowid DESC LIMIT ?',
     ),
+    runListDeadLetters: db.prepare<[{ functionName: string | null; limit: number }], EntityRow>(`
+      SELECT json FROM runs WHERE json_extract(json, '$.deadLettered') = 1 AND (@functionName IS NULL OR function_name = @functionName)
+      ORDER BY executed_time DESC, rowid DESC LIMIT @limit`),
+    // Queued runs are work still to do, not history: pruning never deletes them.
     runPrune: db.prepare<[string, string, number]>(`
       DELETE FROM runs WHERE function_name = ? AND rowid IN (
-        SELECT rowid FROM runs WHERE function_name = ? ORDER BY executed_time DESC, rowid DESC LIMIT -1 OFFSET ?)`),
+        SELECT rowid FROM runs WHERE function_name = ? ORDER BY executed_time DESC, rowid DESC LIMIT -1 OFFSET ?)
+        AND id NOT IN (SELECT run_id FROM run_queue)`),
     runDeleteForFunction: db.prepare<[string]>('DELETE FROM runs WHERE function_name = ?'),
+    queueDeleteForFunction: db.prepare<[string]>('DELETE FROM run_queue WHERE function_name = ?'),
   };
 }
 
@@ -99,12 +106,17 @@ type Statements = ReturnType<typeof prepareStatements>;
 
 class SqliteStore implements Store {
   readonly runs: RunRepository;
+  readonly queue: RunQueue;
+  readonly leases: LeaseManager;
   private readonly statements: Statements;
   private readonly repositories = new Map<EntityKind, EntityRepository<EntityMeta>>();
 
   constructor(private readonly db: SqliteDatabase) {
     this.statements = prepareStatements(db);
-    this.runs = new SqliteRunRepository(db, this.statements);
+    const runs = new SqliteRunRepository(db, this.statements);
+    this.runs = runs;
+    this.queue = createSqliteRunQueue(db, () => runs.flush());
+    this.leases = createSqliteLeases(db);
   }
 
   entities<K extends EntityKind>(kind: K): EntityRepository<EntityByKind[K]> {
@@ -240,6 +252,9 @@ class SqliteRunRepository implements RunRepository {
   async list(options: RunListOptions = {}): Promise<Run[]> {
     this.flush();
     const limit = rowCount(options.limit ?? DEFAULT_RUN_LIMIT);
+    if (options.deadLettered) {
+      return this.statements.runListDeadLetters.all({ functionName: options.functionName ?? null, limit }).map((row) => JSON.parse(row.json) as Run);
+    }
     const rows =
       options.functionName === undefined
         ? this.statements.runListAll.all(limit)
@@ -257,6 +272,7 @@ class SqliteRunRepository implements RunRepository {
   async deleteForFunction(functionName: string): Promise<void> {
     this.flush();
     this.statements.runDeleteForFunction.run(functionName);
+    this.statements.queueDeleteForFunction.run(functionName);
   }
 }
 

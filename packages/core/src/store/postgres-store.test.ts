@@ -1,0 +1,70 @@
+import { afterEach, describe, expect, it } from 'vitest';
+// The testkit depends on core, so core's own tests reach its PostgreSQL helper by path.
+import { isolatedPostgresUrl, postgresTestUrl } from '../../../driver-testkit/src/postgres.js';
+import type { Secret } from '../domain/types.js';
+import { openPostgresStore } from './postgres-store.js';
+import type { EntityChange, Store } from './store.js';
+
+const serverUrl = postgresTestUrl();
+
+const secret = (name: string, revision = 1): Secret => ({
+  name,
+  id: `id-${name}`,
+  createdTime: 1,
+  modifiedTime: revision,
+  revision,
+  tags: [],
+  status: 'READY',
+  reason: '',
+  secrets: { value: String(revision) },
+});
+
+describe.skipIf(serverUrl === undefined)('openPostgresStore', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function twoStores(): Promise<[Store, Store, string]> {
+    const { url, drop } = await isolatedPostgresUrl(serverUrl as string);
+    cleanups.push(drop);
+    const stores = await Promise.all([openPostgresStore(url), openPostgresStore(url)]);
+    cleanups.push(async () => {
+      await Promise.all(stores.map((store) => store.close()));
+    });
+    return [stores[0], stores[1], url];
+  }
+
+  it('migrates once when two gateways start together, and tells each of the changes the other made', async () => {
+    const [first, second] = await twoStores();
+    const seen: EntityChange[] = [];
+    second.watchChanges?.((change) => seen.push(change));
+    const own: EntityChange[] = [];
+    first.watchChanges?.((change) => own.push(change));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    await first.entities('secret').insert(secret('creds'));
+    await first.entities('secret').update(secret('creds', 2), 1);
+    await first.entities('secret').delete('creds');
+    await expect.poll(() => seen.length).toBe(3);
+    expect(seen).toEqual([{ kind: 'secret', name: 'creds' }, { kind: 'secret', name: 'creds' }, { kind: 'secret', name: 'creds' }]);
+    expect(own).toEqual([]);
+  });
+
+  it('refuses a database whose schema is newer than this Dispatch knows', async () => {
+    const [first, , url] = await twoStores();
+    await first.close();
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query('UPDATE dispatch_schema SET version = 99');
+    await client.end();
+    await expect(openPostgresStore(url)).rejects.toThrow(/schema version 99, newer than this Dispatch knows/);
+  });
+
+  it('names the server, never the password, when it cannot connect', async () => {
+    const error = (await openPostgresStore('postgres://dispatch:hunter2@127.0.0.1:1/dispatch').catch((e: unknown) => e)) as Error;
+    expect(error.message).toMatch(/^cannot open the PostgreSQL store at postgres:\/\/dispatch:\*\*\*@127\.0\.0\.1:1\/dispatch: .*ECONNREFUSED/);
+    expect(error.message).not.toContain('hunter2');
+  });
+});
