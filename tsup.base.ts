@@ -1,7 +1,7 @@
 import type { Options } from 'tsup';
 
 /** The build every package shares: ESM only, Node 20, types beside the code. */
-export function packageBuild(entry: string[], overrides: Options = {}): Options {
+export function packageBuild(entry: NonNullable<Options['entry']>, overrides: Options = {}): Options {
   return {
     entry,
     format: ['esm'],

@@ -1,21 +1,15 @@
 /**
  * @dispatch/core: Dispatch's domain, its use-cases, the Store and Driver interfaces, and the funker wire
- * protocol. Usable as a library on its own:
+ * protocol. Backends import the lighter `@dispatch/core/driver` (the spec) and `@dispatch/core/source` (packing
+ * and unpacking function sources). Usable as a library on its own:
  *
  *   const dispatch = await createDispatch({ driver: createLocalDriver({ dataDir }), store: openSqliteStore(dataDir) });
  */
-export * from './domain/types.js';
-export * from './errors.js';
-export * from './envelope.js';
-export * from './driver/driver.js';
+export * from './driver/index.js';
 export * from './store/store.js';
 export * from './service/dispatch-service.js';
-export * from './domain/validation.js';
 export { createDispatch } from './service/create-dispatch.js';
 export { EntityFailedError } from './service/entity-lifecycle.js';
-export { KeyedMutex } from './service/keyed-mutex.js';
-export { DISPATCH_VERSION } from './version.js';
-export * from './funker/index.js';
 export * from './source/index.js';
 export { openSqliteStore, SQLITE_STORE_FILE } from './store/sqlite-store.js';
 export { StoreVersionError } from './store/migrations.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { extract } from 'tar-stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { packSource } from '@dispatch/core';
+import { packSource } from '@dispatch/core/source';
 import { contextTar, sourceContextTar } from './build-context.js';
 
 const dirs: string[] = [];

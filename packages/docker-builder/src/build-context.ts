@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { extract, pack } from 'tar-stream';
 import type { Header } from 'tar-stream';
-import { inspectSource } from '@dispatch/core';
+import { inspectSource } from '@dispatch/core/source';
 
 /** A file of a build context. */
 export interface ContextFile {

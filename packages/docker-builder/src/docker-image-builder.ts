@@ -1,8 +1,8 @@
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import Dockerode from 'dockerode';
-import { DISPATCH_VERSION, InvalidInputError, assertValidName } from '@dispatch/core';
-import type { BuiltImage, ImageBuildSpec, Language, ProgressListener } from '@dispatch/core';
+import { DISPATCH_VERSION, InvalidInputError, assertValidName } from '@dispatch/core/driver';
+import type { BuiltImage, ImageBuildSpec, Language, ProgressListener } from '@dispatch/core/driver';
 import { functionServerPath } from '@dispatch/runtimes';
 import { BuildOutput, engineMessages } from './build-output.js';
 import type { BuildFailure } from './build-output.js';

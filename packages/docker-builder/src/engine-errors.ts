@@ -1,4 +1,4 @@
-import { BackendError, DispatchError, NotFoundError } from '@dispatch/core';
+import { BackendError, DispatchError, NotFoundError } from '@dispatch/core/driver';
 import type Dockerode from 'dockerode';
 import type { BuildFailure } from './build-output.js';
 

@@ -1,5 +1,5 @@
-import { BackendError } from '@dispatch/core';
-import type { ProgressListener } from '@dispatch/core';
+import { BackendError } from '@dispatch/core/driver';
+import type { ProgressListener } from '@dispatch/core/driver';
 import type Dockerode from 'dockerode';
 import { BuildOutput, engineMessages } from './build-output.js';
 import { engineError } from './engine-errors.js';

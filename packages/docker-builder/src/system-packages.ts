@@ -1,5 +1,5 @@
-import { InvalidInputError } from '@dispatch/core';
-import type { SystemPackage } from '@dispatch/core';
+import { InvalidInputError } from '@dispatch/core/driver';
+import type { SystemPackage } from '@dispatch/core/driver';
 
 /** A Debian package name (Debian Policy 5.6.1). */
 const PACKAGE_NAME = /^[a-z0-9][a-z0-9+.-]+$/;

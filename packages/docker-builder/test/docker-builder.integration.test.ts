@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packSource } from '@dispatch/core';
+import { packSource } from '@dispatch/core/source';
 import { packFixture, requireEngine } from '@dispatch/driver-testkit';
 import { createDockerImageBuilder } from '../src/index.js';
 import { localBaseImageArgs } from './local-images.js';

@@ -1,6 +1,6 @@
 import { createDockerImageBuilder } from '@dispatch/docker-builder';
 import type { DockerImageBuilder, RegistrySettings } from '@dispatch/docker-builder';
-import type { BaseImageSpec, BuiltImage, ImageBuildSpec, Language, ProgressListener } from '@dispatch/core';
+import type { BaseImageSpec, BuiltImage, ImageBuildSpec, Language, ProgressListener } from '@dispatch/core/driver';
 
 /** What a function image is built from. */
 export interface FunctionImageBuild {

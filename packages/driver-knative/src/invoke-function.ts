@@ -1,5 +1,5 @@
-import { UnavailableError, errorEnvelope, isRunEnvelope } from '@dispatch/core';
-import type { InvokeOptions, RunEnvelope, RunRequest } from '@dispatch/core';
+import { UnavailableError, errorEnvelope, isRunEnvelope } from '@dispatch/core/driver';
+import type { InvokeOptions, RunEnvelope, RunRequest } from '@dispatch/core/driver';
 import type { FunctionEndpoint } from './function-endpoint.js';
 import { HttpCallError, httpCall } from './http-call.js';
 import type { HttpAgents } from './http-call.js';

@@ -1,5 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import { BackendError, ConflictError, InvalidInputError, NotFoundError, assertValidName } from '@dispatch/core';
+import { BackendError, ConflictError, InvalidInputError, NotFoundError, assertValidName } from '@dispatch/core/driver';
 import type {
   DeployResult,
   DeploySpec,
@@ -9,7 +9,7 @@ import type {
   InvokeOptions,
   RunEnvelope,
   RunRequest,
-} from '@dispatch/core';
+} from '@dispatch/core/driver';
 import { functionEndpoint } from './function-endpoint.js';
 import type { EndpointSettings, FunctionEndpoint } from './function-endpoint.js';
 import { createAgents, httpCall } from './http-call.js';

@@ -1,5 +1,5 @@
-import { InvalidInputError } from '@dispatch/core';
-import type { DeploySpec } from '@dispatch/core';
+import { InvalidInputError } from '@dispatch/core/driver';
+import type { DeploySpec } from '@dispatch/core/driver';
 
 /** A Knative object as the driver reads and writes it (only the fields it uses are typed). */
 export interface KnativeObject {

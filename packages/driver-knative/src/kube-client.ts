@@ -1,5 +1,5 @@
 import { ApiException, CustomObjectsApi, KubeConfig, PatchStrategy, Watch, setHeaderOptions } from '@kubernetes/client-node';
-import { BackendError, ConflictError, InvalidInputError, NotFoundError } from '@dispatch/core';
+import { BackendError, ConflictError, InvalidInputError, NotFoundError } from '@dispatch/core/driver';
 import type { KnativeObject } from './knative-service.js';
 
 export const GROUP = 'serving.knative.dev';

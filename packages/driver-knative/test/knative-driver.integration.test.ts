@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Driver } from '@dispatch/core';
+import type { Driver } from '@dispatch/core/driver';
 import {
   callFunction,
   deploySpec,

@@ -2,8 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BackendError, InvalidInputError } from '@dispatch/core';
-import type { BuiltImage, DispatchLogger, ImageBuildSpec, ProgressListener } from '@dispatch/core';
+import { BackendError, InvalidInputError } from '@dispatch/core/driver';
+import type { BuiltImage, DispatchLogger, ImageBuildSpec, ProgressListener } from '@dispatch/core/driver';
 import { npmFailure, pipFailure } from './build-failure.js';
 import { runCommand } from './run-command.js';
 

@@ -8,8 +8,8 @@ import {
   errorEnvelope,
   funkerCall,
   isRunEnvelope,
-} from '@dispatch/core';
-import type { InvokeOptions, RunEnvelope, RunRequest } from '@dispatch/core';
+} from '@dispatch/core/driver';
+import type { InvokeOptions, RunEnvelope, RunRequest } from '@dispatch/core/driver';
 import type { FunctionProcess } from './function-process.js';
 import { LOOPBACK } from './launch-spec.js';
 import type { LocalFunction } from './local-function.js';

@@ -1,8 +1,8 @@
 import { stat } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BackendError } from '@dispatch/core';
-import type { DeploySpec } from '@dispatch/core';
+import { BackendError } from '@dispatch/core/driver';
+import type { DeploySpec } from '@dispatch/core/driver';
 import { functionServerCommand, functionServerEnv } from '@dispatch/runtimes';
 import type { LaunchSpec } from './function-process.js';
 

@@ -1,6 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { BackendError, InvalidInputError, KeyedMutex, NotFoundError, assertValidName } from '@dispatch/core';
+import { BackendError, InvalidInputError, KeyedMutex, NotFoundError, assertValidName } from '@dispatch/core/driver';
 import type {
   BaseImageSpec,
   BuiltImage,
@@ -18,7 +18,7 @@ import type {
   ProgressListener,
   RunEnvelope,
   RunRequest,
-} from '@dispatch/core';
+} from '@dispatch/core/driver';
 import { ImageBuilder } from './image-builder.js';
 import { invokeFunction } from './invoke-function.js';
 import { LocalFunction } from './local-function.js';

@@ -1,7 +1,8 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BackendError, DispatchError, InvalidInputError, UnavailableError, unpackSource } from '@dispatch/core';
-import type { DeploySpec, DispatchLogger, FunctionRuntimeStatus, ProgressListener } from '@dispatch/core';
+import { BackendError, DispatchError, InvalidInputError, UnavailableError } from '@dispatch/core/driver';
+import { unpackSource } from '@dispatch/core/source';
+import type { DeploySpec, DispatchLogger, FunctionRuntimeStatus, ProgressListener } from '@dispatch/core/driver';
 import { createLaunchSpec } from './launch-spec.js';
 import type { RuntimeBinaries } from './launch-spec.js';
 import { LogBuffer } from './log-buffer.js';

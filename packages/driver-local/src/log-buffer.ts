@@ -1,4 +1,4 @@
-import type { LogLine, LogOptions } from '@dispatch/core';
+import type { LogLine, LogOptions } from '@dispatch/core/driver';
 import { ChangeSignal } from './change-signal.js';
 
 /** How many lines a function keeps for `logs`: enough to see what just happened, bounded in memory. */

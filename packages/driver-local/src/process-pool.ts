@@ -1,5 +1,5 @@
-import { DeadlineExceededError, UnavailableError } from '@dispatch/core';
-import type { DispatchLogger } from '@dispatch/core';
+import { DeadlineExceededError, UnavailableError } from '@dispatch/core/driver';
+import type { DispatchLogger } from '@dispatch/core/driver';
 import { ChangeSignal } from './change-signal.js';
 import { FunctionProcess, StartFailure } from './function-process.js';
 import type { LaunchSpec } from './function-process.js';

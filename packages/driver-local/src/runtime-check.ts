@@ -1,5 +1,5 @@
-import { BackendError } from '@dispatch/core';
-import type { Language, ProgressListener } from '@dispatch/core';
+import { BackendError } from '@dispatch/core/driver';
+import type { Language, ProgressListener } from '@dispatch/core/driver';
 import { runCommand } from './run-command.js';
 
 const LANGUAGE_NAMES: Record<Language, { runtime: string; option: string }> = {

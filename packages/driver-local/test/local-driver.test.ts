@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packSource } from '@dispatch/core';
-import type { Driver } from '@dispatch/core';
+import { packSource } from '@dispatch/core/source';
+import type { Driver } from '@dispatch/core/driver';
 import {
   callFunction,
   deploySpec,

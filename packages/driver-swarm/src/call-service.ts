@@ -1,5 +1,5 @@
 import { lookup } from 'node:dns/promises';
-import { FunkerEmptyReplyError, UnavailableError, funkerCall, isRetryableFunkerError } from '@dispatch/core';
+import { FunkerEmptyReplyError, UnavailableError, funkerCall, isRetryableFunkerError } from '@dispatch/core/driver';
 
 /** Resolves a service name to the addresses of its tasks. */
 export type ResolveAddress = (service: string) => Promise<string[]>;

@@ -1,4 +1,4 @@
-import type { LogLine } from '@dispatch/core';
+import type { LogLine } from '@dispatch/core/driver';
 
 /**
  * Splits the engine's multiplexed log stream (8-byte frame headers: stream type, 3 zero bytes, big-endian

@@ -1,5 +1,5 @@
 import type Dockerode from 'dockerode';
-import type { DeploySpec } from '@dispatch/core';
+import type { DeploySpec } from '@dispatch/core/driver';
 
 /** Labels every service of Dispatch carries; `list()` and reconciliation select on `dispatch.managed=true`. */
 export const LABELS = {

@@ -1,5 +1,5 @@
 import type Dockerode from 'dockerode';
-import type { FunctionRuntimeStatus } from '@dispatch/core';
+import type { FunctionRuntimeStatus } from '@dispatch/core/driver';
 import { containerSpecOf } from './service-spec.js';
 import { taskAddress, tcpAccepts } from './task-probe.js';
 

@@ -15,7 +15,7 @@ import {
   errorEnvelope,
   isRunEnvelope,
   wrapBareReply,
-} from '@dispatch/core';
+} from '@dispatch/core/driver';
 import type {
   BaseImageSpec,
   DispatchLogger,
@@ -32,7 +32,7 @@ import type {
   ProgressListener,
   RunEnvelope,
   RunRequest,
-} from '@dispatch/core';
+} from '@dispatch/core/driver';
 import { ImageBuildError, createDockerImageBuilder, engineError } from '@dispatch/docker-builder';
 import type { DockerImageBuilder } from '@dispatch/docker-builder';
 import { TaskCallError, callService, resolveTasksByDns } from './call-service.js';

@@ -1,4 +1,4 @@
-import { BackendError } from '@dispatch/core';
+import { BackendError } from '@dispatch/core/driver';
 import type Dockerode from 'dockerode';
 
 export interface SwarmNetwork {

@@ -1,5 +1,5 @@
 import type Dockerode from 'dockerode';
-import type { DispatchLogger } from '@dispatch/core';
+import type { DispatchLogger } from '@dispatch/core/driver';
 import type { TaskInfo } from './service-status.js';
 import { taskAddress } from './task-probe.js';
 

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type Dockerode from 'dockerode';
-import { packSource } from '@dispatch/core';
+import { packSource } from '@dispatch/core/source';
 import { createDockerImageBuilder } from '@dispatch/docker-builder';
 import type { DockerImageBuilder } from '@dispatch/docker-builder';
 

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import Dockerode from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Driver } from '@dispatch/core';
+import type { Driver } from '@dispatch/core/driver';
 import { deploySpec, eventually, packFixture, requireEngine } from '@dispatch/driver-testkit';
 import { createSwarmDriver } from '../src/index.js';
 import { REPO_ROOT, RUN_ID, localNodeImage, removeImages, testBuilder } from './helpers.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Driver, Language, RunEnvelope } from '@dispatch/core';
+import type { Driver, Language, RunEnvelope } from '@dispatch/core/driver';
 import { fixtureHandler, packFixture } from './fixtures.js';
 import { callFunction, collectLogs, deploySpec, eventually, plainImage, waitForLogLine } from './helpers.js';
 

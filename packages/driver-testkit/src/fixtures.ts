@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { packSource } from '@dispatch/core';
-import type { Language } from '@dispatch/core';
+import { packSource } from '@dispatch/core/source';
+import type { Language } from '@dispatch/core/driver';
 
 /** The fixture functions shipped with the testkit (`fixtures/<name>`). */
 export type FixtureName =

@@ -1,4 +1,4 @@
-import type { DeploySpec, Driver, Language, LogLine, RunEnvelope } from '@dispatch/core';
+import type { DeploySpec, Driver, Language, LogLine, RunEnvelope } from '@dispatch/core/driver';
 
 /** Options of `callFunction`. */
 export interface CallOptions {

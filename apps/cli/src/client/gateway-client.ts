@@ -7,7 +7,7 @@ import type {
   Image,
   Run,
   Secret,
-} from '@dispatch/core';
+} from '@dispatch/core/driver';
 import type { Connection } from '../lib/connection.js';
 import { GatewayHttp, errorOf, type Query } from './http.js';
 

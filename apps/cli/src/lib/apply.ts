@@ -1,4 +1,4 @@
-import type { EntityMeta } from '@dispatch/core';
+import type { EntityMeta } from '@dispatch/core/driver';
 import type { GatewayClient } from '../client/gateway-client.js';
 import { CliError } from './errors.js';
 import { APPLY_ORDER } from './kinds.js';

@@ -1,4 +1,4 @@
-import type { EntityKind } from '@dispatch/core';
+import type { EntityKind } from '@dispatch/core/driver';
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { kindInfo } from './kinds.js';

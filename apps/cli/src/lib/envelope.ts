@@ -1,4 +1,4 @@
-import type { Run } from '@dispatch/core';
+import type { Run } from '@dispatch/core/driver';
 
 /** What `exec` prints: the function's answer in the shape its server gives it, `{context: {logs, error?}, payload}`. */
 export function envelopeOf(run: Pick<Run, 'logs' | 'error' | 'output'>): Record<string, unknown> {

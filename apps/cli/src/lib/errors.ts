@@ -1,3 +1,5 @@
+import { DispatchError } from '@dispatch/core/driver';
+
 /**
  * Errors a user can act on: a gateway's `{code, message}` answer, a wrong flag, a missing file. The base
  * command prints them as `[Code: NNN] message`; anything else is a bug and is reported differently.
@@ -25,14 +27,8 @@ export class GatewayError extends CliError {
   }
 }
 
-const dispatchErrorMarker = Symbol.for('dispatch.error');
-
 /** A CliError, or a DispatchError thrown by @dispatch/core (packing a source), which carries the same `code`. */
 export function asUserError(error: unknown): { code: number; message: string } | undefined {
-  if (error instanceof CliError) return error;
-  if (typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[dispatchErrorMarker] === true) {
-    const { code, message } = error as { code: unknown; message: unknown };
-    if (typeof code === 'number' && typeof message === 'string') return { code, message };
-  }
+  if (error instanceof CliError || DispatchError.isInstance(error)) return error;
   return undefined;
 }

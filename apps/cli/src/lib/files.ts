@@ -30,6 +30,6 @@ export async function readDataFile(path: string, what: string): Promise<unknown>
 
 /** The base64 tar.gz of a function's file or folder, packed as Dispatch's core packs it. */
 export async function packSourceBase64(path: string): Promise<string> {
-  const { packSource } = await import('@dispatch/core');
+  const { packSource } = await import('@dispatch/core/source');
   return (await packSource(path)).toString('base64');
 }

@@ -1,4 +1,4 @@
-import type { Run } from '@dispatch/core';
+import type { Run } from '@dispatch/core/driver';
 import type { FunctionLogLine, GatewayClient } from '../client/gateway-client.js';
 
 export interface LogOptions {

@@ -1,4 +1,4 @@
-import type { BaseImage, DispatchFunction, Endpoint, EntityKind, EntityMeta, Image, Run, Secret } from '@dispatch/core';
+import type { BaseImage, DispatchFunction, Endpoint, EntityKind, EntityMeta, Image, Run, Secret } from '@dispatch/core/driver';
 import { formatUnixDate } from './dates.js';
 import { truncate } from './table.js';
 

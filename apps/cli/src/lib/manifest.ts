@@ -1,4 +1,4 @@
-import type { EntityKind } from '@dispatch/core';
+import type { EntityKind } from '@dispatch/core/driver';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { CliError } from './errors.js';
 import { packSourceBase64, readUserFile } from './files.js';

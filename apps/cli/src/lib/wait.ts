@@ -1,4 +1,4 @@
-import type { EntityMeta } from '@dispatch/core';
+import type { EntityMeta } from '@dispatch/core/driver';
 import { ux } from '@oclif/core';
 import type { EntityApi } from '../client/gateway-client.js';
 import { CliError } from './errors.js';

@@ -1,4 +1,4 @@
-import type { EntityKind, EntityMeta } from '@dispatch/core';
+import type { EntityKind, EntityMeta } from '@dispatch/core/driver';
 import { Flags, type Command } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { kindInfo } from './kinds.js';

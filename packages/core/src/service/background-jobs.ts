@@ -1,4 +1,4 @@
-import type { DispatchLogger } from './dispatch-service.js';
+import type { DispatchLogger } from '../driver/logger.js';
 
 /**
  * Long work that runs after a request has been answered (image builds, deploys, async runs).

@@ -13,6 +13,7 @@ import type {
 } from '../domain/types.js';
 import type { Driver, LogLine, ProgressListener } from '../driver/driver.js';
 import type { Store } from '../store/store.js';
+import type { DispatchLogger } from '../driver/logger.js';
 
 /** What `watch` reports: status changes, and the lines of a build or deploy as they come. */
 export type EntityEvent =
@@ -132,9 +133,3 @@ export interface CreateDispatchOptions {
   logger?: DispatchLogger;
 }
 
-export interface DispatchLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
-}

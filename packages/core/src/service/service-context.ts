@@ -2,7 +2,7 @@ import type { EntityKind } from '../domain/types.js';
 import type { Driver } from '../driver/driver.js';
 import type { Store } from '../store/store.js';
 import type { BackgroundJobs } from './background-jobs.js';
-import type { DispatchLogger } from './dispatch-service.js';
+import type { DispatchLogger } from '../driver/logger.js';
 import type { EntityLifecycle } from './entity-lifecycle.js';
 
 /** What the use-cases share: the store, the driver, background work, and each kind's lifecycle. */

@@ -1,6 +1,6 @@
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Driver } from '@dispatch/core';
+import type { Driver } from '@dispatch/core/driver';
 import { callFunction, deploySpec, driverContract, eventually, plainImage, requireEngine } from '@dispatch/driver-testkit';
 import { createSwarmDriver } from '../../src/index.js';
 import { RUN_ID, buildOneShotImage, packTestFixture, removeImages, testBuilder } from '../helpers.js';
