@@ -10,6 +10,7 @@ import { schemasPlugin } from './plugins/schemas.js';
 import { swaggerPlugin } from './plugins/swagger.js';
 import { healthRoutes } from './routes/health.js';
 import { adminApi } from './routes/v1/index.js';
+import type { TriggerOptions } from './triggers/triggers.js';
 
 /** 6 MiB, as function sources travel base64-encoded in JSON bodies. */
 export const DEFAULT_BODY_LIMIT = 6 * 1024 * 1024;
@@ -26,6 +27,8 @@ export interface GatewayOptions {
   loggerInstance?: FastifyBaseLogger;
   /** Where the gateway will listen; anything beyond loopback requires a token. */
   listenHost?: string;
+  /** How trigger endpoints check their callers (Alexa's trust anchors and certificate fetcher…). */
+  triggers?: TriggerOptions;
 }
 
 /**
@@ -67,6 +70,6 @@ export async function buildApp(options: GatewayOptions): Promise<FastifyInstance
   await app.register(swaggerPlugin, { version: dispatch.info().version });
   await app.register(healthRoutes);
   await app.register(adminApi, { prefix: '/v1', dispatch, token });
-  await app.register(ingressPlugin, { dispatch });
+  await app.register(ingressPlugin, { dispatch, ...(options.triggers ? { triggers: options.triggers } : {}) });
   return app;
 }

@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { isPostgresUrl } from '@dispatch/core';
 import { DEFAULT_BODY_LIMIT } from './app.js';
+import { triggerOptionsFromEnv } from './triggers/trigger-options-from-env.js';
+import type { TriggerOptions } from './triggers/triggers.js';
 
 /** How the gateway is started; `gatewayConfigFromEnv` reads it from `DISPATCH_*` variables. */
 export interface GatewayConfig {
@@ -18,6 +20,8 @@ export interface GatewayConfig {
   logLevel: string;
   /** Create the default base images and images on a new store (default true). */
   seedDefaults: boolean;
+  /** How trigger endpoints check their callers: `DISPATCH_ALEXA_*` (see `triggerOptionsFromEnv`). */
+  triggers?: TriggerOptions;
 }
 
 export const DEFAULT_PORT = 8080;
@@ -60,7 +64,8 @@ function storeUrl(env: NodeJS.ProcessEnv): string | undefined {
 /**
  * Reads `DISPATCH_PORT` (8080), `DISPATCH_HOST` (127.0.0.1), `DISPATCH_DATA_DIR` (`./.dispatch-data`),
  * `DISPATCH_BACKEND` (local), `DISPATCH_STORE_URL` (postgres://…), `DISPATCH_TOKEN`, `DISPATCH_BODY_LIMIT` (bytes, 6 MiB), `DISPATCH_LOG_LEVEL` (info),
- * `DISPATCH_SEED_DEFAULTS` (true).
+ * `DISPATCH_SEED_DEFAULTS` (true), and the trigger settings `DISPATCH_ALEXA_VERIFY`, `DISPATCH_ALEXA_TRUST_ANCHORS`,
+ * `DISPATCH_ALEXA_CERT_MIRROR`.
  */
 export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): GatewayConfig {
   return {
@@ -73,5 +78,6 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env, cwd: 
     bodyLimit: integer(env, 'DISPATCH_BODY_LIMIT', DEFAULT_BODY_LIMIT, 1, Number.MAX_SAFE_INTEGER),
     logLevel: text(env, 'DISPATCH_LOG_LEVEL') ?? DEFAULT_LOG_LEVEL,
     seedDefaults: flag(env, 'DISPATCH_SEED_DEFAULTS', true),
+    triggers: triggerOptionsFromEnv(env),
   };
 }

@@ -71,6 +71,7 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<R
       bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
       loggerInstance: logger,
       listenHost: host,
+      ...(options.triggers ? { triggers: options.triggers } : {}),
     });
     await app.listen({
       host,

@@ -21,6 +21,7 @@ describe('gateway configuration', () => {
       bodyLimit: 6 * 1024 * 1024,
       logLevel: 'info',
       seedDefaults: true,
+      triggers: { alexa: { verify: true } },
     });
   });
 
@@ -49,6 +50,7 @@ describe('gateway configuration', () => {
       bodyLimit: 1024,
       logLevel: 'debug',
       seedDefaults: false,
+      triggers: { alexa: { verify: true } },
     });
   });
 

@@ -8,6 +8,7 @@
 export * from './driver/index.js';
 export * from './store/store.js';
 export * from './service/dispatch-service.js';
+export { DEFAULT_ALEXA_TIMEOUT_MS, endpointFunctions, normalizeTriggerSettings } from './domain/trigger-settings.js';
 export { createDispatch } from './service/create-dispatch.js';
 export { EntityFailedError } from './service/entity-lifecycle.js';
 export * from './source/index.js';

@@ -2,12 +2,15 @@ import type { Dispatch } from '@dispatch/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { unencapsulated } from '../plugins/unencapsulated.js';
 import { runFailure } from '../run-failure.js';
+import { captureTriggerBodies } from '../triggers/raw-body.js';
+import { createTriggerHandlers, type TriggerOptions } from '../triggers/triggers.js';
 import { corsHeaders } from './cors.js';
 import { checkEndpointAuth } from './endpoint-auth.js';
 import { endpointPayload } from './payload.js';
 
 export interface IngressOptions {
   dispatch: Dispatch;
+  triggers?: TriggerOptions;
 }
 
 function pathOf(url: string): string {
@@ -19,8 +22,10 @@ function pathOf(url: string): string {
  * Endpoint ingress: a request no route claims (so `/v1` and `/healthz` keep priority) runs the function of the
  * endpoint matching its host, path and method, and is answered with the function's output as JSON.
  */
-export const ingressPlugin = unencapsulated<IngressOptions>(async (app, { dispatch }) => {
+export const ingressPlugin = unencapsulated<IngressOptions>(async (app, { dispatch, triggers = {} }) => {
   const { endpoints, runs } = dispatch;
+  const triggerHandlers = createTriggerHandlers(dispatch, triggers, app.log);
+  captureTriggerBodies(app, dispatch);
 
   app.setNotFoundHandler(async (request: FastifyRequest, reply: FastifyReply) => {
     const path = pathOf(request.url);
@@ -43,10 +48,9 @@ export const ingressPlugin = unencapsulated<IngressOptions>(async (app, { dispat
     }
     if (cors) reply.headers(cors);
 
-    if (endpoint.trigger !== undefined && endpoint.trigger !== 'http') {
-      return reply
-        .code(501)
-        .send({ code: 501, message: `endpoint ${endpoint.name}: the ${endpoint.trigger} trigger is not served here` });
+    // Trigger endpoints authenticate the caller by the request's own signature (Alexa's, GitHub's).
+    if (endpoint.trigger === 'alexa' || endpoint.trigger === 'github') {
+      return triggerHandlers[endpoint.trigger](endpoint, request, reply);
     }
 
     const refused = await checkEndpointAuth(dispatch, endpoint, request);

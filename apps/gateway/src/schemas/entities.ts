@@ -107,7 +107,7 @@ export const secretSchemas = entitySchemas('Secret', {
 });
 
 export const endpointSchemas = entitySchemas('Endpoint', {
-  function: { type: 'string' },
+  function: { type: 'string', description: 'Optional on an alexa endpoint that routes by its intents' },
   hosts: { ...stringList, description: 'Host names to match; empty matches any host' },
   uris: { ...stringList, description: 'Paths: exact (`/hello`) or a prefix ending in `/*`' },
   methods: stringList,
@@ -124,9 +124,22 @@ export const endpointSchemas = entitySchemas('Endpoint', {
   },
   enabled: { type: 'boolean' },
   auth: { type: 'string', description: '`public`, `basic` or `bearer`' },
-  authSecret: { type: 'string', description: 'The secret holding the users (basic) or tokens (bearer) allowed' },
+  authSecret: { type: 'string', description: 'The secret holding the users (basic), tokens (bearer) or GitHub webhook secrets (github) allowed' },
   trigger: { type: 'string', description: '`http`, `alexa` or `github`' },
-  triggerSettings: { type: 'object', additionalProperties: true },
+  triggerSettings: {
+    type: 'object',
+    // Core checks the fields against the trigger and names any it does not know.
+    additionalProperties: true,
+    description: 'alexa: `applicationIds`, `intents`, `launch`, `sessionEnded`, `timeoutMs`; github: `events`',
+    properties: {
+      applicationIds: { ...stringList, description: 'alexa: the skills allowed to call (others get 401)' },
+      intents: { ...stringMap, description: 'alexa: intent name → function' },
+      launch: { type: 'string', description: 'alexa: the function answering LaunchRequest' },
+      sessionEnded: { type: 'string', description: 'alexa: the function told of SessionEndedRequest' },
+      timeoutMs: { type: 'integer', description: 'alexa: ms before a spoken error (default 7000)' },
+      events: { ...stringList, description: 'github: X-GitHub-Event values that run the function (default push; * for all)' },
+    },
+  },
 });
 
 export const allEntitySchemas: readonly EntitySchemas[] = [

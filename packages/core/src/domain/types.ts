@@ -109,7 +109,31 @@ export interface Endpoint extends EntityMeta {
   /** Users (`basic`) or tokens (`bearer`) allowed when `auth` is not public; secret names holding them. */
   authSecret?: string;
   trigger: EndpointTrigger;
+  /** `AlexaTriggerSettings` or `GithubTriggerSettings`, by `trigger`; checked by core when written. */
   triggerSettings?: Record<string, unknown>;
+}
+
+/** The settings of an endpoint with `trigger: alexa`. */
+export interface AlexaTriggerSettings {
+  /** The skills allowed to call the endpoint (`amzn1.ask.skill.…`); any other is refused with 401. */
+  applicationIds: string[];
+  /**
+   * Intent name → function. An intent missing here runs the function named exactly like it (funker-dispatch's
+   * rule), else the endpoint's `function`, else it is answered with a spoken message.
+   */
+  intents?: Record<string, string>;
+  /** The function that answers a LaunchRequest ("Alexa, open …"). */
+  launch?: string;
+  /** The function told of a SessionEndedRequest. */
+  sessionEnded?: string;
+  /** Milliseconds a function may take before Alexa hears a spoken error (default 7000; Alexa waits about 8 s). */
+  timeoutMs?: number;
+}
+
+/** The settings of an endpoint with `trigger: github`; the webhook secret is the endpoint's `authSecret`. */
+export interface GithubTriggerSettings {
+  /** The `X-GitHub-Event` values that run the function (default `push`); `*` for every event. */
+  events?: string[];
 }
 
 export type RunStatus = 'INITIALIZED' | 'CREATING' | 'READY' | 'ERROR';

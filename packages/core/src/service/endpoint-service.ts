@@ -1,4 +1,5 @@
 import type { CreateInput, Endpoint, EndpointAuth, EndpointTrigger, UpdateInput } from '../domain/types.js';
+import { endpointFunctions, normalizeTriggerSettings } from '../domain/trigger-settings.js';
 import { assertStringList } from '../domain/validation.js';
 import { ConflictError, InvalidInputError } from '../errors.js';
 import type { EndpointService } from './dispatch-service.js';
@@ -21,9 +22,13 @@ export function createEndpointService(context: ServiceContext): EndpointService 
   }
 
   async function normalize(name: string, input: Partial<EndpointFields>, previous?: Endpoint): Promise<EndpointFields> {
-    const fn = input.function ?? previous?.function;
-    if (typeof fn !== 'string' || fn === '') throw new InvalidInputError(`endpoint "${name}": function is required`);
-    await context.lifecycles.function.get(fn);
+    const trigger = input.trigger ?? previous?.trigger ?? 'http';
+    if (!TRIGGERS.includes(trigger)) throw new InvalidInputError(`endpoint "${name}": trigger must be one of ${TRIGGERS.join(', ')}`);
+    // An Alexa endpoint may route every request through its intents map: its own function is then optional.
+    const fn = input.function ?? previous?.function ?? (trigger === 'alexa' ? '' : undefined);
+    if (typeof fn !== 'string' || (fn === '' && trigger !== 'alexa')) throw new InvalidInputError(`endpoint "${name}": function is required`);
+    const triggerSettings = normalizeTriggerSettings(name, trigger, input.triggerSettings ?? (input.trigger === undefined || input.trigger === previous?.trigger ? previous?.triggerSettings : undefined));
+    for (const used of endpointFunctions({ function: fn, trigger, triggerSettings })) await context.lifecycles.function.get(used);
 
     const uris = (input.uris ?? previous?.uris ?? ['/']).map((uri) => (typeof uri === 'string' ? normalizePath(uri.trim()) : uri));
     assertStringList(uris, 'uris');
@@ -44,12 +49,13 @@ export function createEndpointService(context: ServiceContext): EndpointService 
     const auth = input.auth ?? previous?.auth ?? 'public';
     if (!AUTHS.includes(auth)) throw new InvalidInputError(`endpoint "${name}": auth must be one of ${AUTHS.join(', ')}`);
     const authSecret = input.authSecret ?? previous?.authSecret;
-    if (auth !== 'public') {
+    if (trigger === 'github' && !authSecret) {
+      throw new InvalidInputError(`endpoint "${name}": a github endpoint needs authSecret, a secret holding the webhook secret (every value is accepted, for rotation)`);
+    }
+    if (auth !== 'public' || trigger === 'github') {
       if (!authSecret) throw new InvalidInputError(`endpoint "${name}": auth "${auth}" needs authSecret, a secret holding the ${auth === 'basic' ? 'users and passwords' : 'accepted tokens'}`);
       await context.lifecycles.secret.get(authSecret);
     }
-    const trigger = input.trigger ?? previous?.trigger ?? 'http';
-    if (!TRIGGERS.includes(trigger)) throw new InvalidInputError(`endpoint "${name}": trigger must be one of ${TRIGGERS.join(', ')}`);
 
     const fields: EndpointFields = {
       function: fn,
@@ -63,7 +69,6 @@ export function createEndpointService(context: ServiceContext): EndpointService 
       trigger,
     };
     if (authSecret) fields.authSecret = authSecret;
-    const triggerSettings = input.triggerSettings ?? previous?.triggerSettings;
     if (triggerSettings) fields.triggerSettings = triggerSettings;
     return fields;
   }

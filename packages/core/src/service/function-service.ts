@@ -1,3 +1,4 @@
+import { endpointFunctions } from '../domain/trigger-settings.js';
 import type { CreateInput, DispatchFunction, FunctionProtocol, UpdateInput } from '../domain/types.js';
 import { assertPositiveInteger, assertStringList, assertStringMap, isImageReference } from '../domain/validation.js';
 import { InvalidInputError } from '../errors.js';
@@ -168,7 +169,7 @@ export function createFunctionService(context: ServiceContext): FunctionService 
 
     async delete(name: string) {
       const fn = await lifecycle.get(name);
-      const users = (await context.lifecycles.endpoint.repo.list()).filter((endpoint) => endpoint.function === name);
+      const users = (await context.lifecycles.endpoint.repo.list()).filter((endpoint) => endpointFunctions(endpoint).includes(name));
       lifecycle.assertUnused(name, users.map((endpoint) => `endpoint "${endpoint.name}"`));
       context.jobs.cancel(jobKey('function', name));
       await lifecycle.setStatus(name, 'DELETING');

@@ -1,0 +1,35 @@
+import { Transform } from 'node:stream';
+import type { Dispatch } from '@dispatch/core';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+const rawBodies = new WeakMap<FastifyRequest, Buffer[]>();
+
+/** The bytes of a trigger endpoint's request body exactly as they arrived (signatures are over these). */
+export function rawBodyOf(request: FastifyRequest): Buffer {
+  const chunks = rawBodies.get(request);
+  return chunks === undefined ? Buffer.alloc(0) : Buffer.concat(chunks);
+}
+
+/**
+ * Keeps a copy of the body's bytes for requests to trigger endpoints (Alexa and GitHub sign the raw body),
+ * as they stream into fastify's usual parser, which still enforces the body limit. Requests to the API and
+ * to plain endpoints pass untouched.
+ */
+export function captureTriggerBodies(app: FastifyInstance, dispatch: Dispatch): void {
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    if (!request.is404) return payload;
+    const query = request.url.indexOf('?');
+    const match = dispatch.endpoints.match(request.hostname.toLowerCase(), query < 0 ? request.url : request.url.slice(0, query), request.method);
+    if (match === undefined || match.endpoint.trigger === 'http') return payload;
+    const chunks: Buffer[] = [];
+    rawBodies.set(request, chunks);
+    const tee = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        chunks.push(chunk);
+        callback(null, chunk);
+      },
+    });
+    payload.on('error', (error) => tee.destroy(error));
+    return payload.pipe(tee);
+  });
+}
