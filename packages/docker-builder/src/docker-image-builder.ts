@@ -12,21 +12,10 @@ import { ImageBuildError, engineError, engineStatus } from './engine-errors.js';
 import { contentHash, imagePrefix } from './image-names.js';
 import { pushImage } from './push-image.js';
 import { systemPackagesArg } from './system-packages.js';
+import type { RegistrySettings } from '@dispatch/registry-builder';
 
-/** A registry that built images are pushed to. */
-export interface RegistrySettings {
-  /** `host[:port]` (a scheme is ignored). */
-  url: string;
-  /** The path images are named under, e.g. `dispatch` → `<url>/dispatch/fn-hello:r1-…`. */
-  repository: string;
-  username?: string;
-  password?: string;
-  /**
-   * The registry speaks plain HTTP or has a self-signed certificate. The engine decides this, not the API:
-   * list the registry in the daemon's `insecure-registries` too. Kept here for the backends that pass it on.
-   */
-  insecure?: boolean;
-}
+export type { RegistrySettings };
+export { registryFromEnv } from '@dispatch/registry-builder';
 
 /** Build args of the base images: the language images they start from. */
 export interface BaseImageArgs {
@@ -96,22 +85,6 @@ export function baseImageArgsFromEnv(env: NodeJS.ProcessEnv = process.env): Base
   if (env.DISPATCH_NODE_IMAGE) args.NODE_IMAGE = env.DISPATCH_NODE_IMAGE;
   if (env.DISPATCH_PYTHON_IMAGE) args.PYTHON_IMAGE = env.DISPATCH_PYTHON_IMAGE;
   return args;
-}
-
-/**
- * The registry built images are pushed to, from the environment (the seed's registry settings):
- * `DISPATCH_REGISTRY_URL`, `_REPOSITORY`, `_USERNAME`, `_PASSWORD`, `_INSECURE` (`true`). Undefined without a URL:
- * images then stay on the engine that built them, which is enough for a single node.
- */
-export function registryFromEnv(env: NodeJS.ProcessEnv = process.env): RegistrySettings | undefined {
-  if (!env.DISPATCH_REGISTRY_URL) return undefined;
-  return {
-    url: env.DISPATCH_REGISTRY_URL,
-    repository: env.DISPATCH_REGISTRY_REPOSITORY ?? '',
-    ...(env.DISPATCH_REGISTRY_USERNAME ? { username: env.DISPATCH_REGISTRY_USERNAME } : {}),
-    ...(env.DISPATCH_REGISTRY_PASSWORD ? { password: env.DISPATCH_REGISTRY_PASSWORD } : {}),
-    insecure: env.DISPATCH_REGISTRY_INSECURE === 'true',
-  };
 }
 
 /** Creates an image builder on a Docker engine. */

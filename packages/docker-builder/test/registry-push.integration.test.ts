@@ -1,50 +1,30 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, packFixture, requireEngine } from '@dispatch/driver-testkit';
+import { packFixture, requireEngine, requireRegistry, startTestRegistry } from '@dispatch/driver-testkit';
+import type { TestRegistry } from '@dispatch/driver-testkit';
 import { createDockerImageBuilder, registryFromEnv } from '../src/index.js';
 import { localBaseImageArgs } from './local-images.js';
 
 // Pushing to a real registry: Debian's docker-registry (a registry v2 server) on loopback, which the engine
 // accepts over plain HTTP (127.0.0.0/8 is an insecure registry by default).
 const engine = await requireEngine('docker');
-const REGISTRY_BINARY = '/usr/bin/docker-registry';
-const hasRegistry = await import('node:fs/promises').then((fs) => fs.access(REGISTRY_BINARY).then(() => true, () => false));
-if (engine && !hasRegistry && process.env.CI === 'true') {
-  throw new Error(`the registry push test needs ${REGISTRY_BINARY} (apt-get install docker-registry); .ci/run installs it`);
-}
+const hasRegistry = await requireRegistry();
 const run = `${Date.now().toString(36)}${process.pid.toString(36)}`;
 
 describe.skipIf(!engine || !hasRegistry)('pushing built images to a registry', () => {
   const docker = new Dockerode();
   const images: string[] = [];
-  let dir: string;
-  let registry: ChildProcess;
+  let registry: TestRegistry;
   let address: string;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'dispatch-registry-'));
-    const port = await freePort();
-    address = `127.0.0.1:${port}`;
-    await writeFile(
-      join(dir, 'config.yml'),
-      `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\nhttp:\n  addr: ${address}\n`,
-    );
-    registry = spawn(REGISTRY_BINARY, ['serve', join(dir, 'config.yml')], { stdio: 'ignore' });
-    const deadline = Date.now() + 20_000;
-    while ((await fetch(`http://${address}/v2/`).catch(() => undefined))?.status !== 200) {
-      if (Date.now() > deadline) throw new Error(`the registry did not answer on ${address}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    registry = await startTestRegistry();
+    address = registry.address;
   }, 30_000);
 
   afterAll(async () => {
     for (const image of images) await docker.getImage(image).remove({ force: true }).catch(() => undefined);
-    registry?.kill();
-    await rm(dir, { recursive: true, force: true });
+    await registry?.stop();
   });
 
   it('names images under the registry and pushes each function image it builds', async () => {

@@ -11,3 +11,5 @@ export type { CallOptions } from './helpers.js';
 export * from './engines.js';
 export { freePort, getWithHost } from './net.js';
 export { isolatedPostgresUrl, postgresTestUrl } from './postgres.js';
+export { HTPASSWD_BINARY, REGISTRY_BINARY, requireRegistry, startTestRegistry } from './registry.js';
+export type { TestRegistry, TestRegistryOptions } from './registry.js';
