@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { createGunzip, gzip } from 'node:zlib';
 import { extract, pack } from 'tar-stream';
 import type { Header } from 'tar-stream';
-import { inspectSource } from '@dispatch/core';
+import { inspectSource } from '@dispatch/core/source';
 
 const gzipAsync = promisify(gzip);
 

@@ -1,4 +1,4 @@
-import { BackendError } from '@dispatch/core';
+import { BackendError } from '@dispatch/core/driver';
 import { MEDIA_TYPES } from './registry-client.js';
 import type { FetchedManifest, RegistryClient } from './registry-client.js';
 

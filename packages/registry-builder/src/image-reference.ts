@@ -1,4 +1,4 @@
-import { InvalidInputError } from '@dispatch/core';
+import { InvalidInputError } from '@dispatch/core/driver';
 
 /** An image reference taken apart: `registry/repository[:tag][@digest]`. */
 export interface ImageReference {

@@ -1,5 +1,5 @@
 import { parse as parseAuthHeader } from 'auth-header';
-import { BackendError } from '@dispatch/core';
+import { BackendError } from '@dispatch/core/driver';
 
 /** A registry login; both empty or absent means anonymous. */
 export interface RegistryCredentials {

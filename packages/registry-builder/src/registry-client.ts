@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { BackendError, NotFoundError } from '@dispatch/core';
+import { BackendError, NotFoundError } from '@dispatch/core/driver';
 import { basicAuthorization, fetchBearerToken, readChallenge } from './registry-auth.js';
 import type { AuthChallenge, RegistryCredentials } from './registry-auth.js';
 

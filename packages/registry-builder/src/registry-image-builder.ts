@@ -1,5 +1,5 @@
-import { DISPATCH_VERSION, InvalidInputError, NotFoundError, assertValidName } from '@dispatch/core';
-import type { BaseImageSpec, BuiltImage, ImageBuildSpec, Language, ProgressListener } from '@dispatch/core';
+import { DISPATCH_VERSION, InvalidInputError, NotFoundError, assertValidName } from '@dispatch/core/driver';
+import type { BaseImageSpec, BuiltImage, ImageBuildSpec, Language, ProgressListener } from '@dispatch/core/driver';
 import { appendLayers } from './append-layers.js';
 import { parseImageReference } from './image-reference.js';
 import { layerFromEntries, sourceEntries } from './image-layer.js';

@@ -1,4 +1,4 @@
-import { InvalidInputError } from '@dispatch/core';
+import { InvalidInputError } from '@dispatch/core/driver';
 
 /** A registry that images are written to (and pulled from by the backend's nodes). */
 export interface RegistrySettings {

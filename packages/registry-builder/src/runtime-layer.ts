@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { Language } from '@dispatch/core';
+import type { Language } from '@dispatch/core/driver';
 import { functionServerPath } from '@dispatch/runtimes';
 import type { LayerEntry } from './image-layer.js';
 import type { ImageConfig } from './image-manifest.js';
