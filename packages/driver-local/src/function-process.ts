@@ -4,6 +4,8 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { RUNTIME_LOAD_FAILED_EXIT_CODE, parseRuntimeStatus } from '@dispatch/runtimes';
 import { trackChild } from './child-registry.js';
+import { SANDBOX_FUNCTION_DIR as SANDBOX_CWD, sandboxArgv } from './sandbox.js';
+import type { Sandbox, SandboxMount } from './sandbox.js';
 
 /** How to start one function server process; computed once per deploy and reused for every restart. */
 export interface LaunchSpec {
@@ -11,6 +13,9 @@ export interface LaunchSpec {
   args: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** Run the server in this bubblewrap sandbox, with these host folders bound in. */
+  sandbox?: Sandbox;
+  mounts?: SandboxMount[];
 }
 
 export interface ProcessExit {
@@ -83,13 +88,7 @@ export class FunctionProcess {
       this.resolveExited = resolve;
     });
 
-    const { launch } = options;
-    this.child = spawn(launch.command, launch.args, {
-      cwd: launch.cwd,
-      env: launch.env,
-      // stdin is a pipe we never write to: when this process dies, it closes and the server exits with it.
-      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
-    });
+    this.child = spawnServer(options.launch);
     this.child.stdin?.on('error', () => undefined);
     this.source = this.child.pid === undefined ? 'unstarted' : String(this.child.pid);
     trackChild(this.child);
@@ -237,4 +236,14 @@ export function describeExit(exit: ProcessExit | undefined): string {
   if (exit === undefined) return 'still running';
   if (exit.signal !== null) return `signal ${exit.signal}`;
   return `exit code ${exit.code ?? 'unknown'}`;
+}
+
+/** Starts the server, in its sandbox when it has one. */
+function spawnServer(launch: LaunchSpec): ChildProcess {
+  // stdin is a pipe we never write to: when this process dies, it closes and the server exits with it.
+  const options = { env: launch.env, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] as const };
+  const { sandbox } = launch;
+  if (sandbox === undefined) return spawn(launch.command, launch.args, { ...options, cwd: launch.cwd, stdio: [...options.stdio] });
+  const argv = sandboxArgv(sandbox, launch.mounts ?? [], SANDBOX_CWD, [launch.command, ...launch.args]);
+  return spawn(sandbox.bwrap, argv, { ...options, cwd: '/', stdio: [...options.stdio] });
 }

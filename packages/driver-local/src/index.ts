@@ -4,3 +4,5 @@
  */
 export { createLocalDriver } from './local-driver.js';
 export type { LocalDriverOptions } from './local-driver.js';
+export { sandboxModeFromEnv } from './sandbox.js';
+export type { SandboxMode } from './sandbox.js';

@@ -1,20 +1,17 @@
 import { stat } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { basename, delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BackendError } from '@dispatch/core/driver';
 import type { DeploySpec } from '@dispatch/core/driver';
 import { functionServerCommand, functionServerEnv } from '@dispatch/runtimes';
 import type { LaunchSpec } from './function-process.js';
+import { SANDBOX_FUNCTION_DIR, SANDBOX_IMAGE_DIR, SANDBOX_RUNTIME_DIR } from './sandbox.js';
+import type { SandboxSetup } from './sandbox-setup.js';
 
 /** Loopback only: function servers are reached by the driver, never from the network. */
 export const LOOPBACK = '127.0.0.1';
 /** The fd the function server writes its one status line to; the 4th entry of the child's stdio. */
 const STATUS_FD = 3;
-
-export interface RuntimeBinaries {
-  node: string;
-  python: string;
-}
 
 /** A PATH for a gateway started without one (a service manager with an empty environment). */
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -53,14 +50,22 @@ export async function imageDirOf(imageURL: string, functionName: string): Promis
 }
 
 /** How to start the function server of one revision; computed once, reused by every (re)start. */
-export async function createLaunchSpec(spec: DeploySpec, functionDir: string, binaries: RuntimeBinaries): Promise<LaunchSpec> {
+export async function createLaunchSpec(spec: DeploySpec, functionDir: string, setup: SandboxSetup): Promise<LaunchSpec> {
   const imageDir = await imageDirOf(spec.imageURL, spec.name);
-  const { command, args } = functionServerCommand(spec.language, { node: binaries.node, python: binaries.python });
+  const { sandbox } = setup;
+  const { command, args } = functionServerCommand(spec.language, { node: setup.node, python: setup.python });
+  // In the sandbox the function sees its folder, its image and the server at fixed paths with no node_modules above.
+  const serverFile = args[0] as string;
+  const seen = {
+    functionDir: sandbox ? SANDBOX_FUNCTION_DIR : functionDir,
+    imageDir: sandbox && imageDir !== undefined ? SANDBOX_IMAGE_DIR : imageDir,
+    serverFile: sandbox ? `${SANDBOX_RUNTIME_DIR}/${basename(serverFile)}` : serverFile,
+  };
   const env: NodeJS.ProcessEnv = {
-    ...baseEnv(functionDir),
+    ...baseEnv(seen.functionDir),
     ...spec.env,
     ...functionServerEnv({
-      functionDir,
+      functionDir: seen.functionDir,
       handler: spec.handler,
       mode: 'funker',
       host: LOOPBACK,
@@ -71,11 +76,20 @@ export async function createLaunchSpec(spec: DeploySpec, functionDir: string, bi
       exitWithParent: true,
     }),
   };
-  if (imageDir !== undefined) {
+  if (seen.imageDir !== undefined) {
     const [variable, path] =
-      spec.language === 'nodejs' ? ['NODE_PATH', join(imageDir, 'node_modules')] : ['PYTHONPATH', join(imageDir, 'site-packages')];
+      spec.language === 'nodejs' ? ['NODE_PATH', join(seen.imageDir, 'node_modules')] : ['PYTHONPATH', join(seen.imageDir, 'site-packages')];
     const own = spec.env[variable];
     env[variable] = own ? `${path}${delimiter}${own}` : path;
   }
-  return { command, args, cwd: functionDir, env };
+  const launch: LaunchSpec = { command, args: [seen.serverFile, ...args.slice(1)], cwd: functionDir, env };
+  if (sandbox !== undefined) {
+    launch.sandbox = sandbox;
+    launch.mounts = [
+      { source: functionDir, dest: SANDBOX_FUNCTION_DIR, writable: true },
+      { source: dirname(serverFile), dest: SANDBOX_RUNTIME_DIR, writable: false },
+      ...(imageDir === undefined ? [] : [{ source: imageDir, dest: SANDBOX_IMAGE_DIR, writable: false }]),
+    ];
+  }
+  return launch;
 }

@@ -24,6 +24,9 @@ import { invokeFunction } from './invoke-function.js';
 import { LocalFunction } from './local-function.js';
 import type { LocalFunctionSettings } from './local-function.js';
 import { checkRuntime } from './runtime-check.js';
+import { sandboxModeFromEnv } from './sandbox.js';
+import type { SandboxMode } from './sandbox.js';
+import { createSandboxSetup } from './sandbox-setup.js';
 import { toArgv } from './run-command.js';
 
 /** Options of the local backend. */
@@ -42,6 +45,13 @@ export interface LocalDriverOptions {
   startTimeoutMs?: number;
   /** Milliseconds between SIGTERM and SIGKILL when a process is stopped; default 2000. */
   stopGraceMs?: number;
+  /**
+   * `auto` (default, or DISPATCH_SANDBOX): run each function process in a bubblewrap sandbox where bwrap works;
+   * `required`: refuse to run functions without one; `off`: never.
+   */
+  sandbox?: SandboxMode;
+  /** The bubblewrap binary; default `bwrap`. */
+  bwrap?: string;
   /** A pino-compatible logger; silent when absent. */
   logger?: DispatchLogger;
 }
@@ -62,7 +72,14 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
   const node = options.node ?? process.execPath;
   const settings: LocalFunctionSettings = {
     functionsDir: join(dataDir, 'functions'),
-    binaries: { node, python },
+    sandbox: createSandboxSetup({
+      mode: options.sandbox ?? sandboxModeFromEnv(),
+      bwrap: options.bwrap ?? 'bwrap',
+      dataDir,
+      node,
+      python,
+      logger: options.logger,
+    }),
     startTimeoutMs: options.startTimeoutMs ?? 15_000,
     stopGraceMs: options.stopGraceMs ?? 2000,
     logger: options.logger,

@@ -1,16 +1,17 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { lchown, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BackendError, DispatchError, InvalidInputError, UnavailableError } from '@dispatch/core/driver';
 import { unpackSource } from '@dispatch/core/source';
 import type { DeploySpec, DispatchLogger, FunctionRuntimeStatus, ProgressListener } from '@dispatch/core/driver';
 import { createLaunchSpec } from './launch-spec.js';
-import type { RuntimeBinaries } from './launch-spec.js';
 import { LogBuffer } from './log-buffer.js';
 import { ProcessPool } from './process-pool.js';
+import type { SandboxSetup } from './sandbox-setup.js';
 
 export interface LocalFunctionSettings {
   functionsDir: string;
-  binaries: RuntimeBinaries;
+  /** Whether functions run sandboxed, and with which interpreters; decided once per driver. */
+  sandbox: () => Promise<SandboxSetup>;
   startTimeoutMs: number;
   stopGraceMs: number;
   logger?: DispatchLogger;
@@ -142,10 +143,13 @@ export class LocalFunction {
       const message = error instanceof Error ? error.message : String(error);
       throw new InvalidInputError(`[local] cannot unpack the source of function "${this.name}": ${message}`, { cause: error });
     }
-    const { binaries, startTimeoutMs, stopGraceMs, logger } = this.settings;
+    const { startTimeoutMs, stopGraceMs, logger } = this.settings;
     let pool: ProcessPool | undefined;
     try {
-      const launch = await createLaunchSpec(spec, sourceDir, binaries);
+      const setup = await this.settings.sandbox();
+      // The function's folder is the one place it may write: its sandbox user must own it.
+      if (setup.sandbox?.uid !== undefined) await chownTree(sourceDir, setup.sandbox.uid, setup.sandbox.gid ?? setup.sandbox.uid);
+      const launch = await createLaunchSpec(spec, sourceDir, setup);
       onProgress?.(`[local] starting ${replicas} process${replicas === 1 ? '' : 'es'} of "${this.name}" revision ${spec.revision}`);
       pool = new ProcessPool({ functionName: this.name, revision: spec.revision, launch, startTimeoutMs, stopGraceMs, logs: this.logs, logger });
       await pool.start(replicas);
@@ -171,5 +175,14 @@ export class LocalFunction {
       })
       .finally(() => this.draining.delete(pool));
     this.draining.set(pool, drained);
+  }
+}
+
+async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
+  await lchown(dir, uid, gid);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await chownTree(path, uid, gid);
+    else await lchown(path, uid, gid);
   }
 }

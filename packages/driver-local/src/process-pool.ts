@@ -199,11 +199,19 @@ export class ProcessPool {
   private launch(slot: Slot): void {
     if (this.stopped || this.failure !== undefined || slot.removed) return;
     const { logs } = this.options;
-    const process = new FunctionProcess({
-      launch: this.options.launch,
-      startTimeoutMs: this.options.startTimeoutMs,
-      onLine: (from, stream, line) => logs.push(stream, line, from.source),
-    });
+    let process: FunctionProcess;
+    try {
+      process = new FunctionProcess({
+        launch: this.options.launch,
+        startTimeoutMs: this.options.startTimeoutMs,
+        onLine: (from, stream, line) => logs.push(stream, line, from.source),
+      });
+    } catch (error) {
+      // spawn() itself refused (bad arguments): a restart would fail the same way.
+      this.fail(`cannot start a function process: ${error instanceof Error ? error.message : String(error)}`);
+      this.notify();
+      return;
+    }
     slot.process = process;
     this.slotOf.set(process, slot);
     this.all.add(process);

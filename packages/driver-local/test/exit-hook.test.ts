@@ -25,7 +25,8 @@ function isAlive(pid: number): boolean {
 it('kills the function processes when the gateway process exits without dispose()', async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'dispatch-exit-'));
   const before = new Set(process.listeners('exit'));
-  const driver = createLocalDriver({ dataDir });
+  // Pids from inside a sandbox belong to its own pid namespace: the sandboxed case is in isolation.test.ts.
+  const driver = createLocalDriver({ dataDir, sandbox: 'off' });
   await driver.deploy(
     deploySpec({ name: 'a', language: 'nodejs', imageURL: 'dispatch/nodejs-base', source: await packFixture('nodejs'), handler: 'handler.js', replicas: 2 }),
   );

@@ -58,7 +58,9 @@ describe('local driver', () => {
 
   beforeAll(async () => {
     dataDir = await newDataDir();
-    driver = createLocalDriver({ dataDir, stopGraceMs: 1000 });
+    // These tests follow processes by the pid a function reports, which a sandbox's pid namespace renumbers:
+    // isolation.test.ts covers supervision in the sandbox.
+    driver = createLocalDriver({ dataDir, stopGraceMs: 1000, sandbox: 'off' });
     nodeImage = await plainImage(driver, 'nodejs');
   });
 
@@ -284,7 +286,7 @@ describe('local driver', () => {
   });
 
   it('leaves no process behind after dispose', async () => {
-    const own = createLocalDriver({ dataDir: await newDataDir() });
+    const own = createLocalDriver({ dataDir: await newDataDir(), sandbox: 'off' });
     const image = await plainImage(own, 'nodejs');
     const pythonImage = await plainImage(own, 'python3');
     await own.deploy(deploySpec({ name: 'a', language: 'nodejs', imageURL: image, source: await packFixture('nodejs'), handler: 'handler.js', replicas: 2 }));

@@ -53,9 +53,23 @@ function pickHandler(mod) {
   return null;
 }
 
+// Node looks for packages in every node_modules above a module. Code in the function's folder must find only
+// its own packages and its image's (NODE_PATH), never those of whatever project the folder happens to sit in.
+function confineModuleLookup(dir) {
+  const Module = require('node:module');
+  const lookup = Module._nodeModulePaths;
+  if (typeof lookup !== 'function') return;
+  const inside = (candidate) => candidate === dir || candidate.startsWith(dir + path.sep);
+  Module._nodeModulePaths = function (from) {
+    const paths = lookup.call(this, from);
+    return inside(path.resolve(from)) ? paths.filter((candidate) => inside(path.dirname(candidate))) : paths;
+  };
+}
+
 async function loadHandler() {
   const name = env.DISPATCH_HANDLER;
   if (!name) throw new Error('DISPATCH_HANDLER is not set (expected a file relative to the function dir)');
+  confineModuleLookup(fs.realpathSync(functionDir()));
   const file = path.resolve(functionDir(), name);
   let mod;
   try {
