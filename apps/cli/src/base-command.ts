@@ -2,6 +2,8 @@ import { Command, Errors, Flags, ux, type Interfaces } from '@oclif/core';
 import { GatewayClient } from './client/gateway-client.js';
 import { resolveConnection, type Connection } from './lib/connection.js';
 import { asUserError } from './lib/errors.js';
+import { describeParseError } from './lib/parse-errors.js';
+import { withSuggestion } from './lib/did-you-mean.js';
 import type { OutputFormat } from './lib/output.js';
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
@@ -76,7 +78,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
     if (error instanceof Errors.ExitError) throw error;
     if (ux.action.running) ux.action.stop('failed');
-    const user = asUserError(error);
+    const user = asUserError(await withSuggestion(error, () => this.client()));
     if (user !== undefined) {
       process.stderr.write(`[Code: ${user.code}] ${user.message}\n`);
       if (process.env.DEBUG && error.cause !== undefined) process.stderr.write(`${String(error.cause)}\n`);
@@ -84,13 +86,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       return undefined;
     }
     if (error instanceof Errors.CLIError) {
-      // oclif's own parsing errors: a missing argument, an unknown flag, a value out of its options.
-      const lines = error.message
-        .split('\n')
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !/^(Note:|Alternatively,|See more help)/.test(line));
+      // oclif's own parsing errors (a missing argument, an unknown flag, a value out of its options): one line
+      // per problem in Dispatch's words, then where to read about the command.
       const help = `${this.config.bin} ${(this.id ?? '').replaceAll(':', ' ')} --help`.replace(/\s+/g, ' ');
-      process.stderr.write(`[Code: 400] ${lines.join(' ').replace(/\s+/g, ' ')} (see ${help})\n`);
+      for (const line of describeParseError(error)) process.stderr.write(`[Code: 400] ${line}\n`);
+      process.stderr.write(`See "${help}".\n`);
       process.exitCode = 2;
       return undefined;
     }

@@ -83,15 +83,58 @@ describe('errors: one [Code: NNN] line on stderr and a non-zero exit', { timeout
     expect(table.split('\n')[2]).toMatch(/\| ERROR: .*ModuleNotFoundError/);
   });
 
-  it('reports a malformed command line on one line with a pointer to --help', async () => {
-    const missing = await runCli(['create', 'function', 'hello'], cli);
-    expect(missing.code).not.toBe(0);
-    expect(missing.stderr).toBe(
-      "[Code: 400] Missing 1 required arg: path the function's file or folder (see dispatch create function --help)\n",
-    );
+  it('reports a malformed command line in its own words, one line per problem, with a pointer to --help', async () => {
+    const help = 'See "dispatch create function --help".';
+    const missing = await runCli(['create', 'function'], cli);
+    expect(missing).toMatchObject({ code: 2, stdout: '' });
+    expect(missing.stderr.split('\n')).toEqual([
+      '[Code: 400] argument NAME is required (the function name)',
+      "[Code: 400] argument PATH is required (the function's file or folder)",
+      help,
+      '',
+    ]);
+    const noImage = await runCli(['create', 'function', 'hello', 'hello.js'], cli);
+    expect(noImage).toMatchObject({ code: 2, stderr: `[Code: 400] --image is required\n${help}\n` });
+    const notANumber = await runCli(['create', 'function', 'hello', 'hello.js', '--image', 'nodejs', '--timeout', 'soon'], cli);
+    expect(notANumber.stderr).toMatch(/^\[Code: 400\] --timeout must be an integer \(got "soon"\)\n/);
+    const extra = await runCli(['exec', 'a', 'b', 'c', '--bogus', '-o', 'xml'], cli);
+    expect(extra.code).toBe(2);
+    expect(extra.stderr).toMatch(/^\[Code: 400\] (unknown flag --bogus|unexpected argument "b"|--output must be one of json, yaml \(got "xml"\))\n/);
+    for (const output of [missing, noImage, notANumber, extra]) expect(output.stderr).not.toMatch(/Missing|Expected|Nonexistent|following/);
+  });
+
+  it('suggests the command that was meant', async () => {
+    const typo = await runCli(['exce', 'hello'], cli);
+    expect(typo).toMatchObject({ code: 2, stdout: '', stderr: '[Code: 404] command "exce hello" not found; did you mean "dispatch exec hello"?\n' });
     const unknown = await runCli(['get', 'functoin'], cli);
-    expect(unknown.code).not.toBe(0);
-    expect(unknown.stderr).toMatch(/^\[Code: 404\] command "get functoin" not found; get has: .*function.*\n$/);
+    expect(unknown.stderr).toBe('[Code: 404] command "get functoin" not found; did you mean "dispatch get function"?\n');
+    const far = await runCli(['frobnicate', 'everything'], cli);
+    expect(far.stderr).toBe('[Code: 404] command "frobnicate everything" not found; see "dispatch --help"\n');
+  });
+
+  it('suggests the function that was meant, from the gateway\'s list', async () => {
+    const source = join(home, 'greeter.js');
+    await writeFile(source, 'module.exports = () => "hi";\n');
+    await runCliOk(['create', 'function', 'greeter', source, '--image', 'nodejs'], cli);
+    for (const args of [['exec', 'greter'], ['get', 'function', 'greeterr'], ['logs', 'greter']]) {
+      const result = await runCli(args, cli);
+      expect(result).toMatchObject({ code: 1, stderr: `[Code: 404] function "${args.at(-1)}" not found; did you mean "greeter"?\n` });
+    }
+  });
+
+  it('answers 400 for every local file that does not exist: source, schema, secret, manifest, dependencies', async () => {
+    const nowhere = join(home, 'nowhere');
+    const cases: [string[], string][] = [
+      [['create', 'function', 'f', `${nowhere}.js`, '--image', 'nodejs'], `source "${nowhere}.js" does not exist`],
+      [['create', 'function', 'f', join(home, 'greeter.js'), '--image', 'nodejs', '--schema-in', `${nowhere}.json`], `input schema "${nowhere}.json" does not exist`],
+      [['create', 'secret', 's', `${nowhere}.json`], `secret file "${nowhere}.json" does not exist`],
+      [['apply', '-f', `${nowhere}.yaml`], `manifest "${nowhere}.yaml" does not exist`],
+      [['create', 'image', 'i', 'nodejs', '--runtime-deps', `${nowhere}.txt`], `runtime dependencies "${nowhere}.txt" does not exist`],
+      [['get', 'function', '--config', `${nowhere}.conf`], `config file "${nowhere}.conf" does not exist`],
+    ];
+    for (const [args, message] of cases) {
+      expect(await runCli(args, cli), args.join(' ')).toMatchObject({ code: 1, stderr: `[Code: 400] ${message}\n` });
+    }
   });
 
   it('sends the context token as a bearer token, and reports a refused one', async () => {

@@ -54,9 +54,16 @@ describe('manifests: apply -f, create -f, delete -f', { timeout: 120_000 }, () =
     ]);
     for (const kind of KINDS) expect(await names(kind)).toEqual([]);
 
-    // What is already gone is fine.
+    // What is already gone is fine, and said.
     const again = await runCli(['delete', '-f', HELLO_YAML], cli);
-    expect(again).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect(again).toMatchObject({ code: 0, stderr: '' });
+    expect(again.stdout.trim().split('\n')).toEqual([
+      'Skipped endpoint: hello-manifest (not found)',
+      'Skipped function: hello-manifest (not found)',
+      'Skipped secret: hello-place (not found)',
+      'Skipped image: hello-python3 (not found)',
+      'Skipped base-image: hello-python3-base (not found)',
+    ]);
   });
 
   it("inlines '@file' values relative to -w DIR and refuses to create what exists", async () => {
@@ -121,11 +128,25 @@ describe('manifests: apply -f, create -f, delete -f', { timeout: 120_000 }, () =
       expect(await names('secret')).toEqual([]);
     });
 
-    it('names the document whose YAML does not parse', async () => {
-      const path = await write(`${secretFirst}kind: Function\nname: [unclosed\n`);
+    it('names the document whose YAML does not parse, with the excerpt around the mistake', async () => {
+      const path = await write(`${secretFirst}kind: Function\nname: hello\n  image: nodejs\n`);
       const result = await runCli(['apply', '-f', path], cli);
       expect(result.code).not.toBe(0);
-      expect(result.stderr).toMatch(new RegExp(`^\\[Code: 400\\] ${path}: document 2: .+\\n$`));
+      const lines = result.stderr.split('\n');
+      expect(lines[0]).toMatch(new RegExp(`^\\[Code: 400\\] ${path}: document 2: .+ at line 6, column \\d+:$`));
+      // The excerpt: the offending line, and a caret under the mistake.
+      expect(lines).toContain('name: hello');
+      expect(lines.some((line) => /^\s*\^+$/.test(line))).toBe(true);
+      expect(await names('secret')).toEqual([]);
+    });
+
+    it('names a field the kind does not have instead of a missing one', async () => {
+      const path = await write(`${secretFirst}kind: Function\nname: f\nimage: nodejs\nsource_path: hello.js\ntimeout: soon\n`);
+      const result = await runCli(['apply', '-f', path], cli);
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toMatch(
+        new RegExp(`^\\[Code: 400\\] ${path}: document 2: Function "f": unknown field "source_path" \\(known: name, tags, image, source, .*sourcePath\\); timeout must be a number\\n$`),
+      );
       expect(await names('secret')).toEqual([]);
     });
 

@@ -55,7 +55,7 @@ describe("the seed README's quickstart (steps 6 and 7)", { timeout: 120_000 }, (
     expect(fn.trim()).toBe('Created function: hello');
 
     const functions = await pollCli(['--config', './config.json', 'get', 'function'], cli, (out) => /hello .*READY/.test(out));
-    expect(functions.split('\n')[0]).toMatch(/^\s*NAME\s*\|\s*FUNCTIONIMAGE\s*\|\s*STATUS\s*\|\s*CREATED DATE$/);
+    expect(functions.split('\n')[0]).toMatch(/^\s*NAME\s*\|\s*STATUS\s*\|\s*CREATED DATE$/);
 
     const exec = await runCliOk(['--config', './config.json', 'exec', 'hello'], { ...cli, input: '{"name": "user"}\n' });
     const envelope = JSON.parse(exec) as { context: { logs: { stdout: string[] } }; payload: unknown };

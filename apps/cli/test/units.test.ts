@@ -9,6 +9,10 @@ import { hoistGlobalFlags } from '../src/lib/argv.js';
 import { resolveConnection } from '../src/lib/connection.js';
 import { loadManifest } from '../src/lib/manifest.js';
 import { renderTable, truncate } from '../src/lib/table.js';
+import { unreachable } from '../src/client/unreachable.js';
+import type { Connection } from '../src/lib/connection.js';
+import { fitStatus } from '../src/lib/wait.js';
+import { closestCommand } from '../src/hooks/command-not-found.js';
 
 describe('hoistGlobalFlags', () => {
   it('moves global flags written before the command to after it, as the seed writes them', () => {
@@ -74,7 +78,7 @@ describe('resolveConnection', () => {
     } finally {
       process.env.HOME = previous;
     }
-    await expect(resolveConnection({ config: join(dir, 'missing.json') })).rejects.toMatchObject({ code: 404 });
+    await expect(resolveConnection({ config: join(dir, 'missing.json') })).rejects.toMatchObject({ code: 400 });
   });
 });
 
@@ -128,5 +132,44 @@ describe('printLogStream', () => {
       ['stderr', 'two'],
       ['stdout', 'not json'],
     ]);
+  });
+});
+
+describe('unreachable', () => {
+  const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+  const connection = (host: string, contextName?: string): Connection => ({
+    url: `http://${host}:8080`, scheme: 'http', host, port: 8080, insecure: false, contextName, configPath: '/nowhere/config.json',
+  });
+
+  it('suggests starting a gateway only when the CLI looks for one on this machine', () => {
+    for (const host of ['127.0.0.1', 'localhost', '::1']) {
+      expect(unreachable(connection(host), refused).message).toContain('"dispatch gateway start"');
+    }
+    const remote = unreachable(connection('dispatch.example.com', 'prod'), refused);
+    expect(remote.code).toBe(503);
+    expect(remote.message).toContain('cannot reach the Dispatch gateway at http://dispatch.example.com:8080 (ECONNREFUSED)');
+    expect(remote.message).not.toContain('gateway start');
+    expect(remote.message).toContain('dispatch context list');
+  });
+});
+
+describe('fitStatus', () => {
+  it('keeps the spinner line within the terminal, whatever the action', () => {
+    const action = 'Waiting for function "a-rather-long-function-name" to be READY';
+    const line = 'npm notice '.repeat(20);
+    for (const columns of [40, 80, 200]) {
+      const status = fitStatus(line, action, columns);
+      expect(`${action}... x ${status}`.length).toBeLessThanOrEqual(Math.max(columns, action.length + 16));
+    }
+    expect(fitStatus('short\nline', action, 200)).toBe('short line');
+  });
+});
+
+describe('closestCommand', () => {
+  const ids = ['exec', 'get:function', 'get:image', 'create:function', 'logs'];
+  it('finds the command a typo meant, keeping the words after it', () => {
+    expect(closestCommand('exce:hello', ids)).toEqual({ command: 'exec', rest: ['hello'] });
+    expect(closestCommand('get:functoin', ids)).toEqual({ command: 'get:function', rest: [] });
+    expect(closestCommand('frobnicate', ids)).toBeUndefined();
   });
 });

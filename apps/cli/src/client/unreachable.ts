@@ -40,10 +40,15 @@ export function unreachable(connection: Connection, error: unknown): CliError {
     });
   }
   const local = connection.contextName === undefined ? ' (no context is configured, so the CLI uses the local default)' : '';
-  return new CliError(
-    503,
-    `cannot reach ${where}${local} (${code}). Start one with "dispatch gateway start" (or "npm start" in a Dispatch ` +
-      'checkout), or point the CLI at another one with --context, --host and --port',
-    { cause: error },
-  );
+  // Starting a gateway only helps when the CLI looks for one on this machine.
+  const advice = isLoopback(connection.host)
+    ? 'Start one with "dispatch gateway start" (or "npm start" in a Dispatch checkout), or point the CLI at another one with --context, --host and --port'
+    : 'Is the host right and the gateway running there? Check the context with "dispatch context list", or choose another with --context, --host and --port';
+  return new CliError(503, `cannot reach ${where}${local} (${code}). ${advice}`, { cause: error });
+}
+
+/** Whether a host name or address is this machine's loopback. */
+export function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare.endsWith('.localhost') || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare);
 }

@@ -50,18 +50,22 @@ export async function writeManifest(
   return results;
 }
 
-/** Deletes the documents in reverse dependency order; what is already gone is skipped. */
+/**
+ * Deletes the documents in reverse dependency order. What is already gone is not an error: it is reported
+ * with `entity` undefined.
+ */
 export async function deleteManifest(
   client: GatewayClient,
   documents: readonly ManifestDocument[],
-  onDeleted: (document: ManifestDocument, entity: EntityMeta) => void,
+  onDeleted: (document: ManifestDocument, entity: EntityMeta | undefined) => void,
 ): Promise<void> {
   for (const document of inApplyOrder(documents).reverse()) {
+    let entity: EntityMeta | undefined;
     try {
-      onDeleted(document, await client.entities(document.kind).delete(document.name));
+      entity = await client.entities(document.kind).delete(document.name);
     } catch (error) {
-      if (error instanceof CliError && error.code === 404) continue;
-      throw error;
+      if (!(error instanceof CliError && error.code === 404)) throw error;
     }
+    onDeleted(document, entity);
   }
 }

@@ -36,7 +36,7 @@ export async function readConfigFile(path: string, options: { mustExist: boolean
     text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    if (options.mustExist) throw new CliError(404, `config file ${path} does not exist`);
+    if (options.mustExist) throw new CliError(400, `config file "${path}" does not exist`);
     return undefined;
   }
   let parsed: unknown;

@@ -1,15 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import { CliError } from './errors.js';
 
-/** Reads a file the user named, with an error that names it. */
+/**
+ * Reads a file the user named, with an error that names it. A missing file is a mistake on the command line
+ * like any other, so it is a 400, as a missing source is (core's packSource): one status for every local file.
+ */
 export async function readUserFile(path: string, what: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new CliError(404, `${what} ${path} does not exist`);
-    if (code === 'EISDIR') throw new CliError(400, `${what} ${path} is a folder, not a file`);
-    throw new CliError(400, `cannot read ${what} ${path}: ${(error as Error).message}`);
+    if (code === 'ENOENT') throw new CliError(400, `${what} "${path}" does not exist`);
+    if (code === 'EISDIR') throw new CliError(400, `${what} "${path}" is a folder, not a file`);
+    throw new CliError(400, `cannot read ${what} "${path}": ${(error as Error).message}`);
   }
 }
 
@@ -23,7 +26,7 @@ export async function readDataFile(path: string, what: string): Promise<unknown>
     try {
       return parse(text);
     } catch {
-      throw new CliError(400, `${what} ${path} is not valid JSON: ${(jsonError as Error).message}`);
+      throw new CliError(400, `${what} "${path}" is not valid JSON: ${(jsonError as Error).message}`);
     }
   }
 }

@@ -11,6 +11,8 @@ export interface KindInfo<T = EntityMeta> {
   /** The manifest `kind:` value. */
   manifestKind: string;
   headers: string[];
+  /** Columns some backends never fill (FUNCTIONIMAGE on local): left out when empty in every row. */
+  optional?: string[];
   row(entity: T): string[];
 }
 
@@ -45,6 +47,7 @@ const fn: KindInfo<DispatchFunction> = {
   noun: 'function',
   manifestKind: 'Function',
   headers: ['NAME', 'FUNCTIONIMAGE', 'STATUS', 'CREATED DATE'],
+  optional: ['FUNCTIONIMAGE'],
   row: (f) => [f.name, f.functionImageURL, statusCell(f), formatUnixDate(f.createdTime)],
 };
 

@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { CliError } from './errors.js';
 import { packSourceBase64, readUserFile } from './files.js';
 import { KINDS } from './kinds.js';
+import { manifestProblems } from './manifest-schema.js';
 
 /** One document of a manifest, ready to send: `body` is the API body, files inlined and the source packed. */
 export interface ManifestDocument {
@@ -43,7 +44,8 @@ export async function loadManifest(file: string, options: LoadManifestOptions = 
   for (const [position, document] of raw.entries()) {
     const index = position + 1;
     const problem = document.errors[0];
-    if (problem !== undefined) throw documentError(file, index, problem.message.split('\n', 1)[0] ?? problem.message);
+    // yaml's message ends with an excerpt of the lines around the mistake and a caret under it: keep it whole.
+    if (problem !== undefined) throw documentError(file, index, problem.message.trimEnd());
     const value: unknown = document.toJS();
     if (value === null || value === undefined) continue;
     if (typeof value !== 'object' || Array.isArray(value)) throw documentError(file, index, 'must be a mapping with a kind and a name');
@@ -70,6 +72,8 @@ async function prepare(document: Record<string, unknown>, where: Where): Promise
   const { name } = fields;
   if (typeof name !== 'string' || name === '') throw documentError(where.file, where.index, `${kindName} has no name`);
   if (!where.bodies) return { index: where.index, kind, name, body: fields };
+  const problems = await manifestProblems(kind, document);
+  if (problems.length > 0) throw documentError(where.file, where.index, `${kindName} "${name}": ${problems.join('; ')}`);
   const body = (await inlineFiles(fields, where)) as Record<string, unknown>;
   if (kind === 'function') {
     if (sourcePath !== undefined) {

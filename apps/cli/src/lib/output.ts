@@ -21,10 +21,17 @@ export async function formatStructured(value: unknown, format: OutputFormat): Pr
 export async function formatRows<T>(
   items: T | T[],
   format: OutputFormat | undefined,
-  table: { headers: string[]; row(item: T): string[] },
+  table: { headers: string[]; optional?: string[]; row(item: T): string[] },
 ): Promise<string> {
   if (format !== undefined) return formatStructured(items, format);
   // A field missing from an answer (an older gateway) shows as an empty cell rather than failing.
   const rows = (Array.isArray(items) ? items : [items]).map((item) => table.row(item).map((cell) => String(cell ?? '')));
-  return renderTable(table.headers, rows);
+  const optional = new Set(table.optional ?? []);
+  const kept = table.headers
+    .map((header, column) => ({ header, column }))
+    .filter(({ header, column }) => !optional.has(header) || rows.some((row) => (row[column] ?? '') !== ''));
+  return renderTable(
+    kept.map(({ header }) => header),
+    rows.map((row) => kept.map(({ column }) => row[column] ?? '')),
+  );
 }

@@ -26,15 +26,21 @@ interface EntityEvent {
   line?: string;
 }
 
-/** One line that fits beside the spinner. */
-const shorten = (line: string, width = Math.max(20, (process.stderr.columns ?? 100) - 45)) =>
-  line.length > width ? `${line.slice(0, width - 1)}…` : line;
+/**
+ * A status that fits on the spinner's line (`<action>... <frame> <status>`), whatever the terminal's width:
+ * a line longer than the terminal would wrap, and the spinner, which redraws one line, would leave copies of it.
+ */
+export function fitStatus(line: string, action: string, columns = process.stderr.columns ?? 80): string {
+  const flat = line.replace(/\s+/g, ' ').trim();
+  const width = Math.max(10, columns - `${action}... x `.length - 1);
+  return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
+}
 
 /**
  * Shows the build and deploy lines of the gateway's events stream in the spinner as they come. Only for the
  * eyes: the status itself is still read by polling, so a gateway without the stream waits the same way.
  */
-async function showProgress<T extends EntityMeta>(api: EntityApi<T>, name: string, signal: AbortSignal): Promise<void> {
+async function showProgress<T extends EntityMeta>(api: EntityApi<T>, name: string, action: string, signal: AbortSignal): Promise<void> {
   const stream = await api.events(name).catch(() => undefined);
   if (stream === undefined) return;
   // The wait may end first (a timeout): an open stream must not keep the CLI running.
@@ -50,7 +56,7 @@ async function showProgress<T extends EntityMeta>(api: EntityApi<T>, name: strin
     for (const line of lines) {
       try {
         const event = JSON.parse(line) as EntityEvent;
-        if (event.type === 'progress' && event.line?.trim()) ux.action.status = shorten(event.line.trim());
+        if (event.type === 'progress' && event.line?.trim()) ux.action.status = fitStatus(event.line, action);
       } catch {
         // Not an event: nothing to show.
       }
@@ -68,8 +74,9 @@ export async function waitUntilReady<T extends EntityMeta>(api: EntityApi<T>, na
   const interactive = process.stdout.isTTY === true && process.stderr.isTTY === true;
   const progress = new AbortController();
   if (interactive) {
-    ux.action.start(`Waiting for ${options.label} to be READY`);
-    void showProgress(api, name, progress.signal).catch(() => undefined);
+    const action = `Waiting for ${options.label} to be READY`;
+    ux.action.start(action);
+    void showProgress(api, name, action, progress.signal).catch(() => undefined);
   }
   try {
     return await pollUntilReady(api, name, options, deadline, interactive);
@@ -97,7 +104,7 @@ async function pollUntilReady<T extends EntityMeta>(
       throw new CliError(502, `${options.label} is ERROR: ${entity.reason || 'no reason given'}`);
     }
     const status = describe(entity);
-    if (interactive && status !== shown) ux.action.status = status;
+    if (interactive && status !== shown) ux.action.status = fitStatus(status, `Waiting for ${options.label} to be READY`);
     shown = status;
     if (Date.now() > deadline) {
       if (interactive) ux.action.stop('timed out');

@@ -9,7 +9,7 @@ import { formatStructured } from '../../lib/output.js';
 export default class Delete extends BaseCommand<typeof Delete> {
   static override summary = 'Delete a base image, image, function, secret or endpoint, or everything in a manifest';
   static override description =
-    'With -f, deletes every document of a YAML manifest in reverse dependency order; what is already gone is skipped.';
+    'With -f, deletes every document of a YAML manifest in reverse dependency order; what is already gone is reported as skipped.';
   static override examples = ['<%= config.bin %> delete -f examples/hello.yaml', '<%= config.bin %> delete function hello'];
   static override flags = manifestFlags;
 
@@ -20,8 +20,9 @@ export default class Delete extends BaseCommand<typeof Delete> {
     const format = this.outputFormat;
     const deleted: unknown[] = [];
     await deleteManifest(await this.client(), documents, (document, entity) => {
-      if (format === undefined) this.print(`Deleted ${kindInfo(document.kind).noun}: ${document.name}`);
-      deleted.push(entity);
+      const { noun } = kindInfo(document.kind);
+      if (format === undefined) this.print(entity === undefined ? `Skipped ${noun}: ${document.name} (not found)` : `Deleted ${noun}: ${document.name}`);
+      if (entity !== undefined) deleted.push(entity);
     });
     if (format !== undefined) this.print(await formatStructured(deleted, format));
   }
