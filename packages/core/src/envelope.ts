@@ -39,6 +39,23 @@ export function errorEnvelope(type: RunErrorType, message: string, logs?: Partia
   };
 }
 
+/** How the function servers begin the message of a handler that ran past its timeout (part of their protocol). */
+const TIMED_OUT = 'function timed out after';
+
+/**
+ * The envelope of a call that ran past the function's timeout: what the function servers answer themselves, and
+ * what a driver answers when the call got no reply by its deadline.
+ */
+export function timedOutEnvelope(timeoutMs: number): RunEnvelope {
+  return errorEnvelope('FunctionError', `${TIMED_OUT} ${timeoutMs} ms`);
+}
+
+/** True when the function server answered that the handler ran past its timeout (it may still be running). */
+export function isTimedOut(envelope: RunEnvelope): boolean {
+  const error = envelope.context.error;
+  return error?.type === 'FunctionError' && error.message.startsWith(TIMED_OUT);
+}
+
 /** Wraps a bare reply (from a plain funker function) into an envelope. */
 export function wrapBareReply(payload: unknown): RunEnvelope {
   return { context: { logs: { stdout: [], stderr: [] } }, payload };

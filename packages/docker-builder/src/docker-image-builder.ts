@@ -10,6 +10,7 @@ import { contextTar, fileFromDisk, sourceContextTar } from './build-context.js';
 import type { ContextFile } from './build-context.js';
 import { ImageBuildError, engineError, engineStatus } from './engine-errors.js';
 import { contentHash, imagePrefix } from './image-names.js';
+import { pullImage } from './pull-image.js';
 import { pushImage } from './push-image.js';
 import { systemPackagesArg } from './system-packages.js';
 import type { RegistrySettings } from '@dispatch/registry-builder';
@@ -69,6 +70,8 @@ export interface DockerImageBuilder {
   removeImage(imageURL: string): Promise<void>;
   /** Pushes an image to the configured registry (credentials from the settings); rejects without a registry. */
   push(imageURL: string, onProgress?: ProgressListener): Promise<void>;
+  /** Pulls an image unless the engine has it already. */
+  ensurePulled(imageURL: string, onProgress?: ProgressListener): Promise<void>;
 }
 
 const DOCKERFILES: Record<Language, { base: string; image: string; server: string; arg: keyof BaseImageArgs }> = {
@@ -223,6 +226,11 @@ export function createDockerImageBuilder(options: DockerImageBuilderOptions = {}
     async push(imageURL, onProgress) {
       if (registry === undefined) throw new InvalidInputError(`[${prefix}] no registry is configured to push "${imageURL}" to`);
       await pushImage(docker, imageURL, registry, prefix, onProgress);
+    },
+
+    async ensurePulled(imageURL, onProgress) {
+      if (await this.imageExists(imageURL)) return;
+      await pullImage(docker, imageURL, prefix, onProgress);
     },
   };
 }

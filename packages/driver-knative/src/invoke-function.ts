@@ -1,4 +1,4 @@
-import { UnavailableError, errorEnvelope, isRunEnvelope } from '@dispatch/core/driver';
+import { UnavailableError, errorEnvelope, isRunEnvelope, timedOutEnvelope } from '@dispatch/core/driver';
 import type { InvokeOptions, RunEnvelope, RunRequest } from '@dispatch/core/driver';
 import type { FunctionEndpoint } from './function-endpoint.js';
 import { HttpCallError, httpCall } from './http-call.js';
@@ -12,7 +12,6 @@ export interface InvokeTarget {
   timeoutMs: number;
 }
 
-const TIMED_OUT = 'function timed out after';
 const FIRST_RETRY_MS = 50;
 const MAX_RETRY_MS = 1000;
 
@@ -32,7 +31,7 @@ export async function invokeOverHttp(agents: HttpAgents, target: InvokeTarget, r
       const answer = await httpCall(agents, target.endpoint, { method: 'POST', path: '/', body, deadline: options.deadline, signal: options.signal });
       const envelope = parseEnvelope(answer.body);
       if (envelope !== undefined) return envelope;
-      if (answer.status === 504) return errorEnvelope('FunctionError', `${TIMED_OUT} ${timeout} ms`);
+      if (answer.status === 504) return timedOutEnvelope(timeout);
       if (answer.status === 502) {
         return errorEnvelope('FunctionError', `the function's container failed during the call (HTTP 502: ${snippet(answer.body)})`);
       }
@@ -43,7 +42,7 @@ export async function invokeOverHttp(agents: HttpAgents, target: InvokeTarget, r
     } catch (error) {
       if (!(error instanceof HttpCallError)) throw error;
       if (error.kind === 'aborted') throw error;
-      if (error.kind === 'deadline') return errorEnvelope('FunctionError', `${TIMED_OUT} ${timeout} ms`);
+      if (error.kind === 'deadline') return timedOutEnvelope(timeout);
       if (error.kind === 'dropped') {
         return errorEnvelope('FunctionError', `the function's container closed the connection during the call (${error.code ?? error.message})`);
       }

@@ -1,5 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import { BackendError, ConflictError, InvalidInputError, NotFoundError, assertValidName } from '@dispatch/core/driver';
+import { BackendError, ConflictError, InvalidInputError, NotFoundError, assertValidName, replicaCount } from '@dispatch/core/driver';
 import type {
   DeployResult,
   DeploySpec,
@@ -17,7 +17,7 @@ import { createDockerKnativeImageBuilder } from './image-builder.js';
 import type { KnativeImageBuilder, RegistrySettings } from './image-builder.js';
 import { invokeOverHttp } from './invoke-function.js';
 import { KnativeClient, loadKubeConfig } from './kube-client.js';
-import { FUNCTION_LABEL, MIN_SCALE, REVISION_ANNOTATION, serviceManifest } from './knative-service.js';
+import { FUNCTION_LABEL, MAX_SCALE, MIN_SCALE, REVISION_ANNOTATION, serviceManifest } from './knative-service.js';
 import type { KnativeObject } from './knative-service.js';
 import { revisionFailure, serviceState } from './service-readiness.js';
 import { ServiceWatch } from './service-watch.js';
@@ -177,10 +177,11 @@ export function createKnativeDriver(options: KnativeDriverOptions = {}): Driver 
     },
 
     async scale(name: string, replicas: number): Promise<void> {
-      if (!Number.isInteger(replicas) || replicas < 0) throw new InvalidInputError(`[knative] replicas must be a whole number, not ${replicas}`);
-      const patch = {
-        spec: { template: { metadata: { annotations: { [MIN_SCALE]: String(replicas) } } } },
-      };
+      const count = replicaCount('knative', replicas);
+      const annotations: Record<string, string> = { [MIN_SCALE]: String(count) };
+      // As on deploy: the maximum never falls under the replicas asked for.
+      if (options.maxScale !== undefined && options.maxScale > 0) annotations[MAX_SCALE] = String(Math.max(options.maxScale, count));
+      const patch = { spec: { template: { metadata: { annotations } } } };
       watch.remember(await client.mergePatchService(name, patch));
     },
 

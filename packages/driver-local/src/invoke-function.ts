@@ -8,6 +8,8 @@ import {
   errorEnvelope,
   funkerCall,
   isRunEnvelope,
+  isTimedOut,
+  timedOutEnvelope,
 } from '@dispatch/core/driver';
 import type { InvokeOptions, RunEnvelope, RunRequest } from '@dispatch/core/driver';
 import type { FunctionProcess } from './function-process.js';
@@ -15,8 +17,6 @@ import { LOOPBACK } from './launch-spec.js';
 import type { LocalFunction } from './local-function.js';
 import type { ProcessPool } from './process-pool.js';
 
-/** How the function servers begin the message of a handler that ran past its timeout. */
-const TIMED_OUT = 'function timed out after';
 /** How long to wait for the exit of a process that dropped a call, to report its exit code. */
 const EXIT_WAIT_MS = 1000;
 /** Refused connections tried on other processes before giving up. */
@@ -81,7 +81,7 @@ function answered(fn: LocalFunction, pool: ProcessPool, process: FunctionProcess
   }
   // The server answered the timeout, but the handler may still be running (a Python thread cannot be
   // stopped): replace the process once its calls are done.
-  if (context.error?.message.startsWith(TIMED_OUT)) pool.retire(process, false);
+  if (isTimedOut(reply)) pool.retire(process, false);
   return reply;
 }
 
@@ -98,7 +98,7 @@ async function failedCall(
     // synchronous loop). Only kill it if the call actually reached it before the deadline.
     if (sent) pool.retire(process, true);
     const timeout = request.context?.timeout || fn.timeoutMs;
-    return errorEnvelope('FunctionError', `${TIMED_OUT} ${timeout} ms`);
+    return timedOutEnvelope(timeout);
   }
   if (
     error instanceof FunkerConnectError ||

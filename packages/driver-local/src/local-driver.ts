@@ -1,6 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { BackendError, InvalidInputError, KeyedMutex, NotFoundError, assertValidName } from '@dispatch/core/driver';
+import { BackendError, InvalidInputError, KeyedMutex, NotFoundError, assertValidName, replicaCount } from '@dispatch/core/driver';
 import type {
   BaseImageSpec,
   BuiltImage,
@@ -219,8 +219,5 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
 
 /** At least one process: the local backend has no scale-to-zero. */
 function replicasOf(replicas: number): number {
-  if (!Number.isFinite(replicas) || replicas < 0) {
-    throw new InvalidInputError(`[local] replicas must be a whole number of at least 0, not ${String(replicas)}`);
-  }
-  return Math.max(1, Math.floor(replicas));
+  return replicaCount('local', replicas, { min: 1 });
 }

@@ -1,20 +1,12 @@
 import Dockerode from 'dockerode';
 import {
   BackendError,
-  ConflictError,
   DISPATCH_VERSION,
-  DeadlineExceededError,
-  FunkerBadReplyError,
-  FunkerEmptyReplyError,
-  FunkerIncompleteReplyError,
-  InvalidInputError,
   KeyedMutex,
   NotFoundError,
   UnavailableError,
   assertValidName,
-  errorEnvelope,
-  isRunEnvelope,
-  wrapBareReply,
+  replicaCount,
 } from '@dispatch/core/driver';
 import type {
   BaseImageSpec,
@@ -23,21 +15,18 @@ import type {
   DeploySpec,
   DeployedFunction,
   Driver,
-  FunctionProtocol,
   FunctionRuntimeStatus,
-  InvokeOptions,
   Language,
-  LogLine,
-  LogOptions,
   ProgressListener,
-  RunEnvelope,
-  RunRequest,
 } from '@dispatch/core/driver';
 import { ImageBuildError, createDockerImageBuilder, engineError } from '@dispatch/docker-builder';
 import type { DockerImageBuilder } from '@dispatch/docker-builder';
-import { TaskCallError, callService, resolveTasksByDns } from './call-service.js';
-import type { ResolveAddress, ServiceReply } from './call-service.js';
-import { demuxLogLines } from './service-logs.js';
+import { resolveTasksByDns } from './call-service.js';
+import type { ResolveAddress } from './call-service.js';
+import { createSwarmInvoker } from './invoke-function.js';
+import type { FunctionMeta } from './invoke-function.js';
+import { serviceLogs } from './service-logs.js';
+import { inspectService, metaOfService, waitForRollout } from './swarm-service.js';
 import { LABELS, sameDeployment, serviceSpec } from './service-spec.js';
 import type { ServiceSettings } from './service-spec.js';
 import { serviceStatus } from './service-status.js';
@@ -45,11 +34,6 @@ import type { TaskInfo } from './service-status.js';
 import { ensureSwarmNetwork } from './swarm-network.js';
 import type { SwarmNetwork } from './swarm-network.js';
 import { createTaskReplacer } from './task-replacer.js';
-
-/** How the function servers begin the message of a handler that ran past its timeout. */
-const TIMED_OUT = 'function timed out after';
-/** How long a timed-out call waits for the engine to kill its stuck task before it answers. */
-const KILL_WAIT_MS = 1000;
 
 /** Options of the swarm backend. */
 export interface SwarmDriverOptions {
@@ -77,11 +61,6 @@ export interface SwarmDriverOptions {
   logger?: DispatchLogger;
 }
 
-interface FunctionMeta {
-  protocol: FunctionProtocol;
-  timeout: number;
-}
-
 /**
  * The Docker Swarm backend: each function is a Swarm service named after it, on an attachable overlay network,
  * called over funker on port 9999 by its tasks' addresses (`tasks.<name>`). The driver must run in a container
@@ -107,7 +86,6 @@ export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
   /** Functions whose last deploy failed before a service existed (a build that failed), with the reason. */
   const failures = new Map<string, string>();
   const queues = new KeyedMutex();
-  const roundRobin = new Map<string, number>();
   let network: Promise<SwarmNetwork> | undefined;
   let disposed = false;
   const replacer = createTaskReplacer({
@@ -132,19 +110,7 @@ export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
     return network;
   }
 
-  /** The service of a function, or undefined; a service of that name that Dispatch does not manage is a conflict. */
-  async function inspect(name: string): Promise<Dockerode.Service | undefined> {
-    try {
-      const service = (await docker.getService(name).inspect()) as Dockerode.Service;
-      if ((service.Spec as Dockerode.ServiceSpec | undefined)?.Labels?.[LABELS.managed] !== 'true') {
-        throw new ConflictError(`[swarm] a Swarm service named "${name}" exists and is not managed by Dispatch`);
-      }
-      return service;
-    } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
-      throw engineError('swarm', docker, `inspecting service "${name}"`, error);
-    }
-  }
+  const inspect = (name: string): Promise<Dockerode.Service | undefined> => inspectService(docker, name);
 
   async function mustInspect(name: string): Promise<Dockerode.Service> {
     const service = await inspect(name);
@@ -161,11 +127,7 @@ export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
       if (failure !== undefined) throw new UnavailableError(failure);
       throw new NotFoundError(`[swarm] function "${name}" is not deployed`);
     }
-    const labels = (service.Spec as Dockerode.ServiceSpec).Labels ?? {};
-    const meta: FunctionMeta = {
-      protocol: labels[LABELS.protocol] === 'funker' ? 'funker' : 'dispatch',
-      timeout: Number(labels[LABELS.timeout] ?? 0) || 0,
-    };
+    const meta = metaOfService(service);
     metas.set(name, meta);
     return meta;
   }
@@ -184,71 +146,25 @@ export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
     } else if (!sameDeployment(current.Spec as Dockerode.ServiceSpec, next)) {
       const version = current.Version?.Index;
       await api(`updating service "${spec.name}"`, () => docker.getService(spec.name).update({ version, ...next }));
-      await waitForRollout(spec.name);
+      await waitForRollout(docker, spec.name);
     }
     metas.set(spec.name, { protocol: spec.protocol, timeout: spec.timeout });
   }
 
-  /**
-   * Waits (a minute at most) until a rolling update has replaced every task, so that once deploy returns, calls
-   * reach the new revision only. A rollout that pauses (its new task fails) ends the wait: status() tells why.
-   */
-  async function waitForRollout(name: string): Promise<void> {
-    const until = Date.now() + 60_000;
-    while (Date.now() < until) {
-      const service = await inspect(name);
-      const state = (service as { UpdateStatus?: { State?: string } } | undefined)?.UpdateStatus?.State;
-      if (service === undefined || state === undefined || !['updating', 'rollback_started'].includes(state)) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-
-  function envelopeOf(name: string, meta: FunctionMeta, request: RunRequest, reply: unknown): RunEnvelope {
-    if (meta.protocol === 'funker') return wrapBareReply(reply);
-    if (!isRunEnvelope(reply)) {
-      return errorEnvelope('SystemError', `[swarm] the function server of "${name}" answered something that is not a run envelope`);
-    }
-    reply.context.logs ??= { stdout: [], stderr: [] };
-    void request;
-    return reply;
-  }
-
-  /**
-   * A call that got no reply by its deadline, not even its function server's own timeout answer, although the
-   * task had it for the whole of the function's timeout: the task is stuck (a synchronous loop) and would keep
-   * its share of the round robin forever, so its container is killed and Swarm starts another. The call waits a
-   * moment for it, so that the next one does not go to the stuck task. A deadline shorter than the function's
-   * timeout (the caller's or `callTimeoutMs`) says nothing about the task and replaces nothing.
-   */
-  async function replaceStuckTask(name: string, meta: FunctionMeta, request: RunRequest, failure: TaskCallError, deadline: number): Promise<void> {
-    const timeout = request.context?.timeout || meta.timeout;
-    if (timeout > 0 && deadline - failure.sentAt < timeout) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      replacer.replace(name, failure.host, failure.sentAt),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, KILL_WAIT_MS))),
-    ]);
-    clearTimeout(timer);
-  }
-
-  function failedCall(name: string, meta: FunctionMeta, request: RunRequest, error: unknown, signal?: AbortSignal): RunEnvelope {
-    if (error instanceof DeadlineExceededError && !signal?.aborted) {
-      const timeout = request.context?.timeout || meta.timeout;
-      return errorEnvelope('FunctionError', `${TIMED_OUT} ${timeout} ms`);
-    }
-    if (error instanceof FunkerEmptyReplyError) {
-      return errorEnvelope(
-        'FunctionError',
-        meta.protocol === 'funker'
-          ? `the funker handler of "${name}" closed the connection without a reply (it failed)`
-          : `the function's container exited during the call`,
-      );
-    }
-    if (error instanceof FunkerIncompleteReplyError || error instanceof FunkerBadReplyError) {
-      return errorEnvelope('SystemError', `[swarm] ${error.message}`);
-    }
-    throw error;
-  }
+  const invoker = createSwarmInvoker({
+    funkerPort,
+    resolveAddress,
+    callTimeoutMs: options.callTimeoutMs,
+    retryWindowMs: options.retryWindowMs ?? 10_000,
+    keepAliveMs: options.keepAliveMs ?? 30_000,
+    replacer,
+    metaOf,
+    async stillDeployed(name) {
+      if (await inspect(name)) return true;
+      metas.delete(name);
+      return false;
+    },
+  });
 
   return {
     name: 'swarm',
@@ -264,21 +180,7 @@ export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
         await builder.buildBaseImage(spec.language, spec.imageURL, onProgress);
         return;
       }
-      if (await builder.imageExists(spec.imageURL)) return;
-      await api(`pulling base image "${spec.imageURL}"`, async () => {
-        const stream = (await docker.pull(spec.imageURL)) as NodeJS.ReadableStream;
-        await new Promise<void>((resolve, reject) =>
-          docker.modem.followProgress(
-            stream,
-            (error: Error | null, messages: Array<{ error?: string }> | undefined) => {
-              const failed = messages?.find((message) => message.error !== undefined);
-              if (error || failed) reject(new BackendError(`[swarm] pulling base image "${spec.imageURL}" failed: ${error?.message ?? failed?.error}`));
-              else resolve();
-            },
-            (event: { status?: string; progress?: string }) => onProgress?.([event.status, event.progress].filter(Boolean).join(' ')),
-          ),
-        );
-      });
+      await builder.ensurePulled(spec.imageURL, onProgress);
     },
 
     buildImage(spec, onProgress) {
@@ -291,7 +193,7 @@ export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
 
     async deploy(spec: DeploySpec, onProgress?: ProgressListener): Promise<DeployResult> {
       assertValidName('function', spec.name);
-      const replicas = replicasOf(spec.replicas);
+      const replicas = replicaCount('swarm', spec.replicas);
       return serialize(spec.name, async () => {
         let image = spec.imageURL;
         if (spec.protocol !== 'funker') {
@@ -340,86 +242,12 @@ export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
       return failure === undefined ? status : { ...status, ready: false, failed: true, reason: failure };
     },
 
-    async invoke(name: string, request: RunRequest, invokeOptions: InvokeOptions): Promise<RunEnvelope> {
-      const meta = await metaOf(name);
-      const deadline =
-        options.callTimeoutMs === undefined ? invokeOptions.deadline : Math.min(invokeOptions.deadline, Date.now() + options.callTimeoutMs);
-      let answer: ServiceReply;
-      try {
-        answer = await callService({
-          service: name,
-          body: meta.protocol === 'funker' ? request.payload : request,
-          port: funkerPort,
-          deadline,
-          signal: invokeOptions.signal,
-          resolveAddress,
-          retryWindowMs: options.retryWindowMs ?? 10_000,
-          keepAliveMs: options.keepAliveMs ?? 30_000,
-          retryEmptyReply: meta.protocol !== 'funker',
-          nextIndex: () => {
-            const index = roundRobin.get(name) ?? Math.floor(Math.random() * 1000);
-            roundRobin.set(name, index + 1);
-            return index;
-          },
-        });
-      } catch (error) {
-        if (error instanceof TaskCallError) {
-          if (error.cause instanceof DeadlineExceededError && !invokeOptions.signal?.aborted) {
-            await replaceStuckTask(name, meta, request, error, deadline);
-          }
-          return failedCall(name, meta, request, error.cause, invokeOptions.signal);
-        }
-        if (error instanceof UnavailableError && !(await inspect(name))) {
-          metas.delete(name);
-          throw new NotFoundError(`[swarm] function "${name}" is not deployed`, { cause: error });
-        }
-        return failedCall(name, meta, request, error, invokeOptions.signal);
-      }
-      return envelopeOf(name, meta, request, answer.reply);
-    },
+    invoke: (name, request, invokeOptions) => invoker.invoke(name, request, invokeOptions),
 
-    logs(name: string, logOptions: LogOptions = {}): AsyncIterable<LogLine> {
-      // Following from "now" means from this call, not from when the engine gets the request: a line printed in
-      // between would otherwise be missed, so `tail: 0` becomes `since` this moment.
-      const calledAt = Date.now();
-      return (async function* () {
-        await mustInspect(name);
-        const { follow = false, tail, signal } = logOptions;
-        const fromNow = follow && tail === 0;
-        const output = await api(`reading the logs of "${name}"`, () =>
-          docker.getService(name).logs({
-            stdout: true,
-            stderr: true,
-            follow,
-            timestamps: true,
-            details: true,
-            tail: tail === undefined || fromNow ? 'all' : Math.max(0, tail),
-            ...(fromNow ? { since: ((calledAt - 50) / 1000).toFixed(3) } : {}),
-          } as unknown as Dockerode.ContainerLogsOptions) as unknown as Promise<NodeJS.ReadableStream | Buffer>,
-        );
-        if (Buffer.isBuffer(output)) {
-          yield* demuxLogLines((async function* () {
-            yield output;
-          })());
-          return;
-        }
-        const stream = output as NodeJS.ReadableStream & { destroy?: () => void };
-        const stop = (): void => stream.destroy?.();
-        signal?.addEventListener('abort', stop, { once: true });
-        try {
-          if (signal?.aborted) return;
-          yield* demuxLogLines(stream as AsyncIterable<Buffer>);
-        } catch (error) {
-          if (!signal?.aborted) throw engineError('swarm', docker, `reading the logs of "${name}"`, error);
-        } finally {
-          signal?.removeEventListener('abort', stop);
-          stop();
-        }
-      })();
-    },
+    logs: (name, logOptions) => serviceLogs(docker, name, () => mustInspect(name), logOptions),
 
     async scale(name: string, replicas: number): Promise<void> {
-      const count = replicasOf(replicas);
+      const count = replicaCount('swarm', replicas);
       await serialize(name, async () => {
         const service = await mustInspect(name);
         const spec = service.Spec as Dockerode.ServiceSpec;
@@ -447,7 +275,7 @@ export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
       await serialize(name, async () => {
         failures.delete(name);
         metas.delete(name);
-        roundRobin.delete(name);
+        invoker.forget(name);
         replacer.forget(name);
         const service = await inspect(name);
         if (service === undefined) return;
@@ -469,11 +297,4 @@ export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
       // Services keep running: they belong to the Swarm, not to this process.
     },
   };
-}
-
-function replicasOf(replicas: number): number {
-  if (!Number.isFinite(replicas) || replicas < 0) {
-    throw new InvalidInputError(`[swarm] replicas must be a whole number of at least 0, not ${String(replicas)}`);
-  }
-  return Math.floor(replicas);
 }

@@ -106,6 +106,7 @@ export interface Driver {
   invoke(name: string, request: RunRequest, options: InvokeOptions): Promise<RunEnvelope>;
   remove(name: string): Promise<void>;
   logs?(name: string, options?: LogOptions): AsyncIterable<LogLine>;
+  /** Changes the replica count of a running function; core calls it instead of `deploy` when nothing else changed. */
   scale?(name: string, replicas: number): Promise<void>;
   list?(): Promise<DeployedFunction[]>;
   dispose(): Promise<void>;

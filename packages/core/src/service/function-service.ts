@@ -16,7 +16,8 @@ const MAX_REPLICAS = 100;
 const READY_TIMEOUT_MS = 5 * 60_000;
 
 export interface FunctionServiceInternals {
-  deploy(name: string): void;
+  /** Deploys the function in the background; `scaleOnly` when only its replica count changed and the driver can scale. */
+  deploy(name: string, scaleOnly?: boolean): void;
   /** Redeploys every function on an image (its dependencies changed). */
   redeployImageUsers(imageName: string): Promise<void>;
 }
@@ -114,10 +115,17 @@ export function createFunctionService(context: ServiceContext): FunctionService 
   }
 
   const service: FunctionService & FunctionServiceInternals = {
-    deploy(name: string): void {
+    deploy(name: string, scaleOnly = false): void {
       context.jobs.start(jobKey('function', name), async (isCurrent) => {
         try {
           const fn = await lifecycle.get(name);
+          if (scaleOnly && context.driver.scale) {
+            // Nothing to build or roll out: the running function gets more or fewer replicas.
+            await context.driver.scale(name, fn.replicas);
+            await waitForDriver(name, isCurrent);
+            if (isCurrent()) await lifecycle.setStatus(name, 'READY', '');
+            return;
+          }
           const spec = await specFor(fn);
           if (!isCurrent()) return;
           if (fn.status !== 'UPDATING') await lifecycle.setStatus(name, 'CREATING');
@@ -154,16 +162,19 @@ export function createFunctionService(context: ServiceContext): FunctionService 
       const current = await lifecycle.get(name);
       const fields = await normalize(name, input, current);
       let redeploy = false;
+      let scaleOnly = false;
       const updated = await lifecycle.modify(
         name,
         (latest) => {
-          redeploy = latest.status === 'ERROR' || DEPLOYED_FIELDS.some((field) => JSON.stringify(fields[field]) !== JSON.stringify(latest[field]));
+          const changed = DEPLOYED_FIELDS.filter((field) => JSON.stringify(fields[field]) !== JSON.stringify(latest[field]));
+          redeploy = latest.status === 'ERROR' || changed.length > 0;
+          scaleOnly = latest.status === 'READY' && changed.length === 1 && changed[0] === 'replicas';
           const next: DispatchFunction = { ...latest, ...fields, tags: input.tags ?? latest.tags };
           return redeploy ? { ...next, status: latest.status === 'READY' ? 'UPDATING' : 'INITIALIZED', reason: '' } : next;
         },
         input.revision,
       );
-      if (redeploy) service.deploy(name);
+      if (redeploy) service.deploy(name, scaleOnly);
       return updated;
     },
 
