@@ -31,6 +31,7 @@ import UpdateFunction from './commands/update/function.js';
 import UpdateImage from './commands/update/image.js';
 import Update from './commands/update/index.js';
 import UpdateSecret from './commands/update/secret.js';
+import Ui from './commands/ui.js';
 import Version from './commands/version.js';
 
 /**
@@ -70,5 +71,6 @@ export const COMMANDS: Record<string, typeof Command> = {
   'update:image': UpdateImage,
   update: Update,
   'update:secret': UpdateSecret,
+  ui: Ui,
   version: Version,
 };

@@ -3,6 +3,7 @@ import type { Dispatch } from '@dispatch/core';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify';
 import { ingressPlugin } from './ingress/ingress.js';
+import { consoleRoutes } from './console/console-routes.js';
 import { isLoopbackHost } from './loopback.js';
 import { DebugRequestLog } from './request-log.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
@@ -70,6 +71,7 @@ export async function buildApp(options: GatewayOptions): Promise<FastifyInstance
   await app.register(swaggerPlugin, { version: dispatch.info().version });
   await app.register(healthRoutes);
   await app.register(adminApi, { prefix: '/v1', dispatch, token });
+  await app.register(consoleRoutes, { prefix: '/ui' });
   await app.register(ingressPlugin, { dispatch, ...(options.triggers ? { triggers: options.triggers } : {}) });
   return app;
 }
