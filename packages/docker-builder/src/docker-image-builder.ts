@@ -171,10 +171,11 @@ export function createDockerImageBuilder(options: DockerImageBuilderOptions = {}
         [await dockerfile(files.image), ...(manifest === undefined ? [] : [{ path: `deps/${manifestName}`, content: manifest }])],
         ['deps'],
       );
-      const hash = contentHash(spec.language, spec.baseImageURL, packages, manifest ?? '');
+      const scripts = spec.allowInstallScripts ? '1' : '';
+      const hash = contentHash(spec.language, spec.baseImageURL, packages, manifest ?? '', ...(scripts ? [scripts] : []));
       const imageURL = `${names}image-${spec.name}:${hash}`;
       const what = `build of image "${spec.name}"`;
-      const buildargs = { BASE_IMAGE: spec.baseImageURL, SYSTEM_PACKAGES: packages };
+      const buildargs = { BASE_IMAGE: spec.baseImageURL, SYSTEM_PACKAGES: packages, INSTALL_SCRIPTS: scripts };
       const failure = await build(context, imageURL, buildargs, what, onProgress);
       if (failure) throw buildFailed(what, failure, buildargs);
       await pushIfRegistry(imageURL, onProgress);

@@ -52,7 +52,7 @@ export class ImageBuilder {
 
   private imageDir(spec: ImageBuildSpec): string {
     const hash = createHash('sha256')
-      .update(JSON.stringify([spec.language, spec.baseImageURL, spec.runtimeDependencies]))
+      .update(JSON.stringify([spec.language, spec.baseImageURL, spec.runtimeDependencies, spec.allowInstallScripts === true]))
       .digest('hex')
       .slice(0, 12);
     const name = spec.name.toLowerCase().replace(/[^a-z0-9-]+/g, '-') || 'image';
@@ -97,7 +97,9 @@ export class ImageBuilder {
   private async install(work: string, spec: ImageBuildSpec, onProgress?: ProgressListener): Promise<void> {
     if (spec.language === 'nodejs') {
       await writeFile(join(work, 'package.json'), spec.runtimeDependencies);
-      const argv = [...this.options.npm, 'install', '--omit=dev', '--no-audit', '--no-fund'];
+      // Install scripts run arbitrary code of every package in the tree at build time: only when the image asks.
+      const scripts = spec.allowInstallScripts ? [] : ['--ignore-scripts'];
+      const argv = [...this.options.npm, 'install', '--omit=dev', '--no-audit', '--no-fund', ...scripts];
       onProgress?.(`[local] ${argv.join(' ')}`);
       const result = await runCommand(argv, { cwd: work, onLine: onProgress });
       if (result.spawnError !== undefined) {
@@ -107,13 +109,20 @@ export class ImageBuilder {
       return;
     }
     await writeFile(join(work, 'requirements.txt'), spec.runtimeDependencies);
-    const argv = [...this.options.pip, 'install', '--no-input', '--target', join(work, 'site-packages'), '-r', join(work, 'requirements.txt')];
+    // A source distribution runs its setup code to build: wheels only, unless the image allows scripts.
+    const scripts = spec.allowInstallScripts ? [] : ['--only-binary=:all:'];
+    const argv = [...this.options.pip, 'install', '--no-input', ...scripts, '--target', join(work, 'site-packages'), '-r', join(work, 'requirements.txt')];
     onProgress?.(`[local] ${argv.join(' ')}`);
     const result = await runCommand(argv, { cwd: work, onLine: onProgress });
     if (result.spawnError !== undefined) {
       throw new BackendError(`[local] cannot run pip ("${this.options.pip.join(' ')}"): ${result.spawnError.message}`);
     }
-    if (result.code !== 0) throw new BackendError(`[local] ${pipFailure(result.lines, result.code)}`);
+    if (result.code !== 0) {
+      const hint = spec.allowInstallScripts
+        ? ''
+        : ' (pip installs wheels only: a package without a wheel needs runtimeDependencies.allowScripts set to true)';
+      throw new BackendError(`[local] ${pipFailure(result.lines, result.code)}${hint}`);
+    }
   }
 }
 
@@ -129,6 +138,16 @@ function validate(spec: ImageBuildSpec): void {
   if (spec.language !== 'nodejs' && spec.language !== 'python3') {
     throw new InvalidInputError(`[local] image "${spec.name}": unknown language "${String(spec.language)}"`);
   }
+  if (spec.language === 'python3' && !spec.allowInstallScripts) {
+    // pip's --only-binary does not apply to paths and URLs: a source archive or folder named directly would run its setup code.
+    const fromSource = spec.runtimeDependencies.split('\n').map((line) => line.replace(/(^|\s)#.*$/, '').trim()).find(isSourceRequirement);
+    if (fromSource !== undefined) {
+      throw new InvalidInputError(
+        `[local] image "${spec.name}": "${fromSource}" is built from source, which runs its setup code: use a wheel ` +
+          `(.whl), or set runtimeDependencies.allowScripts to true`,
+      );
+    }
+  }
   if (spec.language === 'nodejs' && spec.runtimeDependencies.trim() !== '') {
     let manifest: unknown;
     try {
@@ -142,6 +161,16 @@ function validate(spec: ImageBuildSpec): void {
       throw new InvalidInputError(`[local] the runtime dependencies of image "${spec.name}" must be a package.json object`);
     }
   }
+}
+
+/** A requirements.txt line that names a source (a folder, an archive, a VCS URL, an editable) rather than a wheel. */
+function isSourceRequirement(line: string): boolean {
+  if (line === '') return false;
+  if (/^(-e|--editable)\b/.test(line)) return true;
+  if (line.startsWith('-')) return false;
+  const reference = / @ (\S+)/.exec(line)?.[1] ?? line.split(/[\s;]/)[0] ?? '';
+  const direct = reference.includes('://') || reference.includes('/') || reference.startsWith('.');
+  return direct && !/\.whl$/i.test(reference.split('#')[0] as string);
 }
 
 async function exists(path: string): Promise<boolean> {

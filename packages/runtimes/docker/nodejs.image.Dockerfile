@@ -22,9 +22,12 @@ RUN if [ -n "$SYSTEM_PACKAGES" ]; then \
     fi
 
 COPY deps/ /function/
+# Packages' install scripts run only when the image allows them (runtimeDependencies.allowScripts).
+ARG INSTALL_SCRIPTS=""
 RUN if [ -f package.json ]; then \
       if [ -f package-lock.json ]; then command=ci; else command=install; fi \
-      && npm "$command" --omit=dev --no-audit --no-fund --no-update-notifier --loglevel=warn --cache /tmp/npm-cache \
+      && if [ "$INSTALL_SCRIPTS" = "1" ]; then scripts=""; else scripts="--ignore-scripts"; fi \
+      && npm "$command" --omit=dev --no-audit --no-fund --no-update-notifier --loglevel=warn --cache /tmp/npm-cache $scripts \
       && rm -rf /tmp/npm-cache; \
     fi
 

@@ -22,11 +22,14 @@ RUN if [ -n "$SYSTEM_PACKAGES" ]; then \
     fi
 
 COPY deps/ /dispatch/deps/
+# Builds from source (setup code) run only when the image allows them (runtimeDependencies.allowScripts).
+ARG INSTALL_SCRIPTS=""
 RUN if [ -f /dispatch/deps/requirements.txt ]; then \
       cd /dispatch/deps \
       && if [ -d wheels ]; then links="--find-links wheels"; else links=""; fi \
+      && if [ "$INSTALL_SCRIPTS" = "1" ]; then binary=""; else binary="--only-binary=:all:"; fi \
       && PIP_ROOT_USER_ACTION=ignore python3 -m pip install --no-cache-dir --disable-pip-version-check \
-           --no-warn-script-location --target /dispatch/site-packages $links -r requirements.txt; \
+           --no-warn-script-location --target /dispatch/site-packages $links $binary -r requirements.txt; \
     fi
 
 USER 10001:10001

@@ -9,12 +9,19 @@ function systemPackages(value: unknown, path: string): unknown[] {
   return list.map((item) => (typeof item === 'string' ? { name: item } : item));
 }
 
-/** `runtimeDependencies` and `systemDependencies` from `--runtime-deps FILE` and `--system-deps FILE`. */
-export async function imageDependencies(flags: { 'runtime-deps'?: string; 'system-deps'?: string }): Promise<Record<string, unknown>> {
+/** `runtimeDependencies` and `systemDependencies` from `--runtime-deps FILE`, `--[no-]allow-scripts` and `--system-deps FILE`. */
+export async function imageDependencies(flags: {
+  'runtime-deps'?: string;
+  'system-deps'?: string;
+  'allow-scripts'?: boolean;
+}): Promise<Record<string, unknown>> {
   const body: Record<string, unknown> = {};
   const runtime = flags['runtime-deps'];
   const system = flags['system-deps'];
-  if (runtime !== undefined) body.runtimeDependencies = { manifest: await readUserFile(runtime, 'runtime dependencies') };
+  const runtimeDependencies: Record<string, unknown> = {};
+  if (runtime !== undefined) runtimeDependencies.manifest = await readUserFile(runtime, 'runtime dependencies');
+  if (flags['allow-scripts'] !== undefined) runtimeDependencies.allowScripts = flags['allow-scripts'];
+  if (Object.keys(runtimeDependencies).length > 0) body.runtimeDependencies = runtimeDependencies;
   if (system !== undefined) {
     body.systemDependencies = { packages: systemPackages(await readDataFile(system, 'system dependencies'), system) };
   }

@@ -57,7 +57,13 @@ export const imageSchemas = entitySchemas('Image', {
   runtimeDependencies: {
     type: 'object',
     additionalProperties: false,
-    properties: { manifest: { type: 'string', description: 'package.json or requirements.txt text' } },
+    properties: {
+      manifest: { type: 'string', description: 'package.json or requirements.txt text' },
+      allowScripts: {
+        type: 'boolean',
+        description: "run the packages' install scripts (npm lifecycle scripts, pip builds from source); default false",
+      },
+    },
   },
   systemDependencies: {
     type: 'object',

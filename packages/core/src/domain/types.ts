@@ -46,7 +46,11 @@ export interface Image extends EntityMeta {
   language: Language;
   /** The built image, filled in when the build succeeds. */
   imageURL: string;
-  runtimeDependencies: { manifest: string };
+  /**
+   * `manifest`: package.json or requirements.txt text. `allowScripts`: let the packages' install scripts run
+   * (npm lifecycle scripts, pip builds from source); off by default, since they run arbitrary code at build time.
+   */
+  runtimeDependencies: { manifest: string; allowScripts?: boolean };
   systemDependencies: { packages: SystemPackage[] };
 }
 

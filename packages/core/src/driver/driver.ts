@@ -19,6 +19,8 @@ export interface ImageBuildSpec {
   baseImageURL: string;
   /** package.json (nodejs) or requirements.txt (python3) text; empty for none. */
   runtimeDependencies: string;
+  /** Run the packages' install scripts (npm lifecycle scripts, pip builds from source); default false. */
+  allowInstallScripts?: boolean;
   systemPackages: SystemPackage[];
 }
 

@@ -23,12 +23,17 @@ function normalizePackages(value: unknown): SystemPackage[] {
   });
 }
 
-function manifestOf(value: unknown): string {
-  if (value === undefined || value === null) return '';
-  if (typeof value !== 'object' || typeof (value as { manifest?: unknown }).manifest !== 'string' && (value as { manifest?: unknown }).manifest !== undefined) {
+/** `runtimeDependencies` of an input; a missing manifest keeps `currentManifest` (an update of `allowScripts` alone). */
+function runtimeDependenciesOf(value: unknown, currentManifest = ''): Image['runtimeDependencies'] {
+  if (value === undefined || value === null) return { manifest: currentManifest };
+  const { manifest, allowScripts } = (typeof value === 'object' ? value : {}) as { manifest?: unknown; allowScripts?: unknown };
+  if (typeof value !== 'object' || (typeof manifest !== 'string' && manifest !== undefined)) {
     throw new InvalidInputError('runtimeDependencies.manifest must be the text of package.json or requirements.txt');
   }
-  return (value as { manifest?: string }).manifest ?? '';
+  if (allowScripts !== undefined && typeof allowScripts !== 'boolean') {
+    throw new InvalidInputError('runtimeDependencies.allowScripts must be true or false');
+  }
+  return allowScripts ? { manifest: manifest ?? currentManifest, allowScripts: true } : { manifest: manifest ?? currentManifest };
 }
 
 /** Images: a base image plus runtime and system dependencies, built by the driver. */
@@ -71,6 +76,7 @@ export function createImageService(context: ServiceContext): EntityService<Image
               language: image.language,
               baseImageURL,
               runtimeDependencies: image.runtimeDependencies.manifest,
+              allowInstallScripts: image.runtimeDependencies.allowScripts === true,
               systemPackages: image.systemDependencies.packages,
             },
             lifecycle.progressListener(name),
@@ -94,7 +100,7 @@ export function createImageService(context: ServiceContext): EntityService<Image
         baseImage: input.baseImage,
         language: await languageFor(input.baseImage, input.language, meta.name),
         imageURL: '',
-        runtimeDependencies: { manifest: manifestOf(input.runtimeDependencies) },
+        runtimeDependencies: runtimeDependenciesOf(input.runtimeDependencies),
         systemDependencies: { packages: normalizePackages(input.systemDependencies?.packages) },
       };
       await lifecycle.insert(entity);
@@ -117,7 +123,9 @@ export function createImageService(context: ServiceContext): EntityService<Image
             ...latest,
             baseImage,
             language,
-            runtimeDependencies: input.runtimeDependencies ? { manifest: manifestOf(input.runtimeDependencies) } : latest.runtimeDependencies,
+            runtimeDependencies: input.runtimeDependencies
+              ? runtimeDependenciesOf(input.runtimeDependencies, latest.runtimeDependencies.manifest)
+              : latest.runtimeDependencies,
             systemDependencies: input.systemDependencies ? { packages: normalizePackages(input.systemDependencies.packages) } : latest.systemDependencies,
             tags: input.tags ?? latest.tags,
           };
@@ -125,6 +133,7 @@ export function createImageService(context: ServiceContext): EntityService<Image
             latest.status === 'ERROR' ||
             next.baseImage !== latest.baseImage ||
             next.runtimeDependencies.manifest !== latest.runtimeDependencies.manifest ||
+            next.runtimeDependencies.allowScripts !== latest.runtimeDependencies.allowScripts ||
             JSON.stringify(next.systemDependencies) !== JSON.stringify(latest.systemDependencies);
           return rebuild ? { ...next, status: latest.status === 'READY' ? 'UPDATING' : 'INITIALIZED', reason: '' } : next;
         },

@@ -15,6 +15,10 @@ export default class CreateImage extends WriteCommand<typeof CreateImage> {
   static override flags = {
     language: Flags.string({ description: 'nodejs or python3, when it cannot be told from an image URL' }),
     'runtime-deps': Flags.string({ description: 'package.json (nodejs) or requirements.txt (python3)' }),
+    'allow-scripts': Flags.boolean({
+      description: "run the packages' install scripts (npm lifecycle scripts, pip builds from source); off by default",
+      allowNo: true,
+    }),
     'system-deps': Flags.string({ description: 'YAML or JSON list of system packages: [{name, version}]' }),
   };
 

@@ -13,6 +13,10 @@ export default class UpdateImage extends WriteCommand<typeof UpdateImage> {
     'base-image': Flags.string({ description: 'a base image name, or an image URL' }),
     language: Flags.string({ description: 'nodejs or python3, when it cannot be told from an image URL' }),
     'runtime-deps': Flags.string({ description: 'package.json (nodejs) or requirements.txt (python3)' }),
+    'allow-scripts': Flags.boolean({
+      description: "run the packages' install scripts (npm lifecycle scripts, pip builds from source); off by default",
+      allowNo: true,
+    }),
     'system-deps': Flags.string({ description: 'YAML or JSON list of system packages: [{name, version}]' }),
   };
 
