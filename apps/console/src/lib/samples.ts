@@ -6,12 +6,16 @@
 export interface Sample {
   id: string;
   label: string;
+  /** Alexa samples cannot be signed in a browser: only Amazon holds the key. */
+  alexa?: boolean;
   /** The GitHub event name sent as X-GitHub-Event, for GitHub samples. */
   githubEvent?: string;
   body(): unknown;
 }
 
-const APPLICATION_ID = 'amzn1.ask.skill.dispatch-console-sample';
+/** The applicationId of examples/alexa-skill (its endpoint allows it), as in the seed's sample request. */
+export const SAMPLE_APPLICATION_ID = 'amzn1.ask.skill.00000000-0000-0000-0000-000000000000';
+const APPLICATION_ID = SAMPLE_APPLICATION_ID;
 
 function alexaRequest(request: Record<string, unknown>): unknown {
   const id = crypto.randomUUID();
@@ -37,9 +41,10 @@ export const SAMPLES: readonly Sample[] = [
   {
     id: 'alexa-hello',
     label: 'Alexa: HelloIntent',
+    alexa: true,
     body: () => alexaRequest({ type: 'IntentRequest', intent: { name: 'HelloIntent', slots: {} } }),
   },
-  { id: 'alexa-launch', label: 'Alexa: LaunchRequest', body: () => alexaRequest({ type: 'LaunchRequest' }) },
+  { id: 'alexa-launch', label: 'Alexa: LaunchRequest', alexa: true, body: () => alexaRequest({ type: 'LaunchRequest' }) },
   {
     id: 'github-push',
     label: 'GitHub: push',

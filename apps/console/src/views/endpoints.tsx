@@ -30,6 +30,7 @@ interface Form {
   auth: string;
   authSecret: string;
   trigger: string;
+  applicationIds: string;
 }
 
 /** Endpoints: every endpoint with its URL and a curl command to copy, and a form to create one. */
@@ -38,7 +39,7 @@ export function EndpointsPage({ params }: { params: URLSearchParams }) {
   const functions = useApi<DispatchFunction[]>('/v1/function');
   const secrets = useApi<Secret[]>('/v1/secret');
   const preset = params.get('function') ?? '';
-  const [form, setForm] = useState<Form>({ name: preset, fn: preset, path: preset ? `/${preset}` : '', methods: ['GET', 'POST'], auth: 'public', authSecret: '', trigger: 'http' });
+  const [form, setForm] = useState<Form>({ name: preset, fn: preset, path: preset ? `/${preset}` : '', methods: ['GET', 'POST'], auth: 'public', authSecret: '', trigger: 'http', applicationIds: '' });
   const [problem, setProblem] = useState<string>();
   const [created, setCreated] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -59,6 +60,7 @@ export function EndpointsPage({ params }: { params: URLSearchParams }) {
         auth: form.auth,
         ...(form.auth !== 'public' && form.authSecret !== '' ? { authSecret: form.authSecret } : {}),
         ...(form.trigger === 'http' ? {} : { trigger: form.trigger }),
+        ...(form.trigger === 'alexa' ? { triggerSettings: { applicationIds: form.applicationIds.split(/[\s,]+/).filter(Boolean) } } : {}),
       });
       setCreated(form.name);
       endpoints.reload();
@@ -131,6 +133,11 @@ export function EndpointsPage({ params }: { params: URLSearchParams }) {
                 <option value="github">GitHub webhook</option>
               </select>
             </Field>
+            {form.trigger === 'alexa' && (
+              <Field id="ep-skills" label="Skill applicationIds" hint="the skills allowed to call it, separated by spaces or commas">
+                <input id="ep-skills" required value={form.applicationIds} onInput={set('applicationIds')} aria-describedby="ep-skills-hint" />
+              </Field>
+            )}
             <Field id="ep-auth" label="Auth">
               <select id="ep-auth" value={form.auth} onChange={set('auth')}>
                 <option value="public">public</option>

@@ -17,6 +17,12 @@ export function endpointUrl(endpoint: Endpoint): string {
   return `${location.origin}${path}`;
 }
 
+/** The text an Alexa response speaks, if the answer is one. */
+function speechOf(answer: unknown): string | undefined {
+  const text = (answer as { response?: { outputSpeech?: { text?: unknown } } } | null)?.response?.outputSpeech?.text;
+  return typeof text === 'string' ? text : undefined;
+}
+
 function endpointMethod(endpoint: Endpoint): string {
   const methods = endpoint.methods.map((method) => method.toUpperCase());
   return methods.includes('POST') || methods.length === 0 ? 'POST' : (methods[0] ?? 'POST');
@@ -30,6 +36,7 @@ export function TesterPage({ params }: { params: URLSearchParams }) {
   const [target, setTarget] = useState(initial);
   const [input, setInput] = useState('{\n  "name": "user"\n}');
   const [githubEvent, setGithubEvent] = useState<string>();
+  const [alexaSample, setAlexaSample] = useState(false);
   const [webhookSecret, setWebhookSecret] = useState('');
   const [authorization, setAuthorization] = useState('');
   const [exchange, setExchange] = useState<Exchange>();
@@ -62,6 +69,7 @@ export function TesterPage({ params }: { params: URLSearchParams }) {
     if (!sample) return;
     setInput(JSON.stringify(sample.body(), null, 2));
     setGithubEvent(sample.githubEvent);
+    setAlexaSample(sample.alexa === true);
   }
 
   async function runIt(event: Event) {
@@ -160,7 +168,13 @@ export function TesterPage({ params }: { params: URLSearchParams }) {
             <input id="webhook-secret" type="password" autoComplete="off" value={webhookSecret} onInput={(event) => setWebhookSecret(event.currentTarget.value)} />
           </Field>
         )}
-        {signed && endpoint && <p class="hint" data-testid="signature-state">GitHub event {githubEvent}: {signed}</p>}
+        {signed && endpoint && <p class="hint">GitHub event {githubEvent}: {signed}</p>}
+        {alexaSample && endpoint && (
+          <p class="hint">
+            Alexa request: unsigned (only Amazon can sign one), so an alexa endpoint takes it only from a gateway started with
+            DISPATCH_ALEXA_VERIFY=off, for development.
+          </p>
+        )}
         <Field id="input" label={`Input (JSON${fn?.schema?.in ? ', checked against schema.in' : ''})`}>
           <textarea
             id="input"
@@ -187,6 +201,11 @@ export function TesterPage({ params }: { params: URLSearchParams }) {
       {output && (
         <section aria-labelledby="endpoint-answer">
           <h2 id="endpoint-answer">Endpoint answer (HTTP {output.status})</h2>
+          {speechOf(output.value) !== undefined && (
+            <p class="speech">
+              Alexa says: <q>{speechOf(output.value)}</q>
+            </p>
+          )}
           <Json value={output.value} label="Endpoint answer" />
         </section>
       )}
