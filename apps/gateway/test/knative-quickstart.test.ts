@@ -2,7 +2,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getWithHost, requireEngine } from '@dispatch/driver-testkit';
+import { getWithHost, pushLanguageImages, requireEngine, requireRegistry, startTestRegistry, type TestRegistry } from '@dispatch/driver-testkit';
 import { startKubeHarness, type KubeHarness } from '@dispatch/driver-testkit/kube-harness';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,14 +10,18 @@ import { ensureCliBuilt } from '../../cli/test/helpers/build.js';
 import { pollCli, runCliOk, type CliOptions } from '../../cli/test/helpers/cli.js';
 import { startGateway, type RunningGateway } from '../src/start.js';
 
-// The seed's quickstart with the gateway on the knative backend. Kubernetes cannot run on these machines, so the
-// cluster is the Kubernetes API test harness: the official client talks to it through a kubeconfig, function
-// containers run on the real Docker engine, and calls go over HTTP through its ingress by Host header.
+// The seed's quickstart with the gateway on the knative backend, as the chart deploys it: no Docker engine for the
+// gateway, only a registry with a login, where images are assembled. Kubernetes cannot run on these machines, so the
+// cluster is the Kubernetes API test harness: the official client talks to it through a kubeconfig, its "nodes" pull
+// function images from the registry and run them on the real Docker engine, and calls go over HTTP through its
+// ingress by Host header.
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const engine = await requireEngine('docker');
+const registryPresent = await requireRegistry({ auth: true });
 
-describe.runIf(engine)('the gateway on the knative backend (through the Kubernetes API harness)', { timeout: 180_000 }, () => {
+describe.runIf(engine && registryPresent)('the gateway on the knative backend (through the Kubernetes API harness)', { timeout: 180_000 }, () => {
   let harness: KubeHarness;
+  let registry: TestRegistry;
   let gateway: RunningGateway;
   let dataDir: string;
   let workDir: string;
@@ -26,10 +30,23 @@ describe.runIf(engine)('the gateway on the knative backend (through the Kubernet
 
   beforeAll(async () => {
     await ensureCliBuilt();
-    harness = await startKubeHarness({ progressDeadlineMs: 30_000 });
-    // The knative backend reads its settings from the environment, as in the chart.
+    const login = { username: 'dispatch', password: `pw-${process.pid}` };
+    registry = await startTestRegistry({ auth: login });
+    const languageImages = await pushLanguageImages(registry);
+    harness = await startKubeHarness({ progressDeadlineMs: 30_000, pullCredentials: { [registry.address]: login } });
+    // The knative backend reads its settings from the environment, as in the chart: a registry and no Docker engine
+    // (DOCKER_HOST names none, so any use of one would fail).
     process.env.KUBECONFIG = harness.kubeconfigPath;
     process.env.DISPATCH_KNATIVE_INGRESS = harness.ingressUrl;
+    process.env.DISPATCH_KNATIVE_BUILDER = 'registry';
+    process.env.DOCKER_HOST = 'unix:///nonexistent/docker.sock';
+    process.env.DISPATCH_REGISTRY_URL = registry.address;
+    process.env.DISPATCH_REGISTRY_REPOSITORY = 'dispatch';
+    process.env.DISPATCH_REGISTRY_USERNAME = login.username;
+    process.env.DISPATCH_REGISTRY_PASSWORD = login.password;
+    // The language images Dispatch's base images are assembled on (a user's registry would be Docker Hub's).
+    process.env.DISPATCH_NODE_IMAGE = languageImages.nodejs;
+    process.env.DISPATCH_PYTHON_IMAGE = languageImages.python3;
     dataDir = await mkdtemp(join(tmpdir(), 'dispatch-knative-gateway-'));
     gateway = await startGateway({ backend: 'knative', port: 0, dataDir, seedDefaults: false, logger: pino({ level: 'silent' }) });
 
@@ -47,6 +64,7 @@ describe.runIf(engine)('the gateway on the knative backend (through the Kubernet
   afterAll(async () => {
     await gateway?.close();
     await harness?.close();
+    await registry?.stop();
     process.env = saved;
     for (const dir of [dataDir, workDir]) if (dir) await rm(dir, { recursive: true, force: true });
   }, 120_000);

@@ -1,5 +1,7 @@
 import { createDockerImageBuilder } from '@dispatch/docker-builder';
-import type { DockerImageBuilder, RegistrySettings } from '@dispatch/docker-builder';
+import type { DockerImageBuilder } from '@dispatch/docker-builder';
+import { createRegistryImageBuilder } from '@dispatch/registry-builder';
+import type { RegistryImageBuilder, RegistryImageBuilderOptions, RegistrySettings } from '@dispatch/registry-builder';
 import type { BaseImageSpec, BuiltImage, ImageBuildSpec, Language, ProgressListener } from '@dispatch/core/driver';
 
 /** What a function image is built from. */
@@ -14,9 +16,9 @@ export interface FunctionImageBuild {
 }
 
 /**
- * How the knative driver gets images: built somewhere, then reachable by the cluster (pushed to a registry,
- * or left on the engine the cluster's nodes use). The Docker builder is the default; an in-cluster builder
- * (kaniko, BuildKit) plugs in here.
+ * How the knative driver gets images: built somewhere, then reachable by the cluster. The registry builder (the
+ * default with a registry) assembles them in the registry with no daemon; the Docker builder builds them on an
+ * engine and pushes them (or leaves them on the engine the cluster's nodes use).
  */
 export interface KnativeImageBuilder {
   prepareBaseImage?(spec: BaseImageSpec, onProgress?: ProgressListener): Promise<void>;
@@ -53,5 +55,22 @@ export function createDockerKnativeImageBuilder(options: { registry?: RegistrySe
     buildImage: (spec, onProgress) => builder.buildImage(spec, onProgress),
     buildFunctionImage: (spec, onProgress) => builder.buildFunctionImage(spec, onProgress),
     removeImage: (imageURL) => builder.removeImage(imageURL),
+  };
+}
+
+/**
+ * The registry builder: base, dependency and function images are assembled in the registry itself (base image +
+ * layers, no Docker daemon, no privileged pod); a function image is named by its digest, so a revision is immutable.
+ */
+export function createRegistryKnativeImageBuilder(
+  options: { registry: RegistrySettings; builder?: RegistryImageBuilder } & Omit<RegistryImageBuilderOptions, 'registry'>,
+): KnativeImageBuilder {
+  const { builder: given, ...rest } = options;
+  const builder = given ?? createRegistryImageBuilder({ errorPrefix: 'knative', ...rest });
+  return {
+    defaultBaseImages: () => builder.defaultBaseImages(),
+    prepareBaseImage: (spec, onProgress) => builder.prepareBaseImage(spec, onProgress),
+    buildImage: (spec, onProgress) => builder.buildImage(spec, onProgress),
+    buildFunctionImage: (spec, onProgress) => builder.buildFunctionImage(spec, onProgress),
   };
 }

@@ -4,7 +4,7 @@
  */
 export { createKnativeDriver } from './knative-driver.js';
 export type { KnativeDriverOptions } from './knative-driver.js';
-export { createDockerKnativeImageBuilder } from './image-builder.js';
+export { createDockerKnativeImageBuilder, createRegistryKnativeImageBuilder } from './image-builder.js';
 export type { FunctionImageBuild, KnativeImageBuilder, RegistrySettings } from './image-builder.js';
 export { knativeDriverOptionsFromEnv } from './options-from-env.js';
 export { serviceManifest, revisionTimeoutSeconds } from './knative-service.js';

@@ -13,7 +13,7 @@ import type {
 import { functionEndpoint } from './function-endpoint.js';
 import type { EndpointSettings, FunctionEndpoint } from './function-endpoint.js';
 import { createAgents, httpCall } from './http-call.js';
-import { createDockerKnativeImageBuilder } from './image-builder.js';
+import { createDockerKnativeImageBuilder, createRegistryKnativeImageBuilder } from './image-builder.js';
 import type { KnativeImageBuilder, RegistrySettings } from './image-builder.js';
 import { invokeOverHttp } from './invoke-function.js';
 import { KnativeClient, loadKubeConfig } from './kube-client.js';
@@ -28,9 +28,14 @@ export interface KnativeDriverOptions {
   namespace?: string;
   /** A kubeconfig file or a loaded KubeConfig; default: KUBECONFIG, ~/.kube/config, or the pod's service account. */
   kubeconfig?: string | KubeConfig;
-  /** Builds images; default: the Docker builder, pushing to `registry` when set. */
+  /** Builds images; default: as `builder` says. */
   imageBuilder?: KnativeImageBuilder;
-  /** Where the Docker builder pushes images (the cluster pulls them from there). */
+  /**
+   * `registry`: images are assembled in `registry` with no Docker daemon (the default when a registry is set);
+   * `docker`: built on a Docker engine (DOCKER_HOST) and pushed to `registry` when one is set (the default without).
+   */
+  builder?: 'registry' | 'docker';
+  /** Where images go; the cluster pulls them from there. */
   registry?: RegistrySettings;
   /**
    * The Knative ingress (`http://10.0.0.1:80`), when Dispatch runs outside the cluster: calls go there with
@@ -56,8 +61,7 @@ const READINESS_CALL_MS = 3000;
 export function createKnativeDriver(options: KnativeDriverOptions = {}): Driver {
   const namespace = options.namespace ?? 'default';
   const client = new KnativeClient(loadKubeConfig(options.kubeconfig), namespace);
-  const builder =
-    options.imageBuilder ?? createDockerKnativeImageBuilder(options.registry === undefined ? {} : { registry: options.registry });
+  const builder = options.imageBuilder ?? defaultImageBuilder(options);
   const endpoints: EndpointSettings = { inCluster: options.inCluster ?? false, ...(options.ingressAddress === undefined ? {} : { ingressAddress: options.ingressAddress }) };
   const agents = createAgents();
   const watch = new ServiceWatch(client, FUNCTION_LABEL, options.watchTimeoutSeconds ?? 240);
@@ -224,4 +228,15 @@ function containerEnv(service: KnativeObject): Record<string, string> {
   const env: Record<string, string> = {};
   for (const variable of template(service).spec?.containers?.[0]?.env ?? []) env[variable.name] = variable.value ?? '';
   return env;
+}
+
+function defaultImageBuilder(options: KnativeDriverOptions): KnativeImageBuilder {
+  const kind = options.builder ?? (options.registry === undefined ? 'docker' : 'registry');
+  if (kind === 'docker') return createDockerKnativeImageBuilder(options.registry === undefined ? {} : { registry: options.registry });
+  if (options.registry === undefined) {
+    throw new InvalidInputError(
+      '[knative] the registry builder needs a registry to assemble images in: set DISPATCH_REGISTRY_URL (the chart\'s registry.url), or build on a Docker engine (DISPATCH_KNATIVE_BUILDER=docker, the chart\'s builder.dockerHost)',
+    );
+  }
+  return createRegistryKnativeImageBuilder({ registry: options.registry });
 }

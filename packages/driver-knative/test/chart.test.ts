@@ -86,6 +86,9 @@ describe('charts/dispatch', () => {
     const deployment = objects.find((object) => object.kind === 'Deployment');
     expect(deployment.spec.template.spec.volumes[0].persistentVolumeClaim.claimName).toBe('dispatch-server');
     expect(deployment.spec.template.spec.containers[0].env).toContainEqual({ name: 'DISPATCH_KNATIVE_NAMESPACE', value: 'dispatch-server' });
+    // Images are assembled in the registry by default: no Docker engine for the gateway.
+    expect(deployment.spec.template.spec.containers[0].env).toContainEqual({ name: 'DISPATCH_KNATIVE_BUILDER', value: 'registry' });
+    expect(deployment.spec.template.spec.containers[0].env.some((variable: any) => variable.name === 'DOCKER_HOST')).toBe(false);
   }, 60_000);
 
   it('renders valid objects with customised values: registry credentials from a Secret, an Ingress, another namespace', async () => {
@@ -94,6 +97,8 @@ describe('charts/dispatch', () => {
     const env = objects.find((object) => object.kind === 'Deployment').spec.template.spec.containers[0].env as any[];
     expect(env).toContainEqual({ name: 'DISPATCH_REGISTRY_URL', value: 'registry.example.com:5000' });
     expect(env).toContainEqual({ name: 'DISPATCH_REGISTRY_INSECURE', value: 'true' });
+    expect(env).toContainEqual({ name: 'DISPATCH_KNATIVE_BUILDER', value: 'docker' });
+    expect(env).toContainEqual({ name: 'DOCKER_HOST', value: 'tcp://docker:2375' });
     expect(env.find((variable) => variable.name === 'DISPATCH_REGISTRY_PASSWORD').valueFrom.secretKeyRef.name).toBe('dispatch-server-registry');
     const registry = objects.find((object) => object.kind === 'Secret' && object.metadata.name === 'dispatch-server-registry');
     expect(Buffer.from(registry.data.password, 'base64').toString()).toBe('s3cret');

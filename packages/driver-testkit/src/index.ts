@@ -13,3 +13,4 @@ export { freePort, getWithHost } from './net.js';
 export { isolatedPostgresUrl, postgresTestUrl } from './postgres.js';
 export { HTPASSWD_BINARY, REGISTRY_BINARY, requireRegistry, startTestRegistry } from './registry.js';
 export type { TestRegistry, TestRegistryOptions } from './registry.js';
+export { followProgress, localLanguageImages, pushLanguageImages, registryAuthConfig } from './registry-images.js';

@@ -94,8 +94,17 @@ export function createRegistryImageBuilder(options: RegistryImageBuilderOptions)
     return client;
   }
 
+  /**
+   * Dispatch's own base images under the seed's names (`dispatch/nodejs-base`, `dispatch/python3-base`) live in
+   * the configured registry: the quickstart's `create base-image python3-base dispatch/python3-base` then works.
+   */
+  function located(imageURL: string): string {
+    const seed = /^(?:docker\.io\/)?dispatch\/(nodejs|python3)-base(?::latest)?$/.exec(imageURL.trim());
+    return seed === null ? imageURL : defaults[seed[1] as Language];
+  }
+
   async function read(imageURL: string): Promise<{ image: ResolvedImage; client: RegistryClient }> {
-    const ref = parseImageReference(imageURL);
+    const ref = parseImageReference(located(imageURL));
     const client = clientFor(ref.registry);
     const image = await resolveImage(client, ref.repository, ref.digest ?? ref.tag ?? 'latest', platform);
     return { image, client };
@@ -111,13 +120,14 @@ export function createRegistryImageBuilder(options: RegistryImageBuilderOptions)
     defaultBaseImages: () => ({ ...defaults }),
 
     async prepareBaseImage(spec, onProgress) {
+      const imageURL = located(spec.imageURL);
       try {
-        await read(spec.imageURL);
+        await read(imageURL);
         return;
       } catch (error) {
-        if (!(error instanceof NotFoundError) || spec.imageURL !== defaults[spec.language]) throw error;
+        if (!(error instanceof NotFoundError) || imageURL !== defaults[spec.language]) throw error;
       }
-      await this.buildBaseImage(spec.language, spec.imageURL, onProgress);
+      await this.buildBaseImage(spec.language, imageURL, onProgress);
     },
 
     async buildBaseImage(language, imageURL, onProgress) {
@@ -147,7 +157,7 @@ export function createRegistryImageBuilder(options: RegistryImageBuilderOptions)
       if (spec.runtimeDependencies.trim() === '' && spec.systemPackages.length === 0) {
         // Nothing to add: the image is its base, checked to be there (and readable) now rather than at deploy.
         await read(spec.baseImageURL);
-        return { imageURL: spec.baseImageURL };
+        return { imageURL: located(spec.baseImageURL) };
       }
       throw new InvalidInputError(
         `[${prefix}] image "${spec.name}": dependencies need a build, and this backend assembles images in the registry without one`,

@@ -1,10 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureHandler, packFixture, requireEngine, requireRegistry, startTestRegistry } from '@dispatch/driver-testkit';
+import {
+  fixtureHandler,
+  followProgress,
+  packFixture,
+  pushLanguageImages,
+  registryAuthConfig,
+  requireEngine,
+  requireRegistry,
+  startTestRegistry,
+} from '@dispatch/driver-testkit';
 import type { TestRegistry } from '@dispatch/driver-testkit';
 import { RegistryClient, createRegistryImageBuilder, resolveImage } from '../src/index.js';
-import { authFor, follow, pushLocalImage } from './docker-images.js';
 
 // Function images assembled in a real registry (Debian's docker-registry on loopback), with a login and without,
 // then pulled and run by the real Docker engine: nothing here is a stand-in but the language images, which
@@ -12,8 +20,6 @@ import { authFor, follow, pushLocalImage } from './docker-images.js';
 const engine = await requireEngine('docker');
 const registryPresent = await requireRegistry({ auth: true });
 const run = `${Date.now().toString(36)}${process.pid.toString(36)}`;
-const LOCAL_NODE = process.env.DISPATCH_NODE_IMAGE ?? process.env.DISPATCH_LOCAL_NODE_IMAGE ?? 'dispatch-local/node:20';
-const LOCAL_PYTHON = process.env.DISPATCH_PYTHON_IMAGE ?? process.env.DISPATCH_LOCAL_PYTHON_IMAGE ?? 'dispatch-local/python:3.11';
 
 describe.skipIf(!engine || !registryPresent).each([
   { auth: false as const, scheme: 'htpasswd' as const, label: 'an anonymous registry' },
@@ -28,9 +34,7 @@ describe.skipIf(!engine || !registryPresent).each([
 
   beforeAll(async () => {
     registry = await startTestRegistry(auth ? { auth: login, scheme } : {});
-    const engineAuth = authFor(registry.address, auth ? login : {});
-    await pushLocalImage(docker, LOCAL_NODE, `${registry.address}/lang/node:20`, engineAuth);
-    await pushLocalImage(docker, LOCAL_PYTHON, `${registry.address}/lang/python:3`, engineAuth);
+    await pushLanguageImages(registry, docker);
   }, 180_000);
 
   afterAll(async () => {
@@ -48,7 +52,7 @@ describe.skipIf(!engine || !registryPresent).each([
 
   /** docker pull of the digest, docker run in HTTP mode, one call: the payload the function answered. */
   async function runAndCall(image: string, payload: unknown): Promise<unknown> {
-    await follow(docker, await docker.pull(image, { authconfig: authFor(registry.address, auth ? login : {}) }));
+    await followProgress(docker, await docker.pull(image, { authconfig: registryAuthConfig(registry) }));
     pulled.push(image);
     const container = await docker.createContainer({
       Image: image,

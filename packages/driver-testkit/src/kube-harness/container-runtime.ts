@@ -23,12 +23,46 @@ export interface ReplicaSpec {
 /** The label every container the harness starts carries, with the harness's id as the value. */
 export const HARNESS_LABEL = 'dispatch.kube-harness';
 
-/** Runs the replicas of revisions as plain containers on a Docker engine, ports published on loopback. */
+/** The login a node pulls from a registry with, by registry `host[:port]` (a kubelet's credential configuration). */
+export type PullCredentials = Record<string, { username: string; password: string }>;
+
+/**
+ * Runs the replicas of revisions as plain containers on a Docker engine, ports published on loopback. Images the
+ * engine lacks are pulled, as a kubelet does, with the node's registry logins.
+ */
 export class ContainerRuntime {
+  /** Images this runtime pulled: removed again when the harness closes. */
+  private readonly pulled = new Set<string>();
+
   constructor(
     private readonly docker: Docker,
     private readonly harnessId: string,
+    private readonly pullCredentials: PullCredentials = {},
   ) {}
+
+  /** The image is on the engine, pulled now if it was not; resolves with why it could not be, if so. */
+  async ensureImage(image: string): Promise<{ ok: true } | { ok: false; reason: string }> {
+    if (await this.imageExists(image)) return { ok: true };
+    const host = image.split('/')[0] ?? '';
+    if (!image.includes('/') || !/[.:]|^localhost$/.test(host)) return { ok: false, reason: 'not found' };
+    const login = this.pullCredentials[host];
+    try {
+      const stream = await this.docker.pull(image, { authconfig: { username: login?.username ?? '', password: login?.password ?? '', serveraddress: host } });
+      await new Promise<void>((resolve, reject) => {
+        this.docker.modem.followProgress(stream, (error: Error | null, output: { error?: string }[]) => {
+          const failed = output?.find((message) => message.error !== undefined);
+          if (error) reject(error);
+          else if (failed) reject(new Error(failed.error));
+          else resolve();
+        });
+      });
+      this.pulled.add(image);
+      return { ok: true };
+    } catch (error) {
+      const json = (error as { json?: { message?: string } }).json;
+      return { ok: false, reason: (json?.message ?? (error as Error).message).trim() };
+    }
+  }
 
   async imageExists(image: string): Promise<boolean> {
     try {
@@ -99,10 +133,12 @@ export class ContainerRuntime {
     }
   }
 
-  /** Removes every container this harness started. */
+  /** Removes every container this harness started, and the images it pulled. */
   async removeAll(): Promise<void> {
     const containers = await this.docker.listContainers({ all: true, filters: { label: [`${HARNESS_LABEL}=${this.harnessId}`] } });
     await Promise.all(containers.map((container) => this.remove(container.Id)));
+    for (const image of this.pulled) await this.docker.getImage(image).remove({ force: true }).catch(() => undefined);
+    this.pulled.clear();
   }
 }
 

@@ -4,6 +4,7 @@
  */
 export { startKubeHarness } from './kube-harness.js';
 export type { KubeHarness, KubeHarnessOptions } from './kube-harness.js';
+export type { PullCredentials } from './container-runtime.js';
 export { knativeServiceSchema, loadCrdSchema } from './crd-schema.js';
 export type { CrdSchema } from './crd-schema.js';
 export { defaultKnativeService, validateKnativeService, RESERVED_PORTS } from './knative-webhook.js';

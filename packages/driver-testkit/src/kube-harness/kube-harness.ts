@@ -9,6 +9,7 @@ import Docker from 'dockerode';
 import { handleApiRequest } from './api-server.js';
 import type { ApiServerState } from './api-server.js';
 import { ContainerRuntime } from './container-runtime.js';
+import type { PullCredentials } from './container-runtime.js';
 import { knativeServiceSchema } from './crd-schema.js';
 import { createIngress } from './ingress.js';
 import { ObjectStore, ResourceVersionClock } from './object-store.js';
@@ -30,6 +31,8 @@ export interface KubeHarnessOptions {
   reconcileIntervalMs?: number;
   /** false: serve the API only, run nothing (no Docker needed); default true. */
   reconcile?: boolean;
+  /** The registry logins the harness's "nodes" pull images with, by registry `host[:port]`. */
+  pullCredentials?: PullCredentials;
 }
 
 /** A running harness. */
@@ -71,7 +74,7 @@ export async function startKubeHarness(options: KubeHarnessOptions = {}): Promis
     user: 'dispatch-harness-user',
     watches: new Set<ServerResponse>(),
   };
-  const containers = new ContainerRuntime(docker, harnessId);
+  const containers = new ContainerRuntime(docker, harnessId, options.pullCredentials);
   const reconciler = options.reconcile === false ? undefined : new Reconciler({
     services,
     revisions,

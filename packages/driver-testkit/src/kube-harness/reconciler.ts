@@ -155,8 +155,9 @@ export class Reconciler {
     if (!isLatest) return;
     const { containers } = this.options;
     if (revision.replicas.length === 0) {
-      if (!(await containers.imageExists(revision.image))) {
-        return this.fail(revision, 'ContainerMissing', `Unable to fetch image "${revision.image}": failed to resolve image to digest: ${revision.image}: not found`);
+      const image = await containers.ensureImage(revision.image);
+      if (!image.ok) {
+        return this.fail(revision, 'ContainerMissing', `Unable to fetch image "${revision.image}": failed to resolve image to digest: ${revision.image}: ${image.reason}`);
       }
       for (let index = 0; index < revision.desiredReplicas; index++) {
         const id = await containers.start({
