@@ -1,14 +1,9 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchChromium, requireChromium } from '@dispatch/driver-testkit/browser';
-import { pino } from 'pino';
-import type { BrowserContext } from 'playwright-core';
+import { requireChromium } from '@dispatch/driver-testkit/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consoleFilesDir } from '../src/console/console-files.js';
-import { startGateway, type RunningGateway } from '../src/start.js';
-import { screenshot, watchedPage } from './console/browser-session.js';
+import { screenshot, startConsoleSession, type ConsoleSession } from './console/browser-session.js';
 import { EXAMPLES } from './harness.js';
 
 const TOKEN = 'console-alexa-test-token';
@@ -18,37 +13,16 @@ const built = existsSync(join(consoleFilesDir() ?? '', 'index.html'));
 
 // The console-browser test says how to build the console when it is missing; this one only skips then.
 describe.skipIf(!built || !requireChromium())('the console tester and an Alexa skill', () => {
-  let gateway: RunningGateway;
-  let dataDir: string;
-  let browser: BrowserContext;
+  let session: ConsoleSession;
 
-  beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'dispatch-console-alexa-'));
-    // A browser cannot sign an Alexa request (only Amazon can): this is the development set-up the tester is for.
-    gateway = await startGateway({
-      host: '127.0.0.1',
-      port: 0,
-      backend: 'local',
-      dataDir,
-      token: TOKEN,
-      triggers: { alexa: { verify: false } },
-      logger: pino({ level: 'silent' }),
-    });
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await gateway?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
+  // A browser cannot sign an Alexa request (only Amazon can): this is the development set-up the tester is for.
+  beforeAll(async () => (session = await startConsoleSession(TOKEN, { triggers: { alexa: { verify: false } } })));
+  afterAll(() => session?.close());
 
   it('creates an alexa endpoint from the console, runs the HelloIntent sample through it and reads the speech', async () => {
-    const watched = await watchedPage(browser);
+    const { gateway } = session;
+    const watched = await session.openSignedIn('/upload');
     const { page } = watched;
-    await page.goto(`${gateway.url}/ui/#token=${TOKEN}`);
-    await page.waitForSelector('html[data-ready="true"]');
-
     await page.goto(`${gateway.url}/ui/#/upload`);
     await page.locator('#source-file').setInputFiles(join(EXAMPLES, 'alexa-skill/hello-intent.js'));
     await expect(page.getByLabel('Name').inputValue()).resolves.toBe('hello-intent');

@@ -12,12 +12,17 @@ const MAX_PATH_BYTES = 100;
 /** Version control data is never part of a function, as with the CLI. */
 const excluded = (path: string) => path.split('/').includes('.git');
 
+/** The files that make a function's source: all but `.git` folders. */
+export function sourceFilesOf(files: readonly SourceFile[]): SourceFile[] {
+  return files.filter((entry) => !excluded(entry.path));
+}
+
 /**
  * Packs a function's source the way the CLI does (a file as itself at the archive's root, a folder's contents
  * at the root) into the base64 tar.gz the API takes. The browser compresses with CompressionStream('gzip').
  */
 export async function packSource(files: readonly SourceFile[]): Promise<string> {
-  const kept = files.filter((entry) => !excluded(entry.path)).sort((a, b) => a.path.localeCompare(b.path));
+  const kept = sourceFilesOf(files).sort((a, b) => a.path.localeCompare(b.path));
   if (kept.length === 0) throw new Error('the source is empty: pick a file or a folder with files in it');
   const encoder = new TextEncoder();
   const tooLong = kept.find((entry) => encoder.encode(entry.path).length > MAX_PATH_BYTES);
@@ -50,6 +55,8 @@ export function filesOfInput(list: FileList): SourceFile[] {
 /** The files of a drop: one file, several files, or a folder (read recursively; its contents go at the root). */
 export async function filesOfDrop(transfer: DataTransfer): Promise<SourceFile[]> {
   const entries = Array.from(transfer.items, (item) => item.webkitGetAsEntry()).filter((entry) => entry !== null);
+  // Without file system entries (a browser that has none), the dropped files themselves, at the root.
+  if (entries.length === 0) return Array.from(transfer.files, (file) => ({ path: file.name, file }));
   const files: SourceFile[] = [];
   const single = entries.length === 1 && entries[0]?.isDirectory;
   for (const entry of entries) await collect(entry, single ? '' : `${entry.name}`, files, single === true);

@@ -4,7 +4,7 @@ import { readNdjson } from '../api/ndjson.js';
 import type { DispatchFunction, Image, Secret, WatchEvent } from '../api/types.js';
 import { Field, NAME_PATTERN, Problem, StatusBadge } from '../components.js';
 import { useApi } from '../hooks.js';
-import { filesOfDrop, filesOfInput, packSource } from '../lib/pack-source.js';
+import { filesOfDrop, filesOfInput, packSource, sourceFilesOf } from '../lib/pack-source.js';
 import type { SourceFile } from '../lib/pack-source.js';
 import { href } from '../route.js';
 
@@ -58,8 +58,9 @@ export function UploadPage() {
   const set = (field: keyof Form) => (event: { currentTarget: { value: string } }) =>
     setForm((previous) => ({ ...previous, [field]: event.currentTarget.value }));
 
-  function choose(picked: SourceFile[]) {
-    if (picked.length === 0) return;
+  function choose(chosen: SourceFile[]) {
+    const picked = sourceFilesOf(chosen);
+    if (picked.length === 0) return setProblem('that folder holds no files to upload (.git folders are left out)');
     setFiles(picked);
     setProblem(undefined);
     const first = picked.length === 1 ? picked[0]?.path : undefined;
@@ -140,7 +141,7 @@ export function UploadPage() {
             id="source-folder"
             class="visually-hidden"
             type="file"
-            {...{ webkitdirectory: '' }}
+            {...{ webkitdirectory: true }}
             onChange={(event) => event.currentTarget.files && choose(filesOfInput(event.currentTarget.files))}
           />
           <p class="picked" aria-live="polite">
