@@ -8,8 +8,13 @@ import { formatStructured } from './output.js';
 import { waitUntilReady } from './wait.js';
 
 export const manifestFlags = {
-  file: Flags.string({ char: 'f', description: 'a YAML manifest: documents of kind BaseImage, Image, Secret, Function, Endpoint' }),
+  file: Flags.string({
+    char: 'f',
+    description: "a YAML manifest (documents of kind BaseImage, Image, Secret, Function, Endpoint), or funker-dispatch's services.json",
+  }),
   'work-dir': Flags.string({ char: 'w', description: "the folder sourcePath and '@file' values are relative to [default: the manifest's]" }),
+  'application-id': Flags.string({ description: "services.json: an Alexa skill's id allowed to call the alexa endpoint", multiple: true }),
+  'webhook-secret': Flags.string({ description: 'services.json: the secret holding the GitHub webhook secret of the github endpoints' }),
 };
 
 /** `create -f`, `update -f`, `apply -f`: writes every document of a manifest, in dependency order. */
@@ -23,7 +28,10 @@ export abstract class ManifestCommand extends BaseCommand<typeof ManifestCommand
   protected async documents(usage: string): Promise<ManifestDocument[]> {
     const { file } = this.flags;
     if (file === undefined) throw new CliError(400, `give a manifest with -f FILE, or ${usage}`);
-    return loadManifest(file, { workDir: this.flags['work-dir'] });
+    return loadManifest(file, {
+      workDir: this.flags['work-dir'],
+      servicesJson: { applicationIds: this.flags['application-id'], webhookSecret: this.flags['webhook-secret'] },
+    });
   }
 
   protected async writeAll(mode: ManifestMode, usage: string): Promise<void> {

@@ -4,6 +4,7 @@ import { CliError } from './errors.js';
 import { packSourceBase64, readUserFile } from './files.js';
 import { KINDS } from './kinds.js';
 import { manifestProblems } from './manifest-schema.js';
+import { loadServicesJson, type ServicesJsonOptions } from './services-json.js';
 
 /** One document of a manifest, ready to send: `body` is the API body, files inlined and the source packed. */
 export interface ManifestDocument {
@@ -19,6 +20,8 @@ export interface LoadManifestOptions {
   workDir?: string;
   /** False to read only kinds and names (for `delete -f`): no file is inlined and no source packed. */
   bodies?: boolean;
+  /** For a funker-dispatch services.json: what the file does not say. */
+  servicesJson?: ServicesJsonOptions;
 }
 
 const KIND_BY_NAME = new Map<string, EntityKind>(
@@ -35,6 +38,8 @@ function documentError(file: string, index: number, message: string): CliError {
  * mistake anywhere (bad YAML, an unknown kind, a missing file) applies nothing.
  */
 export async function loadManifest(file: string, options: LoadManifestOptions = {}): Promise<ManifestDocument[]> {
+  const services = await loadServicesJson(file, { ...options.servicesJson, bodies: options.bodies ?? true });
+  if (services !== undefined) return services;
   const text = await readUserFile(file, 'manifest');
   const baseDir = resolve(options.workDir ?? dirname(file));
   const { parseAllDocuments } = await import('yaml');
