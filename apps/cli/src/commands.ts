@@ -25,6 +25,7 @@ import GetImage from './commands/get/image.js';
 import GetRun from './commands/get/run.js';
 import GetSecret from './commands/get/secret.js';
 import Logs from './commands/logs.js';
+import RequeueRun from './commands/requeue/run.js';
 import UpdateBaseImage from './commands/update/base-image.js';
 import UpdateEndpoint from './commands/update/endpoint.js';
 import UpdateFunction from './commands/update/function.js';
@@ -65,6 +66,7 @@ export const COMMANDS: Record<string, typeof Command> = {
   'get:run': GetRun,
   'get:secret': GetSecret,
   logs: Logs,
+  'requeue:run': RequeueRun,
   'update:base-image': UpdateBaseImage,
   'update:endpoint': UpdateEndpoint,
   'update:function': UpdateFunction,

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { isPostgresUrl } from '@dispatch/core';
+import type { QueueSettings } from '@dispatch/core';
 import { DEFAULT_BODY_LIMIT } from './app.js';
 import { triggerOptionsFromEnv } from './triggers/trigger-options-from-env.js';
 import type { TriggerOptions } from './triggers/triggers.js';
@@ -22,6 +23,35 @@ export interface GatewayConfig {
   seedDefaults: boolean;
   /** How trigger endpoints check their callers: `DISPATCH_ALEXA_*` (see `triggerOptionsFromEnv`). */
   triggers?: TriggerOptions;
+  /** Runs kept per function in the history (`DISPATCH_RUN_HISTORY`, default 1000). */
+  runHistory?: number;
+  /** The async run queue's settings that differ from the defaults (`DISPATCH_QUEUE_*`). */
+  queue?: Partial<QueueSettings>;
+  /** The key that signs run callbacks; by default the secret `dispatch-callbacks` holds one. */
+  callbackSigningKey?: string;
+}
+
+/** The queue settings read from the environment: variable, field, lowest and highest value. */
+const QUEUE_VARIABLES: [string, keyof QueueSettings, number, number][] = [
+  ['DISPATCH_QUEUE_CONCURRENCY', 'concurrency', 1, 10_000],
+  ['DISPATCH_QUEUE_PER_FUNCTION', 'perFunctionConcurrency', 1, 10_000],
+  ['DISPATCH_QUEUE_MAX', 'maxQueued', 1, Number.MAX_SAFE_INTEGER],
+  ['DISPATCH_QUEUE_LEASE_MS', 'leaseMs', 100, 3_600_000],
+  ['DISPATCH_QUEUE_POLL_MS', 'pollMs', 10, 60_000],
+  ['DISPATCH_RUN_ATTEMPTS', 'platformAttempts', 1, 100],
+  ['DISPATCH_RETRY_BACKOFF_MS', 'backoffMs', 1, 3_600_000],
+  ['DISPATCH_CALLBACK_ATTEMPTS', 'callbackAttempts', 1, 1000],
+  ['DISPATCH_CALLBACK_BACKOFF_MS', 'callbackBackoffMs', 1, 3_600_000],
+  ['DISPATCH_CALLBACK_TIMEOUT_MS', 'callbackTimeoutMs', 100, 600_000],
+  ['DISPATCH_IDEMPOTENCY_WINDOW_MS', 'idempotencyWindowMs', 1000, 365 * 24 * 3_600_000],
+];
+
+function queueSettings(env: NodeJS.ProcessEnv): Partial<QueueSettings> | undefined {
+  const settings: Partial<QueueSettings> = {};
+  for (const [name, field, min, max] of QUEUE_VARIABLES) {
+    if (text(env, name) !== undefined) settings[field] = integer(env, name, 0, min, max);
+  }
+  return Object.keys(settings).length ? settings : undefined;
 }
 
 export const DEFAULT_PORT = 8080;
@@ -65,7 +95,8 @@ function storeUrl(env: NodeJS.ProcessEnv): string | undefined {
  * Reads `DISPATCH_PORT` (8080), `DISPATCH_HOST` (127.0.0.1), `DISPATCH_DATA_DIR` (`./.dispatch-data`),
  * `DISPATCH_BACKEND` (local), `DISPATCH_STORE_URL` (postgres://…), `DISPATCH_TOKEN`, `DISPATCH_BODY_LIMIT` (bytes, 6 MiB), `DISPATCH_LOG_LEVEL` (info),
  * `DISPATCH_SEED_DEFAULTS` (true), and the trigger settings `DISPATCH_ALEXA_VERIFY`, `DISPATCH_ALEXA_TRUST_ANCHORS`,
- * `DISPATCH_ALEXA_CERT_MIRROR`.
+ * `DISPATCH_ALEXA_CERT_MIRROR`, the queue's `DISPATCH_QUEUE_*` and friends (docs/durability.md),
+ * `DISPATCH_CALLBACK_SECRET`.
  */
 export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): GatewayConfig {
   return {
@@ -79,5 +110,8 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env, cwd: 
     logLevel: text(env, 'DISPATCH_LOG_LEVEL') ?? DEFAULT_LOG_LEVEL,
     seedDefaults: flag(env, 'DISPATCH_SEED_DEFAULTS', true),
     triggers: triggerOptionsFromEnv(env),
+    runHistory: text(env, 'DISPATCH_RUN_HISTORY') === undefined ? undefined : integer(env, 'DISPATCH_RUN_HISTORY', 1000, 1, Number.MAX_SAFE_INTEGER),
+    queue: queueSettings(env),
+    callbackSigningKey: text(env, 'DISPATCH_CALLBACK_SECRET'),
   };
 }

@@ -64,7 +64,15 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<R
   try {
     store = await openStore(options.storeUrl ?? dataDir);
     driver = await createDriver(backend, { dataDir, logger });
-    dispatch = await createDispatch({ driver, store, logger, seedDefaults: options.seedDefaults ?? true });
+    dispatch = await createDispatch({
+      driver,
+      store,
+      logger,
+      seedDefaults: options.seedDefaults ?? true,
+      runHistory: options.runHistory,
+      queue: options.queue,
+      callbackSigningKey: options.callbackSigningKey,
+    });
     app = await buildApp({
       dispatch,
       token,

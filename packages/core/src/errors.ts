@@ -69,6 +69,13 @@ export class SchemaValidationError extends DispatchError {
   }
 }
 
+/** Too much work waiting: the async run queue is full (429); try again later. */
+export class TooManyRequestsError extends DispatchError {
+  constructor(message: string, options?: DispatchErrorOptions) {
+    super(429, message, options);
+  }
+}
+
 /** The backend (an engine, a cluster, a child process supervisor) failed (502). */
 export class BackendError extends DispatchError {
   constructor(message: string, options?: DispatchErrorOptions) {

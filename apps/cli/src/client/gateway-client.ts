@@ -63,6 +63,12 @@ export interface RunOptions {
   input: unknown;
   blocking: boolean;
   secrets?: string[];
+  /** Async runs: attempts when the function fails. */
+  maxAttempts?: number;
+  /** Async runs: where the finished run is POSTed. */
+  callbackURL?: string;
+  /** Async runs: the same key within its window returns the same run. */
+  idempotencyKey?: string;
 }
 
 export interface ServerVersion {
@@ -113,15 +119,22 @@ export class GatewayClient {
    * body is the run plus `code` and `message`); `blocking: false` answers the run at once (202).
    */
   runFunction(functionName: string, options: RunOptions): Promise<Run> {
+    const { input, blocking, secrets, maxAttempts, callbackURL, idempotencyKey } = options;
     return this.http.request('POST', '/v1/runs', {
       query: { functionName },
-      body: { input: options.input, blocking: options.blocking, secrets: options.secrets },
+      body: { input, blocking, secrets, maxAttempts, callbackURL },
+      headers: idempotencyKey === undefined ? undefined : { 'idempotency-key': idempotencyKey },
     });
   }
 
-  /** `GET /v1/runs?functionName=&limit=`, newest first. */
-  listRuns(query: { functionName?: string; limit?: number } = {}): Promise<Run[]> {
+  /** `GET /v1/runs?functionName=&limit=&failed=`, newest first; `failed` lists the dead letters. */
+  listRuns(query: { functionName?: string; limit?: number; failed?: boolean } = {}): Promise<Run[]> {
     return this.http.request('GET', '/v1/runs', { query });
+  }
+
+  /** `POST /v1/runs/{id}/requeue`: queues a dead-lettered run again. */
+  requeueRun(id: string): Promise<Run> {
+    return this.http.request('POST', `/v1/runs/${encodeURIComponent(id)}/requeue`);
   }
 
   /** `GET /v1/runs/{id}` */

@@ -9,6 +9,8 @@ export interface RequestOptions {
   query?: Query;
   /** Sent as JSON. */
   body?: unknown;
+  /** Extra request headers (an Idempotency-Key, say). */
+  headers?: Record<string, string>;
 }
 
 /** An answer of the gateway: the status, and the body to read whole or to stream. */
@@ -54,7 +56,7 @@ export class GatewayHttp {
 
   /** Sends a request and answers the response, whatever its status; throws only when nothing answered. */
   async send(method: string, path: string, options: RequestOptions = {}): Promise<GatewayResponse> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { ...options.headers, accept: 'application/json' };
     if (this.connection.token !== undefined) headers.authorization = `Bearer ${this.connection.token}`;
     const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
     if (payload !== undefined) {

@@ -14,6 +14,7 @@ export default class Exec extends BaseCommand<typeof Exec> {
     `<%= config.bin %> exec hello <<< '{"name": "user"}'`,
     `<%= config.bin %> exec hello --input '{"name": "user"}' --secret place`,
     '<%= config.bin %> exec hello --async',
+    '<%= config.bin %> exec hello --async --max-attempts 3 --callback-url https://example.com/done --idempotency-key order-42',
   ];
   static override args = {
     function: Args.string({ description: 'the function to run', required: true }),
@@ -23,6 +24,9 @@ export default class Exec extends BaseCommand<typeof Exec> {
     secret: Flags.string({ multiple: true, multipleNonGreedy: true, description: "a secret added to the function's for this run (repeatable)" }),
     wait: Flags.boolean({ default: true, allowNo: true, description: 'wait for the answer (--no-wait: print the run id)' }),
     async: Flags.boolean({ description: 'do not wait: print the run id (same as --no-wait)' }),
+    'max-attempts': Flags.integer({ min: 1, max: 20, description: 'async: attempts when the function fails [default: 1]' }),
+    'callback-url': Flags.string({ description: 'async: POST the finished run to this URL (signed in X-Dispatch-Signature)' }),
+    'idempotency-key': Flags.string({ description: 'async: the same key within 24 hours returns the same run instead of a new one' }),
   };
 
   async run(): Promise<void> {
@@ -32,7 +36,14 @@ export default class Exec extends BaseCommand<typeof Exec> {
     const client = await this.client();
     const format = this.outputFormat ?? 'json';
     try {
-      const run = await client.runFunction(this.args.function, { input, blocking, secrets: flags.secret });
+      const run = await client.runFunction(this.args.function, {
+        input,
+        blocking,
+        secrets: flags.secret,
+        maxAttempts: flags['max-attempts'],
+        callbackURL: flags['callback-url'],
+        idempotencyKey: flags['idempotency-key'],
+      });
       if (!blocking) {
         this.print(this.outputFormat === undefined ? run.name : await formatStructured(run, format));
         return;

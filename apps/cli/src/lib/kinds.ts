@@ -88,7 +88,11 @@ export const RUN_TABLE = {
   row: (r: Run): string[] => [
     r.name,
     r.functionName,
-    r.status === 'ERROR' ? truncate(`ERROR: ${r.error ? `${r.error.type}: ${r.error.message}` : r.reason}`, REASON_WIDTH) : r.status,
+    r.deadLettered
+      ? truncate(`DEAD LETTER: ${r.reason}`, REASON_WIDTH)
+      : r.status === 'ERROR'
+        ? truncate(`ERROR: ${r.error ? `${r.error.type}: ${r.error.message}` : r.reason}`, REASON_WIDTH)
+        : r.status,
     formatUnixDate(r.executedTime),
     formatUnixDate(r.finishedTime),
   ],

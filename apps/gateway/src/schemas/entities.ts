@@ -96,6 +96,7 @@ export const functionSchemas = entitySchemas('Function', {
   },
   secrets: stringList,
   timeout: { type: 'number', description: 'Milliseconds a run may take' },
+  maxAttempts: { type: 'integer', description: 'Async runs are tried this many times when the function fails (default 1)' },
   replicas: { type: 'integer' },
   scale: {
     type: 'object',

@@ -26,6 +26,21 @@ const runProperties = {
   executedTime: { type: 'number', description: 'Unix seconds' },
   finishedTime: { type: 'number', description: 'Unix seconds' },
   durationMs: { type: 'number' },
+  attempts: { type: 'integer', description: 'Async runs: how many times the run was started' },
+  maxAttempts: { type: 'integer', description: 'Async runs: attempts allowed when the function fails' },
+  deadLettered: { type: 'boolean', description: 'Async runs: failed for good; re-queue with POST /v1/runs/{id}/requeue' },
+  dedupeKey: { type: 'string', description: 'Async runs: the Idempotency-Key the run was submitted with' },
+  callbackURL: { type: 'string', description: 'Async runs: where the finished run is POSTed' },
+  callback: {
+    type: 'object',
+    description: "The callback's delivery",
+    properties: {
+      status: { type: 'string', enum: ['PENDING', 'DELIVERED', 'FAILED'] },
+      attempts: { type: 'integer' },
+      lastError: { type: 'string' },
+      deliveredTime: { type: 'number', description: 'Unix seconds' },
+    },
+  },
 } as const;
 
 export const runSchema = {
@@ -59,5 +74,15 @@ export const runRequestSchema = {
     input: { description: "The function's payload (any JSON)" },
     blocking: { type: 'boolean', default: true, description: 'False: answer 202 at once and run in the background' },
     secrets: { type: 'array', items: { type: 'string' }, description: 'Secrets added to the function\'s for this run' },
+    maxAttempts: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 20,
+      description: "Async runs: attempts when the function fails (FunctionError); default the function's maxAttempts, or 1",
+    },
+    callbackURL: {
+      type: 'string',
+      description: 'Async runs: POST the finished run here, signed in X-Dispatch-Signature (also the X-Callback-Url header)',
+    },
   },
 } as const;

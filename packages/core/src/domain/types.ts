@@ -84,6 +84,8 @@ export interface DispatchFunction extends EntityMeta {
   protocol: FunctionProtocol;
   /** Filled from the image when the function is created. */
   language?: Language;
+  /** Async runs of this function are tried this many times when the function fails (default 1: no retry). */
+  maxAttempts?: number;
 }
 
 export interface Secret extends EntityMeta {

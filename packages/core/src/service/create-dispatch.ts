@@ -9,6 +9,9 @@ import { createFunctionService } from './function-service.js';
 import { FunctionRuntimeCache } from './function-runtime-cache.js';
 import { createImageService } from './image-service.js';
 import { reconcile } from './reconcile.js';
+import { createCallbackDelivery } from './callback-delivery.js';
+import { DEFAULT_QUEUE_SETTINGS, type QueueSettings } from './queue-settings.js';
+import { RunQueueWorker } from './run-queue-worker.js';
 import { createRunService } from './run-service.js';
 import { createSecretService } from './secret-service.js';
 import type { ServiceContext } from './service-context.js';
@@ -44,8 +47,19 @@ export async function createDispatch(options: CreateDispatchOptions): Promise<Di
   const endpoints = createEndpointService(context);
 
   await endpoints.reload();
+  // Another gateway sharing the store changed an endpoint: the ingress must route by it at once.
+  store.watchChanges?.(({ kind }) => {
+    if (kind === 'endpoint') endpoints.reload().catch((error: unknown) => logger?.warn({ err: error }, 'could not reload the endpoints'));
+  });
   await reconcile(context, { baseImages, images, functions });
   if (options.seedDefaults ?? true) await seedDefaults(context, baseImages, images);
+
+  const queueSettings: QueueSettings = { ...DEFAULT_QUEUE_SETTINGS, ...options.queue };
+  const deliver = createCallbackDelivery(context, cache, { signingKey: options.callbackSigningKey, timeoutMs: queueSettings.callbackTimeoutMs });
+  // The worker tells the run service of each finished run (which prunes the history now and then).
+  const worker: RunQueueWorker = new RunQueueWorker(context, cache, queueSettings, deliver, (run) => runs.pruneNowAndThen(run));
+  const runs = createRunService(context, cache, { worker, settings: queueSettings });
+  worker.start();
 
   return {
     baseImages,
@@ -53,11 +67,12 @@ export async function createDispatch(options: CreateDispatchOptions): Promise<Di
     functions,
     secrets: createSecretService(context),
     endpoints,
-    runs: createRunService(context, cache),
+    runs,
     driver,
     store,
     info: () => ({ version: DISPATCH_VERSION, backend: driver.name }),
     async close() {
+      await worker.close();
       await context.jobs.close();
       await driver.dispose();
       await store.close();

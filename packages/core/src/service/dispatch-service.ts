@@ -14,6 +14,7 @@ import type {
 import type { Driver, LogLine, ProgressListener } from '../driver/driver.js';
 import type { Store } from '../store/store.js';
 import type { DispatchLogger } from '../driver/logger.js';
+import type { QueueSettings } from './queue-settings.js';
 
 /** What `watch` reports: status changes, and the lines of a build or deploy as they come. */
 export type EntityEvent =
@@ -84,6 +85,12 @@ export interface ExecuteOptions {
   timeoutMs?: number;
   /** Don't keep this run in the history (endpoint traffic can be too much to keep). */
   record?: boolean;
+  /** Async runs: attempts when the function fails (FunctionError); default the function's `maxAttempts`, or 1. */
+  maxAttempts?: number;
+  /** Async runs: POST the finished run to this http(s) URL, signed (see `verifyCallbackSignature`). */
+  callbackURL?: string;
+  /** Async runs: a submission with a key already used for this function within the window returns that run. */
+  idempotencyKey?: string;
 }
 
 export interface RunService {
@@ -91,10 +98,15 @@ export interface RunService {
    * Runs a function. Blocking runs resolve with the finished run, whose `error` says how the function failed
    * (they do not throw for function errors); they throw NotFoundError for an unknown function,
    * UnavailableError when it is not READY, SchemaValidationError when the input fails `schema.in`.
+   * Async runs (`blocking: false`) are stored and queued before this resolves, and run (with retries) by the
+   * queue's workers; TooManyRequestsError when the queue is full.
    */
   execute(functionName: string, input: unknown, options?: ExecuteOptions): Promise<Run>;
   get(id: string): Promise<Run>;
-  list(options?: { functionName?: string; limit?: number }): Promise<Run[]>;
+  /** Newest first; `deadLettered` lists the async runs that failed for good. */
+  list(options?: { functionName?: string; limit?: number; deadLettered?: boolean }): Promise<Run[]>;
+  /** Queues a dead-lettered run again, with its attempts counted afresh. InvalidInputError for any other run. */
+  requeue(id: string): Promise<Run>;
 }
 
 export interface DispatchInfo {
@@ -129,6 +141,10 @@ export interface CreateDispatchOptions {
   runHistory?: number;
   /** The default function timeout in milliseconds. Default 30000. */
   defaultTimeoutMs?: number;
+  /** The durable queue of async runs: concurrency, leases, retries, callbacks (see QueueSettings for defaults). */
+  queue?: Partial<QueueSettings>;
+  /** The key that signs run callbacks; by default the `signingKey` of the secret `dispatch-callbacks` (created when missing). */
+  callbackSigningKey?: string;
   /** A pino-compatible logger; silent when absent. */
   logger?: DispatchLogger;
 }

@@ -12,7 +12,7 @@ export interface FunctionRuntime {
 
 /**
  * Keeps the run path off the store: functions (with their compiled schemas) and secrets are read once and
- * dropped whenever they are written. The service is the only writer, so the cache never serves stale data.
+ * dropped whenever they are written, here or (on a store shared by several gateways) by another gateway.
  */
 export class FunctionRuntimeCache {
   private readonly functions = new Map<string, Promise<FunctionRuntime>>();
@@ -21,6 +21,10 @@ export class FunctionRuntimeCache {
   constructor(private readonly context: ServiceContext) {
     context.lifecycles.function.onWrite((name) => this.functions.delete(name));
     context.lifecycles.secret.onWrite((name) => this.secrets.delete(name));
+    context.store.watchChanges?.(({ kind, name }) => {
+      if (kind === 'function') this.functions.delete(name);
+      if (kind === 'secret') this.secrets.delete(name);
+    });
   }
 
   function(name: string): Promise<FunctionRuntime> {

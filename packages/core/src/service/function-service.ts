@@ -9,6 +9,7 @@ import type { FunctionService } from './dispatch-service.js';
 import { reasonOf } from './entity-lifecycle.js';
 import { compilePayloadSchema } from './schema-validator.js';
 import { jobKey, type ServiceContext } from './service-context.js';
+import { MAX_RUN_ATTEMPTS } from './queue-settings.js';
 
 const MAX_TIMEOUT_MS = 15 * 60_000;
 const MAX_REPLICAS = 100;
@@ -81,6 +82,11 @@ export function createFunctionService(context: ServiceContext): FunctionService 
       ...(language ? { language } : {}),
     };
     if (fields.scale ?? previous?.scale) result.scale = fields.scale ?? previous?.scale;
+    const maxAttempts = fields.maxAttempts ?? previous?.maxAttempts;
+    if (maxAttempts !== undefined) {
+      assertPositiveInteger(maxAttempts, 'maxAttempts', { min: 1, max: MAX_RUN_ATTEMPTS });
+      result.maxAttempts = maxAttempts;
+    }
     return result;
   }
 

@@ -1,64 +1,60 @@
 import { randomUUID } from 'node:crypto';
-import type { Run, RunError } from '../domain/types.js';
-import { DispatchError, InvalidInputError, NotFoundError, SchemaValidationError } from '../errors.js';
-import type { RunEnvelope, RunRequest } from '../envelope.js';
+import type { Run } from '../domain/types.js';
+import { InvalidInputError, NotFoundError, SchemaValidationError, TooManyRequestsError } from '../errors.js';
 import type { ExecuteOptions, RunService } from './dispatch-service.js';
-import type { FunctionRuntime, FunctionRuntimeCache } from './function-runtime-cache.js';
+import type { FunctionRuntimeCache } from './function-runtime-cache.js';
+import { MAX_RUN_ATTEMPTS, type QueueSettings } from './queue-settings.js';
+import { callFunction, requestFor, seconds } from './run-call.js';
+import type { RunQueueWorker } from './run-queue-worker.js';
 import { describeSchemaErrors } from './schema-validator.js';
 import type { ServiceContext } from './service-context.js';
 
-/** Extra time past a function's own timeout before the driver abandons the call (the runtime answers first). */
-const DEADLINE_GRACE_MS = 1000;
 /** Prune a function's run history after this many new runs, not on every run. */
 const PRUNE_EVERY = 200;
-
-const seconds = (ms: number) => Math.floor(ms / 1000);
+const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
 /** Runs: a function call with its input, output, logs and error, kept in the history. */
-export function createRunService(context: ServiceContext, cache: FunctionRuntimeCache): RunService {
+export function createRunService(
+  context: ServiceContext,
+  cache: FunctionRuntimeCache,
+  queue: { worker: RunQueueWorker; settings: QueueSettings },
+): RunService & { pruneNowAndThen(run: Run): void } {
   const runsSincePrune = new Map<string, number>();
 
-  function keepHistory(run: Run): Promise<void> {
+  /** Prunes the function's history once every PRUNE_EVERY finished runs. */
+  function pruneNowAndThen(run: Run): void {
     const count = (runsSincePrune.get(run.functionName) ?? 0) + 1;
     runsSincePrune.set(run.functionName, count % PRUNE_EVERY);
-    const written = context.store.runs.insert(run);
-    if (count >= PRUNE_EVERY) return written.then(() => context.store.runs.prune(run.functionName, context.defaults.runHistory));
-    return written;
+    if (count < PRUNE_EVERY) return;
+    context.store.runs.prune(run.functionName, context.defaults.runHistory).catch((error: unknown) => {
+      context.logger?.warn({ err: error, function: run.functionName }, 'could not prune the run history');
+    });
   }
 
-  /** Calls the function and completes `run` from its envelope; platform failures become a SystemError. */
-  async function call(runtime: FunctionRuntime, run: Run, request: RunRequest): Promise<DispatchError | undefined> {
-    const started = Date.now();
-    let envelope: RunEnvelope;
-    let platformError: DispatchError | undefined;
-    try {
-      envelope = await context.driver.invoke(run.functionName, request, { deadline: started + request.context.timeout + DEADLINE_GRACE_MS });
-    } catch (error) {
-      platformError = DispatchError.isInstance(error) ? error : new DispatchError(500, `${context.driver.name}: ${(error as Error).message}`, { cause: error });
-      envelope = { context: { logs: { stdout: [], stderr: [] }, error: { type: 'SystemError', message: platformError.message } }, payload: null };
+  function checkAsyncOptions(options: ExecuteOptions): void {
+    const { maxAttempts, callbackURL, idempotencyKey } = options;
+    if (maxAttempts !== undefined && (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > MAX_RUN_ATTEMPTS)) {
+      throw new InvalidInputError(`maxAttempts must be an integer from 1 to ${MAX_RUN_ATTEMPTS}`);
     }
-    const finished = Date.now();
-    let error: RunError | undefined = envelope.context.error ?? undefined;
-    if (!error && runtime.validateOut && !runtime.validateOut(envelope.payload)) {
-      error = { type: 'FunctionError', message: `the output does not match schema.out: ${describeSchemaErrors(runtime.validateOut.errors, 'output')}` };
+    if (callbackURL !== undefined && !/^https?:\/\/[^/]/i.test(callbackURL)) {
+      throw new InvalidInputError(`the callback URL must be an http:// or https:// URL, not "${callbackURL}"`);
     }
-    run.output = error ? null : envelope.payload;
-    run.logs = { stdout: envelope.context.logs?.stdout ?? [], stderr: envelope.context.logs?.stderr ?? [] };
-    run.finishedTime = seconds(finished);
-    run.durationMs = finished - started;
-    if (error) {
-      run.error = error;
-      run.status = 'ERROR';
-      run.reason = `${error.type}: ${error.message}`;
-    } else {
-      run.status = 'READY';
+    if (callbackURL !== undefined && !URL.canParse(callbackURL)) throw new InvalidInputError(`the callback URL "${callbackURL}" is not a valid URL`);
+    if (idempotencyKey !== undefined && (idempotencyKey === '' || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
+      throw new InvalidInputError(`an idempotency key has 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
     }
-    return platformError;
+    if (!(options.blocking ?? true) && queue.worker.full()) {
+      throw new TooManyRequestsError(`the async run queue is full (${queue.settings.maxQueued} runs waiting); try again later`);
+    }
   }
 
   return {
+    pruneNowAndThen,
+
     async execute(functionName: string, input: unknown, options: ExecuteOptions = {}) {
       if (typeof functionName !== 'string' || functionName === '') throw new InvalidInputError('functionName is required');
+      const blocking = options.blocking ?? true;
+      if (!blocking) checkAsyncOptions(options);
       const runtime = await cache.function(functionName);
       const { fn } = runtime;
       if (fn.status !== 'READY' && fn.status !== 'UPDATING') {
@@ -69,10 +65,6 @@ export function createRunService(context: ServiceContext, cache: FunctionRuntime
       if (runtime.validateIn && !runtime.validateIn(payload)) {
         throw new SchemaValidationError(`the input does not match schema.in of function "${functionName}": ${describeSchemaErrors(runtime.validateIn.errors, 'input')}`);
       }
-      const runSecrets = options.secrets ?? [];
-      const secrets = await cache.mergedSecrets(runSecrets.length ? [...fn.secrets, ...runSecrets] : fn.secrets);
-      const timeout = options.timeoutMs ? Math.min(options.timeoutMs, fn.timeout) : fn.timeout;
-      const blocking = options.blocking ?? true;
       const id = randomUUID();
       const now = Date.now();
       const run: Run = {
@@ -83,25 +75,33 @@ export function createRunService(context: ServiceContext, cache: FunctionRuntime
         input: payload,
         output: null,
         logs: { stdout: [], stderr: [] },
-        secrets: runSecrets,
+        secrets: options.secrets ?? [],
         status: blocking ? 'CREATING' : 'INITIALIZED',
         reason: '',
         executedTime: seconds(now),
         finishedTime: 0,
       };
-      const request: RunRequest = { context: { secrets, timeout, runId: id, functionName }, payload };
-      const record = options.record ?? true;
 
       if (!blocking) {
-        await context.store.runs.insert(run);
-        context.jobs.start(`run/${id}`, async () => {
-          await call(runtime, run, request);
-          await context.store.runs.update(run);
+        // Written (with its queue entry) before the caller hears of it: from here on, no crash loses it.
+        if (options.maxAttempts !== undefined) run.maxAttempts = options.maxAttempts;
+        if (options.callbackURL !== undefined) run.callbackURL = options.callbackURL;
+        if (options.idempotencyKey !== undefined) run.dedupeKey = options.idempotencyKey;
+        // Secrets named by the run must exist now, not fail later in the queue.
+        await cache.mergedSecrets(run.secrets);
+        const submitted = await context.store.queue.submit(run, {
+          dedupeKey: options.idempotencyKey,
+          dedupeSince: seconds(now - queue.settings.idempotencyWindowMs),
         });
-        return { ...run };
+        if (submitted.created) queue.worker.wake();
+        return submitted.run;
       }
-      const platformError = await call(runtime, run, request);
-      if (record) await keepHistory(run);
+      const request = await requestFor(cache, runtime, run, options.timeoutMs);
+      const platformError = await callFunction(context, runtime, run, request);
+      if (options.record ?? true) {
+        await context.store.runs.insert(run);
+        pruneNowAndThen(run);
+      }
       if (platformError) throw platformError;
       return run;
     },
@@ -113,5 +113,17 @@ export function createRunService(context: ServiceContext, cache: FunctionRuntime
     },
 
     list: (options = {}) => context.store.runs.list(options),
+
+    async requeue(id: string) {
+      const run = await context.store.runs.get(id);
+      if (!run) throw new NotFoundError(`run "${id}" not found`);
+      if (!run.deadLettered) throw new InvalidInputError(`run "${id}" is not a dead letter (status ${run.status}); only dead letters are re-queued`);
+      const again: Run = { ...run, status: 'INITIALIZED', reason: `re-queued after ${run.reason}`, deadLettered: false, output: null, finishedTime: 0 };
+      delete again.error;
+      delete again.callback;
+      await context.store.queue.requeue(again, 'run');
+      queue.worker.wake();
+      return again;
+    },
   };
 }

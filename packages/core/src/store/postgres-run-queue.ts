@@ -97,10 +97,11 @@ export function createPostgresRunQueue(pool: Pool): RunQueue {
         return true;
       }),
 
-    async release(owner, entry) {
+    async release(owner, entry, delayMs = 0) {
       await pool.query(
-        'UPDATE run_queue SET lease_owner = NULL, lease_until = 0, attempts = attempts - 1 WHERE run_id = $1 AND kind = $2 AND lease_owner = $3',
-        [entry.runId, entry.kind, owner],
+        `UPDATE run_queue SET available_at = $4, lease_owner = NULL, lease_until = 0, attempts = attempts - 1
+         WHERE run_id = $1 AND kind = $2 AND lease_owner = $3`,
+        [entry.runId, entry.kind, owner, Date.now() + delayMs],
       );
     },
 

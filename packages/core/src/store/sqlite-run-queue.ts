@@ -44,8 +44,8 @@ export function createSqliteRunQueue(db: Database, flush: () => void): RunQueue 
     reschedule: db.prepare<[number, string, string, string]>(`
       UPDATE run_queue SET available_at = ?, lease_owner = NULL, lease_until = 0
       WHERE run_id = ? AND kind = ? AND lease_owner = ?`),
-    release: db.prepare<[string, string, string]>(`
-      UPDATE run_queue SET lease_owner = NULL, lease_until = 0, attempts = attempts - 1
+    release: db.prepare<[number, string, string, string]>(`
+      UPDATE run_queue SET available_at = ?, lease_owner = NULL, lease_until = 0, attempts = attempts - 1
       WHERE run_id = ? AND kind = ? AND lease_owner = ?`),
     depth: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM run_queue WHERE kind = ?'),
   };
@@ -107,8 +107,8 @@ export function createSqliteRunQueue(db: Database, flush: () => void): RunQueue 
     async settle(owner, entry, run, next) {
       return settle.immediate(owner, entry, run, next);
     },
-    async release(owner, entry) {
-      statements.release.run(entry.runId, entry.kind, owner);
+    async release(owner, entry, delayMs = 0) {
+      statements.release.run(Date.now() + delayMs, entry.runId, entry.kind, owner);
     },
     async requeue(run, kind) {
       flush();

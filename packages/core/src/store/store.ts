@@ -92,8 +92,8 @@ export interface RunQueue {
    * owns the entry now and the caller must drop its result.
    */
   settle(owner: string, entry: QueueEntryKey, run: Run, next?: { kind: QueueKind; delayMs: number }): Promise<boolean>;
-  /** Gives a claimed entry back without counting the claim as an attempt. */
-  release(owner: string, entry: QueueEntryKey): Promise<void>;
+  /** Gives a claimed entry back without counting the claim as an attempt, due again after `delayMs` (default 0). */
+  release(owner: string, entry: QueueEntryKey, delayMs?: number): Promise<void>;
   /** Writes the run and queues it again (a dead letter re-queued); a no-op for the queue if already queued. */
   requeue(run: Run, kind: QueueKind): Promise<void>;
   /** How many entries of this kind are waiting or running. */

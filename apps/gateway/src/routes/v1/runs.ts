@@ -7,6 +7,8 @@ interface RunRequestBody {
   input?: unknown;
   blocking: boolean;
   secrets?: string[];
+  maxAttempts?: number;
+  callbackURL?: string;
 }
 
 const runResponses = {
@@ -16,20 +18,32 @@ const runResponses = {
   '5xx': { $ref: 'RunFailure#' },
 } as const;
 
+const runHeaders = {
+  type: 'object',
+  properties: {
+    'x-callback-url': { type: 'string', description: 'Async runs: POST the finished run here (as callbackURL)' },
+    'idempotency-key': { type: 'string', description: 'Async runs: the same key within its window returns the same run' },
+  },
+} as const;
+
 const listQuery = {
   type: 'object',
   properties: {
     functionName: { type: 'string' },
     limit: { type: 'integer', minimum: 1, description: 'At most this many runs, newest first' },
+    failed: { type: 'boolean', description: 'Only the dead letters: async runs that failed for good' },
   },
 } as const;
 
 const listResponses = { 200: { type: 'array', items: { $ref: 'Run#' } }, ...errorResponses } as const;
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string' } } } as const;
+
+type RunHeaders = { 'x-callback-url'?: string; 'idempotency-key'?: string };
 
 /**
- * Runs: `POST /v1/runs?functionName=` (and V1's `POST /v1/function/{name}/runs`), `GET /v1/runs`, `GET /v1/runs/{id}`.
- * A blocking run answers 200 with the run; a failed one still answers with the run, plus `code` and `message`,
- * with the status of its failure. `blocking: false` answers 202 at once.
+ * Runs: `POST /v1/runs?functionName=` (and V1's `POST /v1/function/{name}/runs`), `GET /v1/runs`, `GET /v1/runs/{id}`,
+ * `POST /v1/runs/{id}/requeue`. A blocking run answers 200 with the run; a failed one still answers with the run,
+ * plus `code` and `message`, with the status of its failure. `blocking: false` answers 202 once the run is queued.
  */
 export const runsRoutes: FastifyPluginAsync<{ dispatch: Dispatch }> = async (app, { dispatch }) => {
   const { runs } = dispatch;
@@ -40,16 +54,22 @@ export const runsRoutes: FastifyPluginAsync<{ dispatch: Dispatch }> = async (app
     done();
   };
 
-  async function execute(functionName: string, body: RunRequestBody | undefined, reply: FastifyReply) {
+  async function execute(functionName: string, body: RunRequestBody | undefined, headers: RunHeaders, reply: FastifyReply) {
     const blocking = body?.blocking ?? true;
-    const run = await runs.execute(functionName, body?.input, { blocking, secrets: body?.secrets });
+    const run = await runs.execute(functionName, body?.input, {
+      blocking,
+      secrets: body?.secrets,
+      maxAttempts: body?.maxAttempts,
+      callbackURL: body?.callbackURL ?? headers['x-callback-url'],
+      idempotencyKey: headers['idempotency-key'],
+    });
     if (!blocking) return reply.code(202).send(run);
     const failure = runFailure(run);
     if (failure === undefined) return reply.send(run);
     return reply.code(failure.code).send({ ...run, ...failure });
   }
 
-  app.post<{ Querystring: { functionName: string }; Body: RunRequestBody | undefined }>(
+  app.post<{ Querystring: { functionName: string }; Body: RunRequestBody | undefined; Headers: RunHeaders }>(
     '/runs',
     {
       schema: {
@@ -61,15 +81,16 @@ export const runsRoutes: FastifyPluginAsync<{ dispatch: Dispatch }> = async (app
           required: ['functionName'],
           properties: { functionName: { type: 'string' } },
         },
+        headers: runHeaders,
         body: { $ref: 'RunRequest#' },
         response: runResponses,
       },
       preValidation: defaultBody,
     },
-    (request, reply) => execute(request.query.functionName, request.body, reply),
+    (request, reply) => execute(request.query.functionName, request.body, request.headers, reply),
   );
 
-  app.post<{ Params: { name: string }; Body: RunRequestBody | undefined }>(
+  app.post<{ Params: { name: string }; Body: RunRequestBody | undefined; Headers: RunHeaders }>(
     '/function/:name/runs',
     {
       schema: {
@@ -77,15 +98,16 @@ export const runsRoutes: FastifyPluginAsync<{ dispatch: Dispatch }> = async (app
         summary: 'Run a function (the V1 path)',
         tags: ['runs'],
         params: nameParams,
+        headers: runHeaders,
         body: { $ref: 'RunRequest#' },
         response: runResponses,
       },
       preValidation: defaultBody,
     },
-    (request, reply) => execute(request.params.name, request.body, reply),
+    (request, reply) => execute(request.params.name, request.body, request.headers, reply),
   );
 
-  app.get<{ Querystring: { functionName?: string; limit?: number } }>(
+  app.get<{ Querystring: { functionName?: string; limit?: number; failed?: boolean } }>(
     '/runs',
     {
       schema: {
@@ -96,10 +118,11 @@ export const runsRoutes: FastifyPluginAsync<{ dispatch: Dispatch }> = async (app
         response: listResponses,
       },
     },
-    async (request) => runs.list({ functionName: request.query.functionName, limit: request.query.limit }),
+    async (request) =>
+      runs.list({ functionName: request.query.functionName, limit: request.query.limit, deadLettered: request.query.failed }),
   );
 
-  app.get<{ Params: { name: string }; Querystring: { limit?: number } }>(
+  app.get<{ Params: { name: string }; Querystring: { limit?: number; failed?: boolean } }>(
     '/function/:name/runs',
     {
       schema: {
@@ -107,11 +130,11 @@ export const runsRoutes: FastifyPluginAsync<{ dispatch: Dispatch }> = async (app
         summary: "List a function's runs, newest first (the V1 path)",
         tags: ['runs'],
         params: nameParams,
-        querystring: { type: 'object', properties: { limit: listQuery.properties.limit } },
+        querystring: { type: 'object', properties: { limit: listQuery.properties.limit, failed: listQuery.properties.failed } },
         response: listResponses,
       },
     },
-    async (request) => runs.list({ functionName: request.params.name, limit: request.query.limit }),
+    async (request) => runs.list({ functionName: request.params.name, limit: request.query.limit, deadLettered: request.query.failed }),
   );
 
   app.get<{ Params: { id: string } }>(
@@ -121,10 +144,24 @@ export const runsRoutes: FastifyPluginAsync<{ dispatch: Dispatch }> = async (app
         operationId: 'getRun',
         summary: 'Get a run',
         tags: ['runs'],
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string' } } },
+        params: idParams,
         response: { 200: { $ref: 'Run#' }, ...errorResponses },
       },
     },
     async (request) => runs.get(request.params.id),
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/runs/:id/requeue',
+    {
+      schema: {
+        operationId: 'requeueRun',
+        summary: 'Queue a dead-lettered run again',
+        tags: ['runs'],
+        params: idParams,
+        response: { 202: { $ref: 'Run#' }, ...errorResponses },
+      },
+    },
+    async (request, reply) => reply.code(202).send(await runs.requeue(request.params.id)),
   );
 };

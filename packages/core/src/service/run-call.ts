@@ -1,0 +1,54 @@
+import type { Run, RunError } from '../domain/types.js';
+import { DispatchError } from '../errors.js';
+import type { RunEnvelope, RunRequest } from '../envelope.js';
+import type { FunctionRuntime, FunctionRuntimeCache } from './function-runtime-cache.js';
+import { describeSchemaErrors } from './schema-validator.js';
+import type { ServiceContext } from './service-context.js';
+
+/** Extra time past a function's own timeout before the driver abandons the call (the runtime answers first). */
+const DEADLINE_GRACE_MS = 1000;
+
+export const seconds = (ms: number) => Math.floor(ms / 1000);
+
+/** The request the function gets for `run`: its input, the merged secrets, and the timeout. */
+export async function requestFor(cache: FunctionRuntimeCache, runtime: FunctionRuntime, run: Run, timeoutMs?: number): Promise<RunRequest> {
+  const { fn } = runtime;
+  const secrets = await cache.mergedSecrets(run.secrets.length ? [...fn.secrets, ...run.secrets] : fn.secrets);
+  const timeout = timeoutMs ? Math.min(timeoutMs, fn.timeout) : fn.timeout;
+  return { context: { secrets, timeout, runId: run.id, functionName: run.functionName }, payload: run.input };
+}
+
+/**
+ * Calls the function and completes `run` from its envelope (output, logs, error, status, times). Answers the
+ * platform's failure when the call itself failed (the run then carries a SystemError), undefined otherwise.
+ */
+export async function callFunction(context: ServiceContext, runtime: FunctionRuntime, run: Run, request: RunRequest): Promise<DispatchError | undefined> {
+  const started = Date.now();
+  let envelope: RunEnvelope;
+  let platformError: DispatchError | undefined;
+  try {
+    envelope = await context.driver.invoke(run.functionName, request, { deadline: started + request.context.timeout + DEADLINE_GRACE_MS });
+  } catch (error) {
+    platformError = DispatchError.isInstance(error) ? error : new DispatchError(500, `${context.driver.name}: ${(error as Error).message}`, { cause: error });
+    envelope = { context: { logs: { stdout: [], stderr: [] }, error: { type: 'SystemError', message: platformError.message } }, payload: null };
+  }
+  const finished = Date.now();
+  let error: RunError | undefined = envelope.context.error ?? undefined;
+  if (!error && runtime.validateOut && !runtime.validateOut(envelope.payload)) {
+    error = { type: 'FunctionError', message: `the output does not match schema.out: ${describeSchemaErrors(runtime.validateOut.errors, 'output')}` };
+  }
+  run.output = error ? null : envelope.payload;
+  run.logs = { stdout: envelope.context.logs?.stdout ?? [], stderr: envelope.context.logs?.stderr ?? [] };
+  run.finishedTime = seconds(finished);
+  run.durationMs = finished - started;
+  if (error) {
+    run.error = error;
+    run.status = 'ERROR';
+    run.reason = `${error.type}: ${error.message}`;
+  } else {
+    delete run.error;
+    run.status = 'READY';
+    run.reason = '';
+  }
+  return platformError;
+}
