@@ -1,7 +1,8 @@
 import { Command, Errors, Flags, ux, type Interfaces } from '@oclif/core';
 import { GatewayClient } from './client/gateway-client.js';
 import { resolveConnection, type Connection } from './lib/connection.js';
-import { asUserError } from './lib/errors.js';
+import { asUserError, GatewayStopped } from './lib/errors.js';
+import { GATEWAY_STOPPED_LINE } from './lib/ndjson.js';
 import { describeParseError } from './lib/parse-errors.js';
 import { withSuggestion } from './lib/did-you-mean.js';
 import type { OutputFormat } from './lib/output.js';
@@ -77,6 +78,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
     if (error instanceof Errors.ExitError) throw error;
+    if (error instanceof GatewayStopped) {
+      if (ux.action.running) ux.action.stop('stopped');
+      process.stderr.write(`${GATEWAY_STOPPED_LINE}\n`);
+      return undefined;
+    }
     if (ux.action.running) ux.action.stop('failed');
     const user = asUserError(await withSuggestion(error, () => this.client()));
     if (user !== undefined) {

@@ -133,6 +133,20 @@ describe('printLogStream', () => {
       ['stdout', 'not json'],
     ]);
   });
+
+  it("says whether the gateway stopped, or the connection closed, and takes neither for an error", async () => {
+    async function* stopped() {
+      yield Buffer.from('{"stream": "stdout", "line": "last"}\n{"type": "stopped", "message": "the gateway stopped"}\n');
+    }
+    const lines: FunctionLogLine[] = [];
+    expect(await printLogStream(stopped(), (line) => lines.push(line))).toBe('stopped');
+    expect(lines.map((line) => line.line)).toEqual(['last']);
+    async function* reset() {
+      yield Buffer.from('{"stream": "stdout", "line": "one"}\n');
+      throw Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
+    }
+    expect(await printLogStream(reset(), () => undefined)).toBe('lost');
+  });
 });
 
 describe('unreachable', () => {

@@ -2,6 +2,7 @@ import formbody from '@fastify/formbody';
 import type { Dispatch } from '@dispatch/core';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify';
+import { endOpenStreams } from './routes/v1/ndjson-stream.js';
 import { ingressPlugin } from './ingress/ingress.js';
 import { consoleRoutes } from './console/console-routes.js';
 import { isLoopbackHost } from './loopback.js';
@@ -72,6 +73,8 @@ export async function buildApp(options: GatewayOptions): Promise<FastifyInstance
   await app.register(healthRoutes);
   await app.register(adminApi, { prefix: '/v1', dispatch, token });
   await app.register(consoleRoutes, { prefix: '/ui' });
+  // Followed streams (logs, events) end with a last line when the gateway stops, instead of holding it open.
+  app.addHook('preClose', async () => endOpenStreams(app.server));
   await app.register(ingressPlugin, { dispatch, ...(options.triggers ? { triggers: options.triggers } : {}) });
   return app;
 }

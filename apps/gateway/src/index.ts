@@ -11,3 +11,5 @@ export type { GatewayConfig } from './config.js';
 export { createDriver, driverRegistry, knownBackends } from './drivers.js';
 export type { DriverContext, DriverFactory } from './drivers.js';
 export { isLoopbackHost } from './loopback.js';
+export { stopOnSignal, DEFAULT_STOP_GRACE_MS } from './shutdown.js';
+export type { StopOnSignalOptions } from './shutdown.js';

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { pino } from 'pino';
 import { gatewayConfigFromEnv } from './config.js';
+import { stopOnSignal } from './shutdown.js';
 import { startGateway } from './start.js';
 
 async function main(): Promise<void> {
@@ -8,24 +9,8 @@ async function main(): Promise<void> {
   const logger = pino({ level: config.logLevel });
   const gateway = await startGateway({ ...config, logger });
 
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting at once');
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info({ signal }, 'stopping the gateway');
-    gateway.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'the gateway did not stop cleanly');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  // Exiting also kills any function process still running (the local driver's exit hook).
+  process.exit(await stopOnSignal(gateway, { logger }));
 }
 
 main().catch((error: unknown) => {

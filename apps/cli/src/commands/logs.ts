@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import type { FunctionLogLine } from '../client/gateway-client.js';
 import { printLogStream, printRunLogs } from '../lib/function-logs.js';
+import { GATEWAY_STOPPED_LINE } from '../lib/ndjson.js';
 
 export default class Logs extends BaseCommand<typeof Logs> {
   static override summary = "Print a function's logs: what it wrote to stdout and stderr";
@@ -23,7 +24,10 @@ export default class Logs extends BaseCommand<typeof Logs> {
     const write = (line: FunctionLogLine) => (line.stream === 'stderr' ? process.stderr : process.stdout).write(`${line.line}\n`);
     const stream = await client.functionLogs(name, { follow, tail });
     if (stream !== undefined) {
-      await printLogStream(stream, write);
+      const end = await printLogStream(stream, write);
+      // A followed stream ends only when the gateway goes away: an ordinary end, said on stderr.
+      if (end === 'stopped') process.stderr.write(`${GATEWAY_STOPPED_LINE}\n`);
+      if (end === 'lost') process.stderr.write('the connection to the gateway closed\n');
       return;
     }
     await client.functions.get(name);

@@ -32,3 +32,14 @@ export function asUserError(error: unknown): { code: number; message: string } |
   if (error instanceof CliError || DispatchError.isInstance(error)) return error;
   return undefined;
 }
+
+/**
+ * Not a failure: what a command was following (a wait for READY) ended because the gateway stopped. The base
+ * command prints "the gateway stopped" and exits 0.
+ */
+export class GatewayStopped extends Error {
+  constructor() {
+    super('the gateway stopped');
+    this.name = 'GatewayStopped';
+  }
+}

@@ -1,5 +1,6 @@
 import type { Run } from '@dispatch/core/driver';
 import type { FunctionLogLine, GatewayClient } from '../client/gateway-client.js';
+import { readNdjson, type StreamEnd } from './ndjson.js';
 
 export interface LogOptions {
   follow: boolean;
@@ -13,25 +14,11 @@ const POLL_MS = 1000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Prints the NDJSON lines of the gateway's log stream as they arrive. */
-export async function printLogStream(stream: AsyncIterable<Uint8Array>, write: (line: FunctionLogLine) => void): Promise<void> {
-  const decoder = new TextDecoder();
-  let pending = '';
-  const flush = (text: string) => {
-    if (text.trim() === '') return;
-    try {
-      write(JSON.parse(text) as FunctionLogLine);
-    } catch {
-      write({ stream: 'stdout', line: text });
-    }
-  };
-  for await (const chunk of stream) {
-    pending += decoder.decode(chunk, { stream: true });
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines) flush(line);
-  }
-  flush(pending + decoder.decode());
+/** Prints the NDJSON lines of the gateway's log stream as they arrive, and says how the stream ended. */
+export function printLogStream(stream: AsyncIterable<Uint8Array>, write: (line: FunctionLogLine) => void): Promise<StreamEnd> {
+  return readNdjson(stream, (value, text) => {
+    write(typeof value === 'object' && value !== null ? (value as FunctionLogLine) : { stream: 'stdout', line: text });
+  });
 }
 
 function linesOf(run: Run): FunctionLogLine[] {

@@ -1,7 +1,8 @@
 import type { EntityMeta } from '@dispatch/core/driver';
 import { ux } from '@oclif/core';
 import type { EntityApi } from '../client/gateway-client.js';
-import { CliError } from './errors.js';
+import { CliError, GatewayStopped } from './errors.js';
+import { readNdjson, type StreamEnd } from './ndjson.js';
 
 export interface WaitOptions {
   /** How the entity is named in messages: `function "hello"`. */
@@ -37,51 +38,50 @@ export function fitStatus(line: string, action: string, columns = process.stderr
 }
 
 /**
- * Shows the build and deploy lines of the gateway's events stream in the spinner as they come. Only for the
- * eyes: the status itself is still read by polling, so a gateway without the stream waits the same way.
+ * Follows the gateway's events stream: on a terminal its build and deploy lines show in the spinner; in any
+ * case its end tells whether the gateway stopped. The status itself is still read by polling, so a gateway
+ * without the stream waits the same way. Answers undefined when there is no stream.
  */
-async function showProgress<T extends EntityMeta>(api: EntityApi<T>, name: string, action: string, signal: AbortSignal): Promise<void> {
+async function followEvents<T extends EntityMeta>(api: EntityApi<T>, name: string, action: string | undefined, signal: AbortSignal): Promise<StreamEnd | undefined> {
   const stream = await api.events(name).catch(() => undefined);
-  if (stream === undefined) return;
-  // The wait may end first (a timeout): an open stream must not keep the CLI running.
+  if (stream === undefined) return undefined;
+  // The wait may end first (READY, a timeout): an open stream must not keep the CLI running.
   const close = () => (stream as { destroy?: () => void }).destroy?.();
-  if (signal.aborted) return close();
-  signal.addEventListener('abort', close, { once: true });
-  const decoder = new TextDecoder();
-  let pending = '';
-  for await (const chunk of stream) {
-    pending += decoder.decode(chunk, { stream: true });
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines) {
-      try {
-        const event = JSON.parse(line) as EntityEvent;
-        if (event.type === 'progress' && event.line?.trim()) ux.action.status = fitStatus(event.line, action);
-      } catch {
-        // Not an event: nothing to show.
-      }
-    }
+  if (signal.aborted) {
+    close();
+    return undefined;
   }
+  signal.addEventListener('abort', close, { once: true });
+  return readNdjson(stream, (value) => {
+    const event = value as EntityEvent;
+    if (action !== undefined && event.type === 'progress' && event.line?.trim()) ux.action.status = fitStatus(event.line, action);
+  });
 }
 
 /**
  * Polls an entity until it is READY. ERROR throws with the entity's reason (502); so does running out of time
  * (504). On a terminal a spinner shows the status, and the build or deploy lines as they come; otherwise nothing
- * is printed.
+ * is printed. When the gateway stops meanwhile, throws GatewayStopped (an ordinary end, exit 0).
  */
 export async function waitUntilReady<T extends EntityMeta>(api: EntityApi<T>, name: string, options: WaitOptions): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const interactive = process.stdout.isTTY === true && process.stderr.isTTY === true;
-  const progress = new AbortController();
-  if (interactive) {
-    const action = `Waiting for ${options.label} to be READY`;
-    ux.action.start(action);
-    void showProgress(api, name, action, progress.signal).catch(() => undefined);
-  }
+  const action = `Waiting for ${options.label} to be READY`;
+  if (interactive) ux.action.start(action);
+  const done = new AbortController();
+  const events = followEvents(api, name, interactive ? action : undefined, done.signal).catch(() => undefined);
+  const stopped = events.then((end) => (end === 'stopped' ? Promise.reject(new GatewayStopped()) : new Promise<never>(() => undefined)));
+  const polled = pollUntilReady(api, name, options, deadline, interactive ? action : undefined, done.signal).catch(async (error: unknown) => {
+    // The gateway went away between two polls: if its stream said it was stopping, that is the news.
+    if (error instanceof CliError && error.code === 503 && (await Promise.race([events, sleep(2000)])) === 'stopped') {
+      throw new GatewayStopped();
+    }
+    throw error;
+  });
   try {
-    return await pollUntilReady(api, name, options, deadline, interactive);
+    return await Promise.race([polled, stopped]);
   } finally {
-    progress.abort();
+    done.abort();
   }
 }
 
@@ -90,26 +90,29 @@ async function pollUntilReady<T extends EntityMeta>(
   name: string,
   options: WaitOptions,
   deadline: number,
-  interactive: boolean,
+  action: string | undefined,
+  signal: AbortSignal,
 ): Promise<T> {
   let shown = '';
-  for (;;) {
+  while (!signal.aborted) {
     const entity = await api.get(name);
     if (entity.status === 'READY') {
-      if (interactive) ux.action.stop('READY');
+      if (action !== undefined) ux.action.stop('READY');
       return entity;
     }
     if (entity.status === 'ERROR') {
-      if (interactive) ux.action.stop('ERROR');
+      if (action !== undefined) ux.action.stop('ERROR');
       throw new CliError(502, `${options.label} is ERROR: ${entity.reason || 'no reason given'}`);
     }
     const status = describe(entity);
-    if (interactive && status !== shown) ux.action.status = fitStatus(status, `Waiting for ${options.label} to be READY`);
+    if (action !== undefined && status !== shown) ux.action.status = fitStatus(status, action);
     shown = status;
     if (Date.now() > deadline) {
-      if (interactive) ux.action.stop('timed out');
+      if (action !== undefined) ux.action.stop('timed out');
       throw new CliError(504, `${options.label} is still ${status} after ${Math.round((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)}s`);
     }
     await sleep(options.intervalMs ?? 250);
   }
+  // Only reached once the wait has ended otherwise (the gateway stopped): nobody reads this.
+  throw new GatewayStopped();
 }

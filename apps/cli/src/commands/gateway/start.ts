@@ -54,14 +54,9 @@ export default class GatewayStart extends BaseCommand<typeof GatewayStart> {
       throw error;
     });
     process.stderr.write(`Dispatch gateway listening on ${running.url} (backend: ${running.backend}); stop it with Ctrl-C\n`);
-    await new Promise<void>((resolve, reject) => {
-      const stop = () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        running.close().then(resolve, reject);
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    const code = await gateway.stopOnSignal(running, { logger: running.app.log });
+    process.stderr.write(code === 0 ? 'Dispatch gateway stopped\n' : 'Dispatch gateway exited before it had stopped cleanly\n');
+    // Exiting also kills any function process still running (the local driver's exit hook).
+    if (code !== 0) process.exit(code);
   }
 }

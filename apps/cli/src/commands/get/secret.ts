@@ -9,6 +9,7 @@ export default class GetSecret extends GetEntitiesCommand {
   static override description = 'Columns: NAME | CONTENT. The values are <hidden> unless --reveal.';
   static override examples = ['<%= config.bin %> get secret', '<%= config.bin %> get secret NAME --reveal -o json'];
   static override flags = {
+    ...GetEntitiesCommand.flags,
     reveal: Flags.boolean({ description: 'show the values instead of <hidden>' }),
   };
 
