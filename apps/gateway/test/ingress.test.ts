@@ -110,6 +110,27 @@ describe('endpoint ingress', () => {
     expect(response.json()).toEqual([1, 'two']);
   });
 
+  it('passes path parameters to the function in its payload, over query and body fields of the same name', async () => {
+    await createEndpoint({ name: 'user', function: 'echo', methods: ['GET', 'POST'], uris: ['/users/:id/posts/:post'] });
+    await createEndpoint({ name: 'files', function: 'echo', methods: ['GET'], uris: ['/files/*'] });
+    const get = await gateway.app.inject({ method: 'GET', url: '/users/42/posts/hello%20world?sort=new&id=spoofed' });
+    expect(get.json()).toEqual({ sort: 'new', id: '42', post: 'hello world' });
+    const post = await gateway.app.inject({ method: 'POST', url: '/users/7/posts/1', payload: { text: 'hi', id: 'x' } });
+    expect(post.json()).toEqual({ text: 'hi', id: '7', post: '1' });
+    const form = await gateway.app.inject({
+      method: 'POST',
+      url: '/users/7/posts/2',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'text=hi',
+    });
+    expect(form.json()).toEqual({ text: 'hi', id: '7', post: '2' });
+    // The rest of a prefix path is not a parameter: existing prefix endpoints keep their payloads.
+    expect((await gateway.app.inject({ method: 'GET', url: '/files/a/b?x=1' })).json()).toEqual({ x: '1' });
+    const array = await gateway.app.inject({ method: 'POST', url: '/users/7/posts/3', payload: [1] });
+    expect(array.statusCode).toBe(400);
+    expect(array.json().message).toMatch(/path has parameters \(:id, :post\)/);
+  });
+
   it('answers 415 to a body of another content type', async () => {
     const response = await gateway.app.inject({
       method: 'POST',

@@ -61,7 +61,7 @@ export const ingressPlugin = unencapsulated<IngressOptions>(async (app, { dispat
         .send({ code: 401, message: refused.message });
     }
 
-    const run = await runs.execute(endpoint.function, endpointPayload(request), { blocking: true, record: true });
+    const run = await runs.execute(endpoint.function, endpointPayload(request, match.params), { blocking: true, record: true });
     const failure = runFailure(run);
     if (failure) return reply.code(failure.code).send(failure);
     return reply.type('application/json; charset=utf-8').send(JSON.stringify(run.output ?? null));
