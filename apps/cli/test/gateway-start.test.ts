@@ -48,4 +48,10 @@ describe('dispatch gateway start', () => {
     }
     expect(await exited).toBe(0);
   }, 60_000);
+
+  it('refuses an unknown backend with 400, naming the backends there are', async () => {
+    const result = await runCli(['gateway', 'start', '--backend', 'mainframe', '--port', '0', '--data-dir', join(dir, 'unknown')], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('[Code: 400] unknown backend "mainframe": the backends are local, swarm, knative\n');
+  });
 });

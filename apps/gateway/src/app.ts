@@ -1,4 +1,5 @@
 import formbody from '@fastify/formbody';
+import { InvalidInputError } from '@dispatch/core';
 import type { Dispatch } from '@dispatch/core';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify';
@@ -40,7 +41,7 @@ export interface GatewayOptions {
 export async function buildApp(options: GatewayOptions): Promise<FastifyInstance> {
   const { dispatch, token, listenHost } = options;
   if (listenHost !== undefined && !isLoopbackHost(listenHost) && (token === undefined || token === '')) {
-    throw new Error(
+    throw new InvalidInputError(
       `refusing to serve the admin API on ${listenHost} without a token: set DISPATCH_TOKEN, or listen on 127.0.0.1`,
     );
   }

@@ -1,3 +1,4 @@
+import { NoSuchBackendError } from '@dispatch/core';
 import type { Driver, DispatchLogger } from '@dispatch/core';
 
 export interface DriverContext {
@@ -10,24 +11,17 @@ export type DriverFactory = (context: DriverContext) => Promise<Driver>;
 
 /**
  * The backends, by name. Each is imported only when chosen, so a gateway on one backend never loads the SDK
- * of another.
+ * of another; each reads its settings from the environment in its own `…OptionsFromEnv()`.
  */
 export const driverRegistry: Readonly<Record<string, DriverFactory>> = {
   local: async ({ dataDir, logger }) => {
-    const { createLocalDriver } = await import('@dispatch/driver-local');
-    return createLocalDriver({ dataDir, logger });
+    const { createLocalDriver, localDriverOptionsFromEnv } = await import('@dispatch/driver-local');
+    return createLocalDriver({ ...localDriverOptionsFromEnv(), dataDir, logger });
   },
-  // Settings from the environment: DISPATCH_SWARM_NETWORK, DISPATCH_NODE_IMAGE, DISPATCH_PYTHON_IMAGE, DOCKER_HOST,
-  // and DISPATCH_REGISTRY_* to push function images where every node of a multi-node swarm can pull them.
   swarm: async ({ logger }) => {
-    const [{ createSwarmDriver }, { createDockerImageBuilder, registryFromEnv }] = await Promise.all([
-      import('@dispatch/driver-swarm'),
-      import('@dispatch/docker-builder'),
-    ]);
-    const registry = registryFromEnv();
-    return createSwarmDriver({ ...(logger ? { logger } : {}), ...(registry ? { builder: createDockerImageBuilder({ errorPrefix: 'swarm', registry }) } : {}) });
+    const { createSwarmDriver, swarmDriverOptionsFromEnv } = await import('@dispatch/driver-swarm');
+    return createSwarmDriver({ ...swarmDriverOptionsFromEnv(), logger });
   },
-  // Settings from the environment: KUBECONFIG (or in-cluster), DISPATCH_KNATIVE_*, DISPATCH_REGISTRY_*.
   knative: async () => {
     const { createKnativeDriver, knativeDriverOptionsFromEnv } = await import('@dispatch/driver-knative');
     return createKnativeDriver(knativeDriverOptionsFromEnv());
@@ -38,11 +32,14 @@ export function knownBackends(): string[] {
   return Object.keys(driverRegistry);
 }
 
-/** Creates the driver of a backend, or throws naming the backends there are. */
-export async function createDriver(backend: string, context: DriverContext): Promise<Driver> {
+/** The factory of a backend. @throws NoSuchBackendError naming the backends there are */
+export function driverFactory(backend: string): DriverFactory {
   const factory = Object.hasOwn(driverRegistry, backend) ? driverRegistry[backend] : undefined;
-  if (factory === undefined) {
-    throw new Error(`unknown backend "${backend}": DISPATCH_BACKEND must be one of ${knownBackends().join(', ')}`);
-  }
-  return factory(context);
+  if (factory === undefined) throw new NoSuchBackendError(backend, knownBackends());
+  return factory;
+}
+
+/** Creates the driver of a backend. @throws NoSuchBackendError naming the backends there are */
+export async function createDriver(backend: string, context: DriverContext): Promise<Driver> {
+  return driverFactory(backend)(context);
 }

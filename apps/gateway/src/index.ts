@@ -8,7 +8,7 @@ export { startGateway } from './start.js';
 export type { RunningGateway, StartGatewayOptions } from './start.js';
 export { gatewayConfigFromEnv } from './config.js';
 export type { GatewayConfig } from './config.js';
-export { createDriver, driverRegistry, knownBackends } from './drivers.js';
+export { createDriver, driverFactory, driverRegistry, knownBackends } from './drivers.js';
 export type { DriverContext, DriverFactory } from './drivers.js';
 export { isLoopbackHost } from './loopback.js';
 export { stopOnSignal, DEFAULT_STOP_GRACE_MS } from './shutdown.js';

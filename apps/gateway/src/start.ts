@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { createDispatch, openStore } from '@dispatch/core';
+import { InvalidInputError, createDispatch, openStore } from '@dispatch/core';
 import type { Dispatch, Driver, Store } from '@dispatch/core';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
@@ -50,7 +50,7 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<R
   const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
   const token = options.token === '' ? undefined : options.token;
   if (!isLoopbackHost(host) && token === undefined) {
-    throw new Error(
+    throw new InvalidInputError(
       `refusing to listen on ${host} without a token: anyone reaching it could run code. ` +
         'Set DISPATCH_TOKEN (clients send it as Authorization: Bearer <token>), or listen on 127.0.0.1.',
     );

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { isolatedPostgresUrl, postgresTestUrl } from '@dispatch/driver-testkit';
 import { describe, expect, it } from 'vitest';
+import { NoSuchBackendError } from '@dispatch/core';
 import { gatewayConfigFromEnv } from '../src/config.js';
 import { createDriver, knownBackends } from '../src/drivers.js';
 import { isLoopbackHost, startGateway } from '../src/index.js';
@@ -74,7 +75,10 @@ describe('gateway configuration', () => {
 describe('the driver registry', () => {
   it('names the known backends when asked for an unknown one', async () => {
     expect(knownBackends()).toContain('local');
-    await expect(createDriver('mainframe', { dataDir: tmpdir() })).rejects.toThrow(/unknown backend "mainframe".*local/);
+    const failure = await createDriver('mainframe', { dataDir: tmpdir() }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(NoSuchBackendError);
+    expect(failure).toMatchObject({ code: 400, backend: 'mainframe', knownBackends: ['local', 'swarm', 'knative'] });
+    expect((failure as Error).message).toBe('unknown backend "mainframe": the backends are local, swarm, knative');
   });
 });
 
@@ -123,7 +127,7 @@ describe('startGateway', () => {
     try {
       await expect(
         startGateway({ port: 0, dataDir, backend: 'nope', logger: pino({ level: 'silent' }) }),
-      ).rejects.toThrow(/one of local/);
+      ).rejects.toThrow(/unknown backend "nope": the backends are local/);
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }

@@ -83,6 +83,20 @@ export class BackendError extends DispatchError {
   }
 }
 
+/** A backend name that no driver answers to (400); it names the backends there are, as vercel/ai's NoSuchProviderError. */
+export class NoSuchBackendError extends InvalidInputError {
+  /** The name asked for. */
+  readonly backend: string;
+  /** The backends that exist. */
+  readonly knownBackends: readonly string[];
+
+  constructor(backend: string, knownBackends: readonly string[], options?: DispatchErrorOptions) {
+    super(`unknown backend "${backend}": the backends are ${knownBackends.join(', ')}`, options);
+    this.backend = backend;
+    this.knownBackends = knownBackends;
+  }
+}
+
 /** Nothing can serve the call right now: not READY, no replica listening (503). */
 export class UnavailableError extends DispatchError {
   constructor(message: string, options?: DispatchErrorOptions) {

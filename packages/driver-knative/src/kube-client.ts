@@ -63,7 +63,7 @@ export class KnativeClient {
       return await this.call(`get revision "${name}"`, () => this.api.getNamespacedCustomObject(this.params('revisions', name)));
     } catch (error) {
       // Reading revisions only refines messages: a missing one or a role without it is not a failure.
-      if (error instanceof NotFoundError || (error instanceof BackendError && /\b403\b|forbidden/i.test(error.message))) return undefined;
+      if (error instanceof NotFoundError || apiStatusOf(error) === 403) return undefined;
       throw error;
     }
   }
@@ -139,6 +139,12 @@ export class KnativeClient {
     const reason = error instanceof Error ? error.message : String(error);
     return new BackendError(`[knative] ${what}: the Kubernetes API at ${this.server} did not answer: ${reason}`, { cause: error });
   }
+}
+
+/** The HTTP status the Kubernetes API answered, for an error this client translated. */
+function apiStatusOf(error: unknown): number | undefined {
+  const cause = error instanceof Error ? error.cause : undefined;
+  return cause instanceof ApiException ? (cause as ApiException<unknown>).code : undefined;
 }
 
 /** The `message` of a Kubernetes Status body (client-node 1.4 keeps it as a JSON string). */

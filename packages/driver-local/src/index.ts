@@ -4,5 +4,6 @@
  */
 export { createLocalDriver } from './local-driver.js';
 export type { LocalDriverOptions } from './local-driver.js';
+export { localDriverOptionsFromEnv } from './options-from-env.js';
 export { sandboxModeFromEnv } from './sandbox.js';
 export type { SandboxMode } from './sandbox.js';

@@ -39,7 +39,7 @@ import { createTaskReplacer } from './task-replacer.js';
 export interface SwarmDriverOptions {
   /** The engine, a Swarm manager; default `new Dockerode()` (DOCKER_HOST or /var/run/docker.sock). */
   docker?: Dockerode;
-  /** The overlay network of functions, created (attachable) if missing; default env `DISPATCH_SWARM_NETWORK` or `dispatch`. */
+  /** The overlay network of functions, created (attachable) if missing; default `dispatch` (`swarmDriverOptionsFromEnv` reads DISPATCH_SWARM_NETWORK). */
   network?: string;
   /** `dnsrr` (default: works without IPVS, and avoids the overlay's 60 s idle reset of virtual-IP connections) or `vip`. */
   endpointMode?: 'dnsrr' | 'vip';
@@ -68,7 +68,7 @@ export interface SwarmDriverOptions {
  */
 export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
   const docker = options.docker ?? new Dockerode();
-  const networkName = options.network ?? process.env.DISPATCH_SWARM_NETWORK ?? 'dispatch';
+  const networkName = options.network ?? 'dispatch';
   const builder = options.builder ?? createDockerImageBuilder({ docker, errorPrefix: 'swarm' });
   const funkerPort = options.funkerPort ?? 9999;
   const resolveAddress = options.resolveAddress ?? resolveTasksByDns;

@@ -1,4 +1,4 @@
-import type { EntityKind } from '@dispatch/core';
+import type { EntityKind } from '@dispatch/core/driver';
 import levenshtein from 'fast-levenshtein';
 import type { GatewayClient } from '../client/gateway-client.js';
 import { GatewayError } from './errors.js';

@@ -1,4 +1,4 @@
-import type { EntityKind } from '@dispatch/core';
+import type { EntityKind } from '@dispatch/core/driver';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 
 /** Fields a manifest document may carry beside the API's: what `apply` reads itself. */

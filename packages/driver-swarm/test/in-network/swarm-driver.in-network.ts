@@ -2,12 +2,12 @@ import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Driver } from '@dispatch/core/driver';
 import { callFunction, deploySpec, driverContract, eventually, plainImage, requireEngine } from '@dispatch/driver-testkit';
-import { createSwarmDriver } from '../../src/index.js';
+import { createSwarmDriver, swarmDriverOptionsFromEnv } from '../../src/index.js';
 import { RUN_ID, buildOneShotImage, packTestFixture, removeImages, testBuilder } from '../helpers.js';
 
 const swarm = await requireEngine('swarm');
 const docker = new Dockerode();
-const createDriver = (): Driver => createSwarmDriver({ docker, builder: testBuilder(docker) });
+const createDriver = (): Driver => createSwarmDriver({ ...swarmDriverOptionsFromEnv(), docker, builder: testBuilder(docker) });
 
 afterAll(async () => {
   if (swarm) await removeImages(docker, [`dispatch/fn-contract-${RUN_ID}`, `dispatch/fn-sw-${RUN_ID}`, `dispatch-test/oneshot-${RUN_ID}`]);

@@ -42,15 +42,12 @@ export default class GatewayStart extends BaseCommand<typeof GatewayStart> {
     if (this.flags['data-dir'] !== undefined) options.dataDir = this.flags['data-dir'];
     if (this.flags['log-level'] !== undefined) options.logLevel = this.flags['log-level'];
     if (this.flags['seed-defaults'] !== undefined) options.seedDefaults = this.flags['seed-defaults'];
-    if (!gateway.knownBackends().includes(options.backend)) {
-      throw new CliError(400, `unknown backend "${options.backend}": this gateway has ${gateway.knownBackends().join(', ')}`);
-    }
+    gateway.driverFactory(options.backend); // an unknown backend fails here, before the store is opened
 
     const running = await gateway.startGateway(options).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') {
         throw new CliError(409, `${options.host}:${options.port} is in use: is a gateway running already? Choose another with --port`);
       }
-      if (/^refusing|^unknown backend/.test(error.message)) throw new CliError(400, error.message);
       throw error;
     });
     process.stderr.write(`Dispatch gateway listening on ${running.url} (backend: ${running.backend}); stop it with Ctrl-C\n`);
