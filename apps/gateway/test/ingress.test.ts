@@ -1,3 +1,5 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HELLO_JS, HELLO_PY, createFunction, startTestGateway, writeFunction, type TestGateway } from './harness.js';
 
@@ -6,6 +8,14 @@ const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:
 
 describe('endpoint ingress', () => {
   let gateway: TestGateway;
+  /** What the gateway logged, one JSON object a line. */
+  const logged: string[] = [];
+  const logStream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logged.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
 
   async function createEndpoint(body: Record<string, unknown>): Promise<void> {
     const response = await gateway.request({ method: 'POST', url: '/v1/endpoint', payload: body });
@@ -13,7 +23,7 @@ describe('endpoint ingress', () => {
   }
 
   beforeAll(async () => {
-    gateway = await startTestGateway({ memoryStore: true, token: 'admin-token' });
+    gateway = await startTestGateway({ memoryStore: true, token: 'admin-token', loggerInstance: pino({ level: 'info' }, logStream) });
     await createFunction(gateway, { name: 'hello', image: 'python3', sourcePath: HELLO_PY });
     await createFunction(gateway, { name: 'hello-js', image: 'nodejs', sourcePath: HELLO_JS });
     await createFunction(gateway, {
@@ -173,10 +183,22 @@ describe('endpoint ingress', () => {
     expect(response.statusCode).toBe(404);
   });
 
-  it('answers a function error with {code, message} and the mapped status', async () => {
-    const response = await gateway.app.inject({ method: 'GET', url: '/broken' });
+  it('answers a function error with 502 and a generic message carrying the request id; the details go to the log', async () => {
+    const response = await gateway.app.inject({ method: 'GET', url: '/broken', headers: { 'x-request-id': 'trace-broken-1' } });
     expect(response.statusCode).toBe(502);
-    expect(response.json()).toEqual({ code: 502, message: expect.stringMatching(/^FunctionError: .*no luck/) });
+    expect(response.json()).toEqual({ code: 502, message: 'the function failed (request id trace-broken-1)' });
+    expect(response.headers['x-request-id']).toBe('trace-broken-1');
+    expect(response.body).not.toMatch(/no luck|Error|at /);
+    const entry = logged.map((line) => JSON.parse(line) as { reqId?: string; detail?: string }).find((line) => line.reqId === 'trace-broken-1' && line.detail);
+    expect(entry?.detail).toMatch(/^FunctionError: .*no luck/);
+  });
+
+  it('keeps the full message on the admin API, for the same failure', async () => {
+    const pub = await gateway.app.inject({ method: 'GET', url: '/broken', headers: { 'x-request-id': 'trace-broken-2' } });
+    expect(pub.json<{ message: string }>().message).toBe('the function failed (request id trace-broken-2)');
+    const admin = await gateway.request({ method: 'POST', url: '/v1/runs?functionName=broken', payload: {} });
+    expect(admin.statusCode).toBe(502);
+    expect(admin.json<{ message: string }>().message).toMatch(/^FunctionError: .*no luck/);
   });
 
   it('answers a CORS preflight with 204 and the allow headers', async () => {

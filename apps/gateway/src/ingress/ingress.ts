@@ -7,6 +7,7 @@ import { createTriggerHandlers, type TriggerOptions } from '../triggers/triggers
 import { corsHeaders } from './cors.js';
 import { checkEndpointAuth } from './endpoint-auth.js';
 import { endpointPayload } from './payload.js';
+import { markPublic, publicBody } from './public-errors.js';
 
 export interface IngressOptions {
   dispatch: Dispatch;
@@ -35,6 +36,7 @@ export const ingressPlugin = unencapsulated<IngressOptions>(async (app, { dispat
     if (match === undefined) {
       return reply.code(404).send({ code: 404, message: `no endpoint matches ${request.method} ${path}` });
     }
+    markPublic(request);
     const { endpoint } = match;
     const cors = corsHeaders(endpoint, request);
 
@@ -63,7 +65,7 @@ export const ingressPlugin = unencapsulated<IngressOptions>(async (app, { dispat
 
     const run = await runs.execute(endpoint.function, endpointPayload(request, match.params), { blocking: true, record: true });
     const failure = runFailure(run);
-    if (failure) return reply.code(failure.code).send(failure);
+    if (failure) return reply.code(failure.code).send(publicBody(request, reply, failure, run.error));
     return reply.type('application/json; charset=utf-8').send(JSON.stringify(run.output ?? null));
   });
 });

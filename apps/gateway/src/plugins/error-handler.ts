@@ -1,5 +1,6 @@
 import { DispatchError } from '@dispatch/core';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { isPublic, publicBody } from '../ingress/public-errors.js';
 import { unencapsulated } from './unencapsulated.js';
 
 export interface ErrorBody {
@@ -49,10 +50,13 @@ export function toErrorBody(error: unknown, bodyLimit: number): ErrorBody {
 /**
  * The one error handler: domain errors keep their status and message, fastify's errors become 4xx with a
  * message naming what is wrong, and anything else is a 500 whose details go to the log, not to the client.
+ * Endpoint callers get generic 5xx messages (see `publicBody`).
  */
 export const errorHandlerPlugin = unencapsulated<{ bodyLimit: number }>(async (app, { bodyLimit }) => {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const body = toErrorBody(error, bodyLimit);
+    // A public endpoint's caller never sees internals; the admin API keeps full messages for its operators.
+    if (isPublic(request)) return reply.code(body.code).send(publicBody(request, reply, body, error));
     if (body.code >= 500) {
       request.log.error({ err: error }, 'request failed');
     } else {
