@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { RUNTIME_LOAD_FAILED_EXIT_CODE, parseRuntimeStatus } from '@dispatch/runtimes';
 import { trackChild } from './child-registry.js';
+import { readBoundedLines } from './line-reader.js';
 import { SANDBOX_FUNCTION_DIR as SANDBOX_CWD, sandboxArgv } from './sandbox.js';
 import type { Sandbox, SandboxMount } from './sandbox.js';
 
@@ -156,8 +156,7 @@ export class FunctionProcess {
 
   private readLines(stream: Readable | null, name: 'stdout' | 'stderr'): void {
     if (stream === null) return;
-    const lines = createInterface({ input: stream, crlfDelay: Infinity });
-    lines.on('line', (line) => {
+    readBoundedLines(stream, (line) => {
       if (name === 'stderr') {
         this.stderrTail.push(line);
         if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();

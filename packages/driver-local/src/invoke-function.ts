@@ -1,5 +1,6 @@
 import {
   DeadlineExceededError,
+  BackendError,
   FunkerBadReplyError,
   FunkerConnectError,
   FunkerEmptyReplyError,
@@ -9,6 +10,7 @@ import {
   funkerCall,
   isRunEnvelope,
   isTimedOut,
+  runLimitsFromEnv,
   timedOutEnvelope,
 } from '@dispatch/core/driver';
 import type { InvokeOptions, RunEnvelope, RunRequest } from '@dispatch/core/driver';
@@ -19,6 +21,14 @@ import type { ProcessPool } from './process-pool.js';
 
 /** How long to wait for the exit of a process that dropped a call, to report its exit code. */
 const EXIT_WAIT_MS = 1000;
+/**
+ * The largest reply read from a function server: its output and logs are capped by the server already, so this
+ * only stops a server that does not cap (JSON escaping may grow log text up to six times).
+ */
+const MAX_REPLY_BYTES = (() => {
+  const { maxOutputBytes, maxLogBytes } = runLimitsFromEnv();
+  return maxOutputBytes + 6 * maxLogBytes + 1024 * 1024;
+})();
 /** Refused connections tried on other processes before giving up. */
 const MAX_REFUSED = 3;
 
@@ -47,7 +57,7 @@ export async function invokeFunction(fn: LocalFunction, request: RunRequest, opt
     const sentAt = Date.now();
     let reply: unknown;
     try {
-      reply = await funkerCall(request, { host: LOOPBACK, port: process.port, deadline, signal });
+      reply = await funkerCall(request, { host: LOOPBACK, port: process.port, deadline, signal, maxReplyBytes: MAX_REPLY_BYTES });
     } catch (error) {
       if (signal?.aborted) throw error;
       if (error instanceof FunkerConnectError && error.errno === 'ECONNREFUSED') {
@@ -112,6 +122,11 @@ async function failedCall(
     return errorEnvelope('SystemError', `[local] ${error.message}`);
   }
   if (error instanceof FunkerBadReplyError) return errorEnvelope('SystemError', `[local] ${error.message}`);
+  // A reply past MAX_REPLY_BYTES: the function sent more than a run keeps; the process may be mid-write, replace it.
+  if (error instanceof BackendError && /is larger than \d+ bytes/.test(error.message)) {
+    pool.retire(process, true);
+    return errorEnvelope('FunctionError', `the function's reply is larger than ${MAX_REPLY_BYTES} bytes: a run keeps its output and logs within DISPATCH_MAX_OUTPUT_BYTES and DISPATCH_MAX_LOG_BYTES`);
+  }
   throw error;
 }
 

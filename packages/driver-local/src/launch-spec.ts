@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { basename, delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BackendError } from '@dispatch/core/driver';
+import { BackendError, RUN_LIMIT_ENV, runLimitsFromEnv } from '@dispatch/core/driver';
 import type { DeploySpec } from '@dispatch/core/driver';
 import { functionServerCommand, functionServerEnv } from '@dispatch/runtimes';
 import type { LaunchSpec } from './function-process.js';
@@ -61,9 +61,13 @@ export async function createLaunchSpec(spec: DeploySpec, functionDir: string, se
     imageDir: sandbox && imageDir !== undefined ? SANDBOX_IMAGE_DIR : imageDir,
     serverFile: sandbox ? `${SANDBOX_RUNTIME_DIR}/${basename(serverFile)}` : serverFile,
   };
+  const limits = runLimitsFromEnv();
   const env: NodeJS.ProcessEnv = {
     ...baseEnv(seen.functionDir),
     ...spec.env,
+    // The function server cuts a run's logs and refuses a large return value itself, before sending anything.
+    [RUN_LIMIT_ENV.maxOutputBytes]: String(limits.maxOutputBytes),
+    [RUN_LIMIT_ENV.maxLogBytes]: String(limits.maxLogBytes),
     ...functionServerEnv({
       functionDir: seen.functionDir,
       handler: spec.handler,

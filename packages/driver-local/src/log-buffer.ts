@@ -1,5 +1,6 @@
 import type { LogLine, LogOptions } from '@dispatch/core/driver';
 import { ChangeSignal } from './change-signal.js';
+import { MAX_LINE_BYTES } from './line-reader.js';
 
 /** How many lines a function keeps for `logs`: enough to see what just happened, bounded in memory. */
 export const DEFAULT_LOG_CAPACITY = 1000;
@@ -22,6 +23,8 @@ export class LogBuffer {
 
   push(stream: LogLine['stream'], line: string, source?: string): void {
     if (this.closed) return;
+    // A run may keep a 1 MiB line; a thousand of them would hold a gigabyte here.
+    if (line.length > MAX_LINE_BYTES) line = `${line.slice(0, MAX_LINE_BYTES)} [${line.length - MAX_LINE_BYTES} more characters of this line were cut]`;
     this.lines[this.written % this.capacity] = { time: Date.now(), stream, line, source };
     this.written++;
     this.pushed.notify();

@@ -17,6 +17,14 @@ const STATUS = { InputError: 400, FunctionError: 500, SystemError: 500 };
 const NO_LINES = '[]';
 
 const env = process.env;
+// How much a run keeps (the gateway reads the same variables): 6 MiB of output, 1 MiB of logs.
+const MAX_OUTPUT_BYTES = positive(env.DISPATCH_MAX_OUTPUT_BYTES, 6 * 1024 * 1024);
+const MAX_LOG_BYTES = positive(env.DISPATCH_MAX_LOG_BYTES, 1024 * 1024);
+
+function positive(raw, fallback) {
+  const value = Number(raw);
+  return Number.isSafeInteger(value) && value > 0 ? value : fallback;
+}
 const calls = new AsyncLocalStorage();
 let handler = null;
 let defaultTimeout = 0;
@@ -116,10 +124,23 @@ function capture(stream, key) {
   stream.write = function (chunk, encoding, callback) {
     const call = calls.getStore();
     if (call === undefined || call.done) return write.apply(this, arguments);
-    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8');
-    call[key] = call[key] === null ? text : call[key] + text;
-    // Container backends read their logs from the server's own streams: copy the call's output there too.
-    if (teeLogs) write.call(this, text);
+    let text = typeof chunk === 'string' ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8');
+    // A run keeps MAX_LOG_BYTES of logs: the rest is counted, not kept (a length in UTF-16 units bounds the bytes from below).
+    const left = MAX_LOG_BYTES - call.logBytes;
+    if (text.length > left) {
+      const size = Buffer.byteLength(text);
+      if (size > left) {
+        const kept = left > 0 ? Buffer.from(text).subarray(0, left).toString('utf8') : '';
+        call.cut += size - Buffer.byteLength(kept);
+        text = kept;
+      }
+    }
+    call.logBytes += text.length;
+    if (text !== '') {
+      call[key] = call[key] === null ? text : call[key] + text;
+      // Container backends read their logs from the server's own streams: copy the call's output there too.
+      if (teeLogs) write.call(this, text);
+    }
     const cb = typeof encoding === 'function' ? encoding : callback;
     if (typeof cb === 'function') process.nextTick(cb, null);
     return true;
@@ -136,9 +157,15 @@ function linesJson(text) {
 // ---- calls ---------------------------------------------------------------------------------------
 
 function envelope(call, payloadJson, error) {
-  const logs = call === null
-    ? '{"stdout":[],"stderr":[]}'
-    : '{"stdout":' + linesJson(call.out) + ',"stderr":' + linesJson(call.err) + '}';
+  let logs = '{"stdout":[],"stderr":[]}';
+  if (call !== null) {
+    let err = call.err;
+    if (call.cut > 0) {
+      const marker = `[dispatch] ${call.cut} bytes of output were cut: a run keeps at most ${MAX_LOG_BYTES} bytes of logs (DISPATCH_MAX_LOG_BYTES)\n`;
+      err = err === null || err === '' ? marker : (err.endsWith('\n') ? err : err + '\n') + marker;
+    }
+    logs = '{"stdout":' + linesJson(call.out) + ',"stderr":' + linesJson(err) + '}';
+  }
   const failure = error === undefined ? '' : ',"error":' + JSON.stringify(error);
   return '{"context":{"logs":' + logs + failure + '},"payload":' + payloadJson + '}';
 }
@@ -196,6 +223,13 @@ function succeed(call, value) {
     return settle(call, notSerialisable(err instanceof Error ? err.message : String(err)));
   }
   if (json === undefined) return settle(call, notSerialisable(`a ${typeof value} has no JSON form`));
+  if (json.length * 3 > MAX_OUTPUT_BYTES && Buffer.byteLength(json) > MAX_OUTPUT_BYTES) {
+    return settle(call, {
+      type: 'FunctionError',
+      message: `the return value is ${Buffer.byteLength(json)} bytes, more than a run keeps (${MAX_OUTPUT_BYTES} bytes, DISPATCH_MAX_OUTPUT_BYTES)`,
+      stacktrace: [],
+    });
+  }
   settle(call, undefined, json);
 }
 
@@ -238,7 +272,7 @@ function serve(text, reply) {
   }
   const context = requestContext(request.context);
   const payload = request.payload === undefined ? null : request.payload;
-  const call = { out: null, err: null, done: false, timer: null, reply };
+  const call = { out: null, err: null, logBytes: 0, cut: 0, done: false, timer: null, reply };
   let result;
   try {
     result = calls.run(call, handler, context, payload);

@@ -20,6 +20,18 @@ DRAIN_SECONDS = 5
 LOAD_FAILED = 3
 STATUS = {None: 200, "InputError": 400, "FunctionError": 500, "SystemError": 500}
 
+def _positive(raw, fallback):
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        return fallback
+    return value if value > 0 else fallback
+
+
+# How much a run keeps (the gateway reads the same variables): 6 MiB of output, 1 MiB of logs.
+MAX_OUTPUT_BYTES = _positive(os.environ.get("DISPATCH_MAX_OUTPUT_BYTES"), 6 * 1024 * 1024)
+MAX_LOG_BYTES = _positive(os.environ.get("DISPATCH_MAX_LOG_BYTES"), 1024 * 1024)
+
 _local = threading.local()
 handler = None
 default_timeout = 0
@@ -116,12 +128,14 @@ def hard_exit(code):
 # ---- log capture -------------------------------------------------------------------------------------
 
 class CallLogs:
-    __slots__ = ("stdout", "stderr", "active")
+    __slots__ = ("stdout", "stderr", "active", "size", "cut")
 
     def __init__(self):
         self.stdout = []
         self.stderr = []
         self.active = True
+        self.size = 0  # characters kept, which bound the bytes from below
+        self.cut = 0  # bytes not kept
 
 
 _TEE_LOGS = os.environ.get("DISPATCH_TEE_LOGS") == "1"
@@ -140,11 +154,21 @@ class CapturedStream:
             return self._real.write(text)
         if not isinstance(text, str):
             raise TypeError("write() argument must be str, not %s" % type(text).__name__)
-        getattr(logs, self._key).append(text)
-        # Container backends read their logs from the server's own streams: copy the call's output there too.
-        if _TEE_LOGS:
-            self._real.write(text)
-        return len(text)
+        written = len(text)
+        left = MAX_LOG_BYTES - logs.size
+        if written > left:
+            # A run keeps MAX_LOG_BYTES of logs: the rest is counted, not kept.
+            data = text.encode("utf-8", "backslashreplace")
+            kept = data[: max(left, 0)].decode("utf-8", "ignore")
+            logs.cut += len(data) - len(kept.encode("utf-8"))
+            text = kept
+        logs.size += len(text)
+        if text:
+            getattr(logs, self._key).append(text)
+            # Container backends read their logs from the server's own streams: copy the call's output there too.
+            if _TEE_LOGS:
+                self._real.write(text)
+        return written
 
     def writelines(self, lines):
         for line in lines:
@@ -181,6 +205,9 @@ def lines(chunks):
 
 def envelope(logs, payload_json, error=None):
     out, err = (logs.stdout, logs.stderr) if logs is not None else ([], [])
+    if logs is not None and logs.cut > 0:
+        marker = "[dispatch] %d bytes of output were cut: a run keeps at most %d bytes of logs (DISPATCH_MAX_LOG_BYTES)\n" % (logs.cut, MAX_LOG_BYTES)
+        err = err + ([] if not err or err[-1].endswith("\n") else ["\n"]) + [marker]
     parts = ['{"context":{"logs":{"stdout":', json.dumps(lines(out)), ',"stderr":', json.dumps(lines(err)), "}"]
     if error is not None:
         parts += [',"error":', json.dumps(error)]
@@ -236,6 +263,10 @@ def call(context, payload):
         payload_json = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     except (TypeError, ValueError, RecursionError) as error:
         return failure("FunctionError", "TypeError: the return value is not JSON-serialisable: %s" % error, logs)
+    if len(payload_json) * 4 > MAX_OUTPUT_BYTES and len(payload_json.encode("utf-8", "replace")) > MAX_OUTPUT_BYTES:
+        size = len(payload_json.encode("utf-8", "replace"))
+        message = "the return value is %d bytes, more than a run keeps (%d bytes, DISPATCH_MAX_OUTPUT_BYTES)" % (size, MAX_OUTPUT_BYTES)
+        return failure("FunctionError", message, logs)
     return envelope(logs, payload_json)
 
 

@@ -10,6 +10,7 @@ export * from '../envelope.js';
 export * from './driver.js';
 export * from './logger.js';
 export * from './replicas.js';
+export * from './run-limits.js';
 export * from '../funker/index.js';
 export * from '../domain/validation.js';
 export { KeyedMutex } from '../service/keyed-mutex.js';

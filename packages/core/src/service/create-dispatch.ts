@@ -1,3 +1,4 @@
+import { runLimitsFromEnv } from '../driver/run-limits.js';
 import type { EntityKind } from '../domain/types.js';
 import { DISPATCH_VERSION } from '../version.js';
 import { BackgroundJobs } from './background-jobs.js';
@@ -36,7 +37,11 @@ export async function createDispatch(options: CreateDispatchOptions): Promise<Di
       secret: lifecycle('secret'),
       endpoint: lifecycle('endpoint'),
     },
-    defaults: { timeoutMs: options.defaultTimeoutMs ?? 30_000, runHistory: options.runHistory ?? 1000 },
+    defaults: {
+      timeoutMs: options.defaultTimeoutMs ?? 30_000,
+      runHistory: options.runHistory ?? 1000,
+      runLimits: options.runLimits ?? runLimitsFromEnv(),
+    },
   };
 
   const cache = new FunctionRuntimeCache(context);

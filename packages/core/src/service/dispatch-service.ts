@@ -1,3 +1,4 @@
+import type { RunLimits } from '../driver/run-limits.js';
 import type {
   BaseImage,
   CreateInput,
@@ -139,6 +140,8 @@ export interface CreateDispatchOptions {
   seedDefaults?: boolean;
   /** Runs kept per function in the history. Default 1000. */
   runHistory?: number;
+  /** How much output and logs a run keeps; default from DISPATCH_MAX_OUTPUT_BYTES and DISPATCH_MAX_LOG_BYTES (6 MiB, 1 MiB). */
+  runLimits?: RunLimits;
   /** The default function timeout in milliseconds. Default 30000. */
   defaultTimeoutMs?: number;
   /** The durable queue of async runs: concurrency, leases, retries, callbacks (see QueueSettings for defaults). */

@@ -1,6 +1,8 @@
 import type { Run, RunError } from '../domain/types.js';
 import { DispatchError } from '../errors.js';
 import type { RunEnvelope, RunRequest } from '../envelope.js';
+import { capRunLogs } from '../driver/run-limits.js';
+import { unstorableOutput } from './run-storable.js';
 import type { FunctionRuntime, FunctionRuntimeCache } from './function-runtime-cache.js';
 import { describeSchemaErrors } from './schema-validator.js';
 import type { ServiceContext } from './service-context.js';
@@ -37,8 +39,11 @@ export async function callFunction(context: ServiceContext, runtime: FunctionRun
   if (!error && runtime.validateOut && !runtime.validateOut(envelope.payload)) {
     error = { type: 'FunctionError', message: `the output does not match schema.out: ${describeSchemaErrors(runtime.validateOut.errors, 'output')}` };
   }
+  const { maxOutputBytes, maxLogBytes } = context.defaults.runLimits;
+  if (!error) error = unstorableOutput(envelope.payload, maxOutputBytes);
   run.output = error ? null : envelope.payload;
-  run.logs = { stdout: envelope.context.logs?.stdout ?? [], stderr: envelope.context.logs?.stderr ?? [] };
+  // The function servers cap their logs already; this holds for any backend and any server version.
+  run.logs = capRunLogs({ stdout: envelope.context.logs?.stdout ?? [], stderr: envelope.context.logs?.stderr ?? [] }, maxLogBytes);
   run.finishedTime = seconds(finished);
   run.durationMs = finished - started;
   if (error) {

@@ -6,6 +6,7 @@ import type { FunctionRuntimeCache } from './function-runtime-cache.js';
 import { MAX_RUN_ATTEMPTS, type QueueSettings } from './queue-settings.js';
 import { callFunction, requestFor, seconds } from './run-call.js';
 import type { RunQueueWorker } from './run-queue-worker.js';
+import { assertStorableInput } from './run-storable.js';
 import { describeSchemaErrors } from './schema-validator.js';
 import type { ServiceContext } from './service-context.js';
 
@@ -62,6 +63,7 @@ export function createRunService(
         throw new NotFoundError(`function "${functionName}" is not READY (status ${fn.status}${fn.reason ? `: ${fn.reason}` : ''})`);
       }
       const payload = input === undefined ? null : input;
+      assertStorableInput(payload);
       if (runtime.validateIn && !runtime.validateIn(payload)) {
         throw new SchemaValidationError(`the input does not match schema.in of function "${functionName}": ${describeSchemaErrors(runtime.validateIn.errors, 'input')}`);
       }

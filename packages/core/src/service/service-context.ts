@@ -1,3 +1,4 @@
+import type { RunLimits } from '../driver/run-limits.js';
 import type { EntityKind } from '../domain/types.js';
 import type { Driver } from '../driver/driver.js';
 import type { Store } from '../store/store.js';
@@ -12,7 +13,7 @@ export interface ServiceContext {
   readonly jobs: BackgroundJobs;
   readonly logger?: DispatchLogger;
   readonly lifecycles: { readonly [K in EntityKind]: EntityLifecycle<K> };
-  readonly defaults: { readonly timeoutMs: number; readonly runHistory: number };
+  readonly defaults: { readonly timeoutMs: number; readonly runHistory: number; readonly runLimits: RunLimits };
 }
 
 /** The key background jobs use for an entity. */
