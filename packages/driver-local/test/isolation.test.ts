@@ -123,5 +123,5 @@ describe.skipIf(!bwrapWorks)('local backend sandbox supervision', () => {
 
     await driver.dispose();
     await eventually(() => expect(processesWith(marker)).toEqual([]), 5000);
-  });
+  }, 60_000);
 });
