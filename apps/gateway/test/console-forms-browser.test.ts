@@ -24,6 +24,17 @@ describe.skipIf(!built || !requireChromium())('the console forms: folders, drops
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     await page.keyboard.press('Tab');
     await expect(page.evaluate<string>('document.activeElement.textContent')).resolves.toBe('Skip to the page');
+
+    // The file pickers are reached with Tab like any control, past the page links.
+    await page.getByRole('link', { name: 'Upload', exact: true }).press('Enter');
+    await page.getByRole('heading', { name: 'Upload a function' }).waitFor();
+    const reached: string[] = [];
+    for (let step = 0; step < 12 && !reached.includes('source-folder'); step += 1) {
+      await page.keyboard.press('Tab');
+      reached.push(await page.evaluate<string>('document.activeElement.id'));
+    }
+    expect(reached).toContain('source-file');
+    expect(reached).toContain('source-folder');
     expect(problems).toEqual([]);
   });
 

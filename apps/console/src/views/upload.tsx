@@ -130,12 +130,10 @@ export function UploadPage() {
           }}
         >
           <p>Drop a source file or folder here, or choose one:</p>
+          {/* The inputs take the keyboard focus; their labels, right after them, show it and take the clicks. */}
+          <input id="source-file" class="visually-hidden" type="file" onChange={(event) => event.currentTarget.files && choose(filesOfInput(event.currentTarget.files))} />
           <label class="button" for="source-file">
             Choose a file
-          </label>
-          <input id="source-file" class="visually-hidden" type="file" onChange={(event) => event.currentTarget.files && choose(filesOfInput(event.currentTarget.files))} />
-          <label class="button" for="source-folder">
-            Choose a folder
           </label>
           <input
             id="source-folder"
@@ -144,6 +142,9 @@ export function UploadPage() {
             {...{ webkitdirectory: true }}
             onChange={(event) => event.currentTarget.files && choose(filesOfInput(event.currentTarget.files))}
           />
+          <label class="button" for="source-folder">
+            Choose a folder
+          </label>
           <p class="picked" aria-live="polite">
             {files.length === 0 ? 'Nothing chosen yet.' : files.length === 1 ? `Chosen: ${files[0]?.path}` : `Chosen: ${files.length} files`}
           </p>
