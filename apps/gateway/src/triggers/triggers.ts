@@ -4,6 +4,7 @@ import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import { createAlexaTrigger } from './alexa/alexa-trigger.js';
 import { createAlexaVerifier } from './alexa/verify-alexa-request.js';
 import type { CertificateFetcher } from './certificate-fetchers.js';
+import { createGithubTrigger } from './github/github-trigger.js';
 
 /** How the gateway checks requests to trigger endpoints. */
 export interface TriggerOptions {
@@ -40,7 +41,6 @@ export function createTriggerHandlers(dispatch: Dispatch, options: TriggerOption
         });
   return {
     alexa: createAlexaTrigger(dispatch, verifier),
-    github: async (endpoint, _request, reply) =>
-      reply.code(501).send({ code: 501, message: `endpoint ${endpoint.name}: the github trigger is not served here` }),
+    github: createGithubTrigger(dispatch),
   };
 }
