@@ -45,9 +45,11 @@ describe.skipIf(!built || !requireChromium())('the console forms: folders, drops
     await writeFile(join(folder, 'words.js'), "module.exports = { hello: 'Bonjour' };\n");
     await writeFile(join(folder, 'main.js'), "const { hello } = require('./words');\nmodule.exports = (context, payload) => `${hello}, ${payload.name}`;\n");
 
+    await session.gateway.dispatch.secrets.create({ name: 'greeting', secrets: { tone: 'warm' } });
     const { page, problems } = await session.openSignedIn('/upload');
     await page.locator('#source-folder').setInputFiles(folder);
     await page.getByText('Chosen: 2 files').waitFor(); // .git left out, as the CLI does
+    await page.getByRole('checkbox', { name: 'greeting' }).check();
     await page.getByLabel('Name').fill('greet');
     await page.getByLabel('Image').selectOption('nodejs');
     await page.getByLabel('Handler').fill('main.js');
@@ -67,6 +69,23 @@ describe.skipIf(!built || !requireChromium())('the console forms: folders, drops
     await input.fill('{"name": "Ada"}');
     await page.getByRole('button', { name: 'Run', exact: true }).click();
     await page.getByLabel('Output').getByText('Bonjour, Ada').waitFor();
+
+    // The same name again updates the function in place.
+    await writeFile(join(folder, 'words.js'), "module.exports = { hello: 'Salut' };\n");
+    await page.goto(`${session.gateway.url}/ui/#/upload`);
+    await page.locator('#source-folder').setInputFiles(folder);
+    await page.getByLabel('Name').fill('greet');
+    await page.getByLabel('Image').selectOption('nodejs');
+    await page.getByLabel('Handler').fill('main.js');
+    await page.getByRole('button', { name: 'Upload and deploy' }).click();
+    await page.getByText('updated function greet').waitFor();
+    await page.getByRole('heading', { name: /Progress/ }).getByText('READY').waitFor({ timeout: 90_000 });
+    await page.goto(`${session.gateway.url}/ui/#/tester?function=greet`);
+    await page.getByLabel(/^Input/).fill('{"name": "Ada"}');
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await page.getByLabel('Output').getByText('Salut, Ada').waitFor();
+    // What the form left alone kept its value: the secret, schema.in.
+    expect(await session.gateway.dispatch.functions.get('greet')).toMatchObject({ secrets: ['greeting'], schema: { in: SCHEMA_IN } });
     expect(problems).toEqual([]);
   }, 120_000);
 

@@ -53,6 +53,8 @@ export function UploadPage() {
   const [lines, setLines] = useState<string[]>([]);
   const [outcome, setOutcome] = useState<{ status: string; reason?: string }>();
   const [busy, setBusy] = useState(false);
+  // On an update, fields left alone keep their value: secrets are sent only once a box was ticked or cleared.
+  const [secretsTouched, setSecretsTouched] = useState(false);
   const abort = useRef<AbortController>();
 
   const set = (field: keyof Form) => (event: { currentTarget: { value: string } }) =>
@@ -88,15 +90,14 @@ export function UploadPage() {
         source: await packSource(files),
         ...(form.handler.trim() === '' ? {} : { handler: form.handler.trim() }),
         ...(schema.in === undefined && schema.out === undefined ? {} : { schema }),
-        secrets: form.secrets,
         ...(form.replicas === '' ? {} : { replicas: Number(form.replicas) }),
         ...(form.timeout === '' ? {} : { timeout: Number(form.timeout) }),
       };
       const path = `/v1/function/${encodeURIComponent(form.name)}`;
       // The list, not a GET of the name: a 404 would be logged by the browser as an error.
       const exists = (await get<DispatchFunction[]>('/v1/function')).some((fn) => fn.name === form.name);
-      if (exists) await api('PUT', path, body);
-      else await api('POST', '/v1/function', { name: form.name, ...body });
+      if (exists) await api('PUT', path, { ...body, ...(secretsTouched ? { secrets: form.secrets } : {}) });
+      else await api('POST', '/v1/function', { name: form.name, ...body, secrets: form.secrets });
       setLines([`${exists ? 'updated' : 'created'} function ${form.name}`]);
       for await (const watched of readNdjson<WatchEvent>(`${path}/events`, controller.signal)) {
         const line = watched.type === 'progress' ? watched.line : watched.type === 'status' ? `${watched.status}${watched.reason ? `: ${watched.reason}` : ''}` : 'deleted';
@@ -183,6 +184,7 @@ export function UploadPage() {
                 checked={form.secrets.includes(secret.name)}
                 onChange={(event) => {
                   const on = event.currentTarget.checked;
+                  setSecretsTouched(true);
                   setForm((previous) => ({ ...previous, secrets: on ? [...previous.secrets, secret.name] : previous.secrets.filter((name) => name !== secret.name) }));
                 }}
               />
