@@ -38,19 +38,19 @@ export async function appendLayers(spec: AppendSpec): Promise<AppendedImage> {
   const { base, client, repository } = spec;
   const oci = base.manifestMediaType === MEDIA_TYPES.ociManifest;
   const sameRegistry = spec.baseClient.registry === client.registry;
-  await Promise.all(
-    base.manifest.layers.map(async (layer) => {
+  const config = nextConfig(base.config, spec);
+  const configBlob = Buffer.from(JSON.stringify(config), 'utf8');
+  // Every blob at once: the base's layers (there already, mounted or copied), the new layers and the config.
+  const [configDigest] = await Promise.all([
+    client.putBlob(repository, configBlob),
+    ...spec.layers.map((layer) => client.putBlob(repository, layer.blob, layer.digest)),
+    ...base.manifest.layers.map(async (layer) => {
       if (sameRegistry && base.repository === repository) return;
       if (await client.hasBlob(repository, layer.digest)) return;
       if (sameRegistry && (await client.mountBlob(repository, layer.digest, base.repository))) return;
       await client.putBlob(repository, await spec.baseClient.getBlob(base.repository, layer.digest), layer.digest);
     }),
-  );
-  await Promise.all(spec.layers.map((layer) => client.putBlob(repository, layer.blob, layer.digest)));
-
-  const config = nextConfig(base.config, spec);
-  const configBlob = Buffer.from(JSON.stringify(config), 'utf8');
-  const configDigest = await client.putBlob(repository, configBlob);
+  ]);
   const layerType = oci ? MEDIA_TYPES.ociLayerGzip : MEDIA_TYPES.dockerLayerGzip;
   const manifest: ImageManifest = {
     schemaVersion: 2,

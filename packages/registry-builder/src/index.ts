@@ -15,4 +15,6 @@ export type { ImageConfig, ImageManifest, Platform, ResolvedImage } from './imag
 export { appendLayers } from './append-layers.js';
 export type { AppendSpec, AppendedImage } from './append-layers.js';
 export { layerFromEntries, sourceEntries } from './image-layer.js';
+export { dependencyLayer } from './dependency-layer.js';
+export type { DependencyLayerSpec, InstallCommands } from './dependency-layer.js';
 export type { ImageLayer, LayerEntry } from './image-layer.js';

@@ -10,6 +10,9 @@ import type { RegistryCredentials } from './registry-client.js';
 import { registryAddress, registryPrefix } from './registry-settings.js';
 import type { RegistrySettings } from './registry-settings.js';
 import { runtimeLayer } from './runtime-layer.js';
+import { dependencyLayer } from './dependency-layer.js';
+import type { InstallCommands } from './dependency-layer.js';
+import { createHash } from 'node:crypto';
 
 /** The language images Dispatch's base images are assembled on (official images by default). */
 export interface LanguageImages {
@@ -28,6 +31,8 @@ export interface RegistryImageBuilderOptions {
   platform?: Platform;
   /** Prefix of error messages, `[<prefix>] …`; default `registry`. */
   errorPrefix?: string;
+  /** How runtime dependencies are installed (npm, pip on this machine). */
+  installCommands?: InstallCommands;
 }
 
 /** What a function image is made of. */
@@ -54,7 +59,11 @@ export interface RegistryImageBuilder {
   prepareBaseImage(spec: BaseImageSpec, onProgress?: ProgressListener): Promise<void>;
   /** Assembles a Dispatch base image from the language image under `target`; resolves with its digest reference. */
   buildBaseImage(language: Language, target: string, onProgress?: ProgressListener): Promise<string>;
-  /** An image without dependencies is its base image; dependencies need a builder (see the docs). */
+  /**
+   * Base image + runtime dependencies (installed here without running any package's code, appended as a layer) →
+   * `<registry>/<repo>/image-<name>@sha256:…`; without dependencies, the base image itself. System packages and
+   * install scripts need a build: refused.
+   */
   buildImage(spec: ImageBuildSpec, onProgress?: ProgressListener): Promise<BuiltImage>;
   /** Image + source → `<registry>/<repo>/fn-<name>@sha256:…`. */
   buildFunctionImage(spec: FunctionImageSpec, onProgress?: ProgressListener): Promise<string>;
@@ -152,23 +161,47 @@ export function createRegistryImageBuilder(options: RegistryImageBuilderOptions)
       return `${out.client.registry}/${out.repository}@${digest}`;
     },
 
-    async buildImage(spec) {
+    async buildImage(spec, onProgress) {
       assertValidName('image', spec.name);
-      if (spec.runtimeDependencies.trim() === '' && spec.systemPackages.length === 0) {
+      const manifest = spec.runtimeDependencies.trim();
+      if (spec.systemPackages.length > 0 || spec.allowInstallScripts === true) {
+        const why = spec.systemPackages.length > 0 ? 'system packages' : 'install scripts';
+        throw new InvalidInputError(
+          `[${prefix}] image "${spec.name}": ${why} need a build, and this backend assembles images in the registry without one (build on a Docker engine instead: builder.dockerHost)`,
+        );
+      }
+      if (manifest === '') {
         // Nothing to add: the image is its base, checked to be there (and readable) now rather than at deploy.
         await read(spec.baseImageURL);
         return { imageURL: located(spec.baseImageURL) };
       }
-      throw new InvalidInputError(
-        `[${prefix}] image "${spec.name}": dependencies need a build, and this backend assembles images in the registry without one`,
-      );
+      const base = await read(spec.baseImageURL);
+      // The same base and manifest make the same image: found by its tag, it is not installed again.
+      const hash = createHash('sha256').update(JSON.stringify([spec.language, base.image.manifestDigest, manifest])).digest('hex').slice(0, 16);
+      const out = target(`${names}image-${spec.name}:${hash}`);
+      try {
+        const existing = await out.client.getManifest(out.repository, out.tag);
+        return { imageURL: `${out.client.registry}/${out.repository}@${existing.digest}` };
+      } catch (error) {
+        if (!(error instanceof NotFoundError)) throw error;
+      }
+      const layer = await dependencyLayer({ language: spec.language, manifest, platform, prefix, ...(options.installCommands === undefined ? {} : { commands: options.installCommands }), ...(onProgress === undefined ? {} : { onProgress }) });
+      const { digest } = await appendLayers({
+        base: base.image,
+        baseClient: base.client,
+        ...out,
+        layers: [layer],
+        labels: { 'dispatch.image': spec.name },
+        createdBy: `dispatch: runtime dependencies of image ${spec.name}`,
+      });
+      onProgress?.(`[${prefix}] wrote ${out.client.registry}/${out.repository}@${digest} (dependencies layer ${layer.size} bytes)`);
+      return { imageURL: `${out.client.registry}/${out.repository}@${digest}` };
     },
 
     async buildFunctionImage(spec, onProgress) {
       assertValidName('function', spec.name);
       if (spec.handler.trim() === '') throw new InvalidInputError(`[${prefix}] function "${spec.name}" has no handler`);
-      const base = await read(spec.imageURL);
-      const layer = await layerFromEntries(await sourceEntries(spec.source, 'function'));
+      const [base, layer] = await Promise.all([read(spec.imageURL), sourceEntries(spec.source, 'function').then(layerFromEntries)]);
       const out = target(`${names}fn-${spec.name}:r${spec.revision}-${layer.digest.slice(7, 19)}`);
       const { digest } = await appendLayers({
         base: base.image,

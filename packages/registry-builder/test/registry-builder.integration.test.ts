@@ -1,4 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { packSource } from '@dispatch/core/source';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -121,6 +126,44 @@ describe.skipIf(!engine || !registryPresent).each([
     );
   });
 
+  it.runIf(auth && scheme === 'htpasswd')('installs npm and pure-Python dependencies without a daemon, as a layer the function uses', async () => {
+    const images = builder();
+    const work = await mkdtemp(join(tmpdir(), 'dispatch-deps-test-'));
+    try {
+      const bases = images.defaultBaseImages();
+      await images.prepareBaseImage({ name: 'nodejs-base', language: 'nodejs', imageURL: bases.nodejs });
+      await images.prepareBaseImage({ name: 'python3-base', language: 'python3', imageURL: bases.python3 });
+      const lines: string[] = [];
+      const node = await images.buildImage(
+        { name: 'with-npm', language: 'nodejs', baseImageURL: bases.nodejs, runtimeDependencies: JSON.stringify({ dependencies: { 'is-number': '7.0.0' } }), systemPackages: [] },
+        (line) => lines.push(line),
+      );
+      expect(node.imageURL).toMatch(new RegExp(`^${registry.address}/dispatch/image-with-npm@sha256:`));
+      expect(lines.some((line) => line.includes('npm install --omit=dev --ignore-scripts'))).toBe(true);
+      // The same manifest on the same base is found in the registry, not installed again.
+      const again: string[] = [];
+      expect((await images.buildImage({ name: 'with-npm', language: 'nodejs', baseImageURL: bases.nodejs, runtimeDependencies: JSON.stringify({ dependencies: { 'is-number': '7.0.0' } }), systemPackages: [] }, (line) => again.push(line))).imageURL).toBe(node.imageURL);
+      expect(again).toEqual([]);
+
+      await writeFile(join(work, 'uses-npm.js'), "const isNumber = require('is-number');\nmodule.exports = (context, payload) => ({ number: isNumber(payload.value) });\n");
+      const nodeFn = await images.buildFunctionImage({ name: 'uses-npm', revision: 1, imageURL: node.imageURL, source: await packSource(join(work, 'uses-npm.js')), handler: 'uses-npm.js' });
+      expect(await runAndCall(nodeFn, { value: '42' })).toEqual({ number: true });
+
+      // PyPI is unreachable here: a wheel made on the spot, named by path, as a requirements.txt may.
+      const wheel = buildWheel(work);
+      const python = await images.buildImage({ name: 'with-pip', language: 'python3', baseImageURL: bases.python3, runtimeDependencies: `${wheel}\n`, systemPackages: [] });
+      await writeFile(join(work, 'uses_pip.py'), 'import dispatch_wheel_fixture\n\ndef handle(context, payload):\n    return {"answer": dispatch_wheel_fixture.answer()}\n');
+      const pyFn = await images.buildFunctionImage({ name: 'uses-pip', revision: 1, imageURL: python.imageURL, source: await packSource(join(work, 'uses_pip.py')), handler: 'uses_pip.handle' });
+      expect(await runAndCall(pyFn, {})).toEqual({ answer: 42 });
+
+      await expect(
+        images.buildImage({ name: 'with-apt', language: 'python3', baseImageURL: bases.python3, runtimeDependencies: '', systemPackages: [{ name: 'jq', version: '' }] }),
+      ).rejects.toThrow('system packages need a build, and this backend assembles images in the registry without one');
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }, 180_000);
+
   it('picks the platform of a multi-platform index', async () => {
     const client = new RegistryClient({ registry: registry.address, credentials: auth ? login : {} });
     const amd = await resolveImage(client, 'lang/node', '20', { os: 'linux', architecture: 'amd64' });
@@ -148,3 +191,29 @@ describe.skipIf(!engine || !registryPresent).each([
     );
   });
 });
+
+/** A pure-Python wheel made with the standard library only (no `wheel` package, no index). */
+function buildWheel(dir: string): string {
+  const script = `
+import base64, hashlib, os, sys, zipfile
+name, version = "dispatch_wheel_fixture", "1.0"
+path = os.path.join(sys.argv[1], "%s-%s-py3-none-any.whl" % (name, version))
+files = {
+    "%s.py" % name: "def answer():\\n    return 42\\n",
+    "%s-%s.dist-info/METADATA" % (name, version): "Metadata-Version: 2.1\\nName: %s\\nVersion: %s\\n" % (name, version),
+    "%s-%s.dist-info/WHEEL" % (name, version): "Wheel-Version: 1.0\\nGenerator: test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
+}
+record = []
+with zipfile.ZipFile(path, "w") as wheel:
+    for file, text in files.items():
+        data = text.encode()
+        wheel.writestr(file, data)
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append("%s,sha256=%s,%d" % (file, digest, len(data)))
+    record_file = "%s-%s.dist-info/RECORD" % (name, version)
+    record.append(record_file + ",,")
+    wheel.writestr(record_file, "\\n".join(record) + "\\n")
+print(path)
+`;
+  return execFileSync('python3', ['-c', script, dir], { encoding: 'utf8' }).trim();
+}
