@@ -54,6 +54,7 @@ const harness = await startKubeHarness({ progressDeadlineMs: 60_000 });
 cleanup.add(() => harness.close());
 
 const port = await freePort();
+const token = randomBytes(16).toString('hex');
 const gateway = spawn(process.execPath, [join(root, 'apps/gateway/dist/server.js')], {
   stdio: ['ignore', 'ignore', 'inherit'],
   env: {
@@ -66,6 +67,7 @@ const gateway = spawn(process.execPath, [join(root, 'apps/gateway/dist/server.js
     DISPATCH_DATA_DIR: join(work, 'gateway'),
     DISPATCH_LOG_LEVEL: 'warn',
     DISPATCH_SEED_DEFAULTS: 'true',
+    DISPATCH_TOKEN: token,
   },
 });
 const gatewayExited = new Promise((resolve) => gateway.once('exit', resolve));
@@ -75,7 +77,7 @@ cleanup.add(async () => {
   if (gateway.exitCode === null && gateway.signalCode === null) gateway.kill('SIGKILL');
 });
 const base = `http://127.0.0.1:${port}`;
-const api = gatewayApi(base);
+const api = gatewayApi(base, token);
 await waitFor('the gateway to answer /healthz', () => fetch(`${base}/healthz`).then((r) => (r.ok ? true : undefined), () => undefined), {
   timeoutMs: 30_000,
 });
@@ -108,7 +110,7 @@ const cases = [
   { path: `through the harness's ingress (Host \`${host}\`)`, call: httpPoster(`${harness.ingressUrl}/`, RUN_REQUEST, { agent, headers: { host } }) },
   {
     path: 'through the gateway (`POST /v1/runs`)',
-    call: httpPoster(`${base}/v1/runs?functionName=${fn}`, { input: { name: 'bench' }, blocking: true }, { agent }),
+    call: httpPoster(`${base}/v1/runs?functionName=${fn}`, { input: { name: 'bench' }, blocking: true }, { agent, headers: { authorization: `Bearer ${token}` } }),
   },
 ];
 const rows = [];

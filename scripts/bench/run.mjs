@@ -9,6 +9,7 @@
 // scripts/bench/knative.mjs, each run as its own process, stopped after BENCH_BACKEND_TIME_LIMIT seconds, default 1800;
 // "images" adds scripts/bench/images.mjs: a function image assembled in a registry beside `docker build`).
 import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -71,11 +72,14 @@ function startFunctionServer(language, dir) {
   });
 }
 
+/** The admin token of the gateway this script starts (the admin API always requires one). */
+const TOKEN = randomBytes(16).toString('hex');
+
 async function startGateway() {
   const port = await freePort();
   const child = spawn(process.execPath, [join(root, 'apps/gateway/dist/server.js')], {
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, DISPATCH_PORT: String(port), DISPATCH_DATA_DIR: join(work, 'gateway'), DISPATCH_LOG_LEVEL: 'warn' },
+    env: { ...process.env, DISPATCH_PORT: String(port), DISPATCH_DATA_DIR: join(work, 'gateway'), DISPATCH_LOG_LEVEL: 'warn', DISPATCH_TOKEN: TOKEN },
   });
   children.push(child);
   const base = `http://127.0.0.1:${port}`;
@@ -93,7 +97,7 @@ async function startGateway() {
 async function api(base, method, path, body) {
   const response = await fetch(`${base}${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const json = await response.json();
@@ -126,7 +130,7 @@ function gatewayCaller(base, name, agent) {
     new Promise((resolve, reject) => {
       const request = http.request(
         url,
-        { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        { method: 'POST', agent, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
         (response) => {
           const chunks = [];
           response.on('data', (chunk) => chunks.push(chunk));
@@ -181,7 +185,7 @@ async function benchLocal() {
     const durations = [];
     for (let i = 0; i < cliRuns + 2; i++) {
       const started = performance.now();
-      await promisify(execFile)(process.execPath, [cli, ...args], { env: { ...process.env, HOME: work, DISPATCH_PORT: gatewayPort } });
+      await promisify(execFile)(process.execPath, [cli, ...args], { env: { ...process.env, HOME: work, DISPATCH_PORT: gatewayPort, DISPATCH_TOKEN: TOKEN } });
       if (i >= 2) durations.push(performance.now() - started); // the first two warm the file cache
     }
     durations.sort((a, b) => a - b);

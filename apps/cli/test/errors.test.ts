@@ -23,8 +23,8 @@ describe('errors: one [Code: NNN] line on stderr and a non-zero exit', { timeout
 
   beforeAll(async () => {
     await ensureCliBuilt();
-    gateway = await startTestGateway();
     home = await mkdtemp(join(tmpdir(), 'dispatch-cli-errors-'));
+    gateway = await startTestGateway({ home });
     cli = { cwd: home, env: { HOME: home, DISPATCH_PORT: String(gateway.port) } };
   }, 180_000);
 
@@ -137,12 +137,16 @@ describe('errors: one [Code: NNN] line on stderr and a non-zero exit', { timeout
     }
   });
 
-  it('sends the context token as a bearer token, and reports a refused one', async () => {
+  it('sends the context token as a bearer token, and reports a missing or refused one', async () => {
     const guarded = await startTestGateway({ seedDefaults: false, token: 's3cret' });
     try {
       const env = { ...cli.env, DISPATCH_PORT: String(guarded.port) };
       const refused = await runCli(['get', 'function'], { ...cli, env });
-      expect(refused).toMatchObject({ code: 1, stderr: '[Code: 401] the admin API requires an Authorization: Bearer <token> header\n' });
+      expect(refused).toMatchObject({
+        code: 1,
+        stderr:
+          '[Code: 401] the admin API requires an Authorization: Bearer <token> header; give it with --token or DISPATCH_TOKEN, or in the context\n',
+      });
       const config = join(home, 'token.json');
       await writeFile(config, JSON.stringify({ current: 'g', contexts: { g: { host: '127.0.0.1', port: guarded.port, scheme: 'http', token: 's3cret' } } }));
       // DISPATCH_PORT would override the context's port: the context alone says where to go here.

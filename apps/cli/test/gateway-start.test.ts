@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,10 +43,14 @@ describe('dispatch gateway start', () => {
       const second = await runCli(['gateway', 'start', '--port', port, '--data-dir', join(dir, 'other')], { cwd: dir, env });
       expect(second.code).toBe(1);
       expect(second.stderr).toBe(`[Code: 409] 127.0.0.1:${port} is in use: is a gateway running already? Choose another with --port\n`);
+      // The bare CLI found the token this gateway generated, through the runtime file it left for its user.
+      expect((await stat(join(dir, '.dispatch/run', `gateway-${port}.json`))).mode & 0o777).toBe(0o600);
+      expect((await stat(join(dir, 'data/admin-token'))).mode & 0o777).toBe(0o600);
     } finally {
       gateway.kill('SIGTERM');
     }
     expect(await exited).toBe(0);
+    await expect(readdir(join(dir, '.dispatch/run'))).resolves.toEqual([]);
   }, 60_000);
 
   it('refuses an unknown backend with 400, naming the backends there are', async () => {

@@ -19,8 +19,8 @@ describe('manifests: apply -f, create -f, delete -f', { timeout: 120_000 }, () =
 
   beforeAll(async () => {
     await ensureCliBuilt();
-    gateway = await startTestGateway({ seedDefaults: false });
     home = await mkdtemp(join(tmpdir(), 'dispatch-cli-manifest-'));
+    gateway = await startTestGateway({ seedDefaults: false, home });
     cli = { cwd: REPO_DIR, env: { HOME: home, DISPATCH_PORT: String(gateway.port) } };
   }, 180_000);
 

@@ -18,7 +18,7 @@ describe('output: tables, -o json, -o yaml, messages', { timeout: 120_000 }, () 
     await ensureCliBuilt();
     gateway = await startTestGateway();
     home = await mkdtemp(join(tmpdir(), 'dispatch-cli-output-'));
-    cli = { cwd: REPO_DIR, env: { HOME: home, DISPATCH_PORT: String(gateway.port) } };
+    cli = { cwd: REPO_DIR, env: { HOME: home, DISPATCH_PORT: String(gateway.port), DISPATCH_TOKEN: gateway.token } };
     await writeFile(join(home, 'place.json'), '{"place": "Palo Alto"}');
     await runCliOk(['create', 'secret', 'place', join(home, 'place.json')], cli);
     await runCliOk(['create', 'function', 'hello', './examples/python3/hello.py', '--image', 'python3', '--wait'], cli);

@@ -3,20 +3,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_DIR, ensureCliBuilt } from './helpers/build.js';
-import { pollCli, runCliOk, type CliOptions } from './helpers/cli.js';
+import { pollCli, runCli, runCliOk, type CliOptions } from './helpers/cli.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { getWithHost } from '@dispatch/driver-testkit';
 
-describe("the seed README's quickstart (steps 6 and 7)", { timeout: 120_000 }, () => {
+describe("the seed README's quickstart (steps 6 and 7), with a config.json holding only host and port", { timeout: 120_000 }, () => {
   let gateway: TestGateway;
   let workDir: string;
   let cli: CliOptions;
 
   beforeAll(async () => {
     await ensureCliBuilt();
-    // The seed starts from an empty Dispatch: no default images, so that it creates python3 itself.
-    gateway = await startTestGateway({ seedDefaults: false });
     workDir = await mkdtemp(join(tmpdir(), 'dispatch-cli-quickstart-'));
+    // The seed starts from an empty Dispatch: no default images, so that it creates python3 itself. The user who
+    // started the gateway runs the CLI: its config.json names host and port only, and the token is found.
+    gateway = await startTestGateway({ seedDefaults: false, home: workDir });
     await mkdir(join(workDir, 'examples/python3'), { recursive: true });
     await copyFile(join(REPO_DIR, 'examples/python3/hello.py'), join(workDir, 'examples/python3/hello.py'));
     // Step 6, with the gateway's address where the seed puts the ingress controller's.
@@ -71,5 +72,17 @@ describe("the seed README's quickstart (steps 6 and 7)", { timeout: 120_000 }, (
     const response = await getWithHost(gateway.port, '/hello?name=Jon', 'default.dispatch-server.dispatch.local');
     expect(response.status).toBe(200);
     expect(JSON.parse(response.body)).toEqual({ myField: 'Hello, Jon from Nowhere' });
+  });
+
+  it('is refused for another user of the machine, who has no token', async () => {
+    const stranger = await mkdtemp(join(tmpdir(), 'dispatch-cli-stranger-'));
+    try {
+      await copyFile(join(workDir, 'config.json'), join(stranger, 'config.json'));
+      const result = await runCli(['--config', './config.json', 'get', 'function'], { cwd: stranger, env: { HOME: stranger } });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/^\[Code: 401\] the admin API requires an Authorization: Bearer <token> header/);
+    } finally {
+      await rm(stranger, { recursive: true, force: true });
+    }
   });
 });

@@ -6,7 +6,6 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'f
 import { endOpenStreams } from './routes/v1/ndjson-stream.js';
 import { ingressPlugin } from './ingress/ingress.js';
 import { consoleRoutes } from './console/console-routes.js';
-import { isLoopbackHost } from './loopback.js';
 import { DebugRequestLog } from './request-log.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
 import { schemasPlugin } from './plugins/schemas.js';
@@ -20,15 +19,15 @@ export const DEFAULT_BODY_LIMIT = 6 * 1024 * 1024;
 
 export interface GatewayOptions {
   dispatch: Dispatch;
-  /** The admin API's bearer token. Required when `listenHost` is not a loopback address. */
-  token?: string;
+  /** The bearer token the admin API requires, always (on loopback too: any web page can reach loopback). */
+  token: string;
   /** The largest request body accepted, in bytes (default 6 MiB); larger ones get 413. */
   bodyLimit?: number;
   /** fastify's `logger` option: false (default), true, or pino options. */
   logger?: FastifyServerOptions['logger'];
   /** A logger to use as is (a pino instance), instead of `logger`. */
   loggerInstance?: FastifyBaseLogger;
-  /** Where the gateway will listen; anything beyond loopback requires a token. */
+  /** Where the gateway will listen. */
   listenHost?: string;
   /** How trigger endpoints check their callers (Alexa's trust anchors and certificate fetcher…). */
   triggers?: TriggerOptions;
@@ -39,11 +38,9 @@ export interface GatewayOptions {
  * for everything else. It does not listen; `startGateway` does, and tests use `app.inject()`.
  */
 export async function buildApp(options: GatewayOptions): Promise<FastifyInstance> {
-  const { dispatch, token, listenHost } = options;
-  if (listenHost !== undefined && !isLoopbackHost(listenHost) && (token === undefined || token === '')) {
-    throw new InvalidInputError(
-      `refusing to serve the admin API on ${listenHost} without a token: set DISPATCH_TOKEN, or listen on 127.0.0.1`,
-    );
+  const { dispatch, token } = options;
+  if (typeof token !== 'string' || token.trim() === '') {
+    throw new InvalidInputError('the admin API needs a token: set DISPATCH_TOKEN, or let startGateway generate one');
   }
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const requestLog = new DebugRequestLog();

@@ -1,4 +1,6 @@
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { isPostgresUrl } from '@dispatch/core';
 import type { QueueSettings } from '@dispatch/core';
 import { DEFAULT_BODY_LIMIT } from './app.js';
@@ -9,13 +11,13 @@ import type { TriggerOptions } from './triggers/triggers.js';
 export interface GatewayConfig {
   port: number;
   host: string;
-  /** Where the SQLite store and the backend's files live. */
+  /** Where the SQLite store, the generated admin token and the backend's files live. */
   dataDir: string;
   /** A `postgres://` URL: keep the state in PostgreSQL (several gateways may share it) instead of SQLite. */
   storeUrl?: string;
   /** The backend's name in the driver registry: `local`, … */
   backend: string;
-  /** The admin API's bearer token; required when `host` is not loopback. */
+  /** The admin API's bearer token; without one, a token is generated into the data folder on first start. */
   token?: string;
   bodyLimit: number;
   logLevel: string;
@@ -56,7 +58,6 @@ function queueSettings(env: NodeJS.ProcessEnv): Partial<QueueSettings> | undefin
 
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = '127.0.0.1';
-export const DEFAULT_DATA_DIR = '.dispatch-data';
 export const DEFAULT_BACKEND = 'local';
 export const DEFAULT_LOG_LEVEL = 'info';
 
@@ -92,8 +93,32 @@ function storeUrl(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 /**
- * Reads `DISPATCH_PORT` (8080), `DISPATCH_HOST` (127.0.0.1), `DISPATCH_DATA_DIR` (`./.dispatch-data`),
- * `DISPATCH_BACKEND` (local), `DISPATCH_STORE_URL` (postgres://…), `DISPATCH_TOKEN`, `DISPATCH_BODY_LIMIT` (bytes, 6 MiB), `DISPATCH_LOG_LEVEL` (info),
+ * The per-user data folder, outside any checkout: `$XDG_DATA_HOME/dispatch`, else `~/.local/share/dispatch`.
+ */
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = text(env, 'XDG_DATA_HOME');
+  return xdg ? join(xdg, 'dispatch') : join(env.HOME ?? homedir(), '.local', 'share', 'dispatch');
+}
+
+/** `DISPATCH_TOKEN`, else the content of the file `DISPATCH_TOKEN_FILE` names (a Docker or Kubernetes secret). */
+function tokenOf(env: NodeJS.ProcessEnv): string | undefined {
+  const token = text(env, 'DISPATCH_TOKEN');
+  if (token !== undefined) return token;
+  const file = text(env, 'DISPATCH_TOKEN_FILE');
+  if (file === undefined) return undefined;
+  let content: string;
+  try {
+    content = readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    throw new Error(`DISPATCH_TOKEN_FILE: cannot read ${file}: ${(error as Error).message}`);
+  }
+  if (content === '') throw new Error(`DISPATCH_TOKEN_FILE: ${file} is empty`);
+  return content;
+}
+
+/**
+ * Reads `DISPATCH_PORT` (8080), `DISPATCH_HOST` (127.0.0.1), `DISPATCH_DATA_DIR` (`~/.local/share/dispatch`),
+ * `DISPATCH_BACKEND` (local), `DISPATCH_STORE_URL` (postgres://…), `DISPATCH_TOKEN` or `DISPATCH_TOKEN_FILE`, `DISPATCH_BODY_LIMIT` (bytes, 6 MiB), `DISPATCH_LOG_LEVEL` (info),
  * `DISPATCH_SEED_DEFAULTS` (true), and the trigger settings `DISPATCH_ALEXA_VERIFY`, `DISPATCH_ALEXA_TRUST_ANCHORS`,
  * `DISPATCH_ALEXA_CERT_MIRROR`, the queue's `DISPATCH_QUEUE_*` and friends (docs/durability.md),
  * `DISPATCH_CALLBACK_SECRET`.
@@ -102,10 +127,10 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env, cwd: 
   return {
     port: integer(env, 'DISPATCH_PORT', DEFAULT_PORT, 0, 65535),
     host: text(env, 'DISPATCH_HOST') ?? DEFAULT_HOST,
-    dataDir: resolve(cwd, text(env, 'DISPATCH_DATA_DIR') ?? DEFAULT_DATA_DIR),
+    dataDir: resolve(cwd, text(env, 'DISPATCH_DATA_DIR') ?? defaultDataDir(env)),
     backend: text(env, 'DISPATCH_BACKEND') ?? DEFAULT_BACKEND,
     storeUrl: storeUrl(env),
-    token: text(env, 'DISPATCH_TOKEN'),
+    token: tokenOf(env),
     bodyLimit: integer(env, 'DISPATCH_BODY_LIMIT', DEFAULT_BODY_LIMIT, 1, Number.MAX_SAFE_INTEGER),
     logLevel: text(env, 'DISPATCH_LOG_LEVEL') ?? DEFAULT_LOG_LEVEL,
     seedDefaults: flag(env, 'DISPATCH_SEED_DEFAULTS', true),

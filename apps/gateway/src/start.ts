@@ -1,24 +1,31 @@
 import { resolve } from 'node:path';
-import { InvalidInputError, createDispatch, openStore } from '@dispatch/core';
+import { createDispatch, openStore } from '@dispatch/core';
 import type { Dispatch, Driver, Store } from '@dispatch/core';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { DEFAULT_BODY_LIMIT, buildApp } from './app.js';
+import { resolveAdminToken, type AdminToken } from './admin/admin-token.js';
+import { writeRuntimeFile } from './admin/runtime-file.js';
 import {
   DEFAULT_BACKEND,
-  DEFAULT_DATA_DIR,
   DEFAULT_HOST,
   DEFAULT_LOG_LEVEL,
   DEFAULT_PORT,
+  defaultDataDir,
   type GatewayConfig,
 } from './config.js';
 import { createDriver } from './drivers.js';
-import { isLoopbackHost } from './loopback.js';
+import { runtimeDirs } from './local-gateways.js';
 
 export interface StartGatewayOptions extends Partial<GatewayConfig> {
   /** The logger to use (the CLI passes its own); a pino logger at `logLevel` on stdout otherwise. */
   logger?: Logger;
+  /**
+   * Where to leave the runtime file that lets this user's CLI find the gateway's token (default: the first of
+   * `runtimeDirs()`); `false` writes none.
+   */
+  runtimeDir?: string | false;
 }
 
 /** A gateway that is listening. */
@@ -28,6 +35,8 @@ export interface RunningGateway {
   /** `http://host:port`, with the port actually bound (useful with `port: 0`). */
   url: string;
   backend: string;
+  /** The token the admin API requires (`Authorization: Bearer <token>`). */
+  token: string;
   /** Stops listening, then stops Dispatch (driver and store). */
   close(): Promise<void>;
 }
@@ -39,29 +48,31 @@ function urlOf(app: FastifyInstance, host: string, port: number): string {
   return `http://${shownHost}:${boundPort}`;
 }
 
+function describeToken({ source }: AdminToken): string {
+  if (source.kind === 'configured') return 'admin token: the configured one (DISPATCH_TOKEN)';
+  const how = source.generated ? 'generated into' : 'kept in';
+  return `admin token: ${how} ${source.path} (clients send it as Authorization: Bearer <token>; DISPATCH_TOKEN overrides it)`;
+}
+
 /**
- * Opens the store in the data directory, creates the backend's driver and Dispatch, and listens.
- * Refuses to listen beyond loopback without a token.
+ * Opens the store in the data directory, creates the backend's driver and Dispatch, and listens. The admin API
+ * always requires a token: the configured one, else one generated into the data directory on first start.
  */
 export async function startGateway(options: StartGatewayOptions = {}): Promise<RunningGateway> {
   const host = options.host ?? DEFAULT_HOST;
   const port = options.port ?? DEFAULT_PORT;
   const backend = options.backend ?? DEFAULT_BACKEND;
-  const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
-  const token = options.token === '' ? undefined : options.token;
-  if (!isLoopbackHost(host) && token === undefined) {
-    throw new InvalidInputError(
-      `refusing to listen on ${host} without a token: anyone reaching it could run code. ` +
-        'Set DISPATCH_TOKEN (clients send it as Authorization: Bearer <token>), or listen on 127.0.0.1.',
-    );
-  }
+  const dataDir = resolve(options.dataDir ?? defaultDataDir());
+  const runtimeDir = options.runtimeDir ?? runtimeDirs()[0];
   const logger = options.logger ?? pino({ level: options.logLevel ?? DEFAULT_LOG_LEVEL });
 
   let store: Store | undefined;
   let driver: Driver | undefined;
   let dispatch: Dispatch | undefined;
   let app: FastifyInstance | undefined;
+  let adminToken: AdminToken;
   try {
+    adminToken = await resolveAdminToken(dataDir, options.token);
     store = await openStore(options.storeUrl ?? dataDir);
     driver = await createDriver(backend, { dataDir, logger });
     dispatch = await createDispatch({
@@ -75,7 +86,7 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<R
     });
     app = await buildApp({
       dispatch,
-      token,
+      token: adminToken.token,
       bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
       loggerInstance: logger,
       listenHost: host,
@@ -100,6 +111,17 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<R
   const running = app;
   const started = dispatch;
   const url = urlOf(running, host, port);
+  const token = adminToken.token;
+  logger.info(describeToken(adminToken));
+  const boundPort = Number(new URL(url).port);
+  const removeRuntimeFile = runtimeDir
+    ? await writeRuntimeFile(runtimeDir, { url, host, port: boundPort, pid: process.pid, token, dataDir }).catch(
+        (error: unknown) => {
+          logger.warn({ err: error }, `could not write the runtime file in ${runtimeDir}: the CLI will need the token`);
+          return undefined;
+        },
+      )
+    : undefined;
 
   let closing: Promise<void> | undefined;
   return {
@@ -107,9 +129,11 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<R
     dispatch: started,
     url,
     backend,
+    token,
     close() {
       closing ??= (async () => {
         try {
+          await removeRuntimeFile?.();
           await running.close();
         } finally {
           await started.close();

@@ -13,7 +13,7 @@ describe('admin API authentication', () => {
     await gateway?.close();
   });
 
-  it('answers 401 with {code, message} without a token when one is configured', async () => {
+  it('answers 401 with {code, message} without a token', async () => {
     const response = await gateway.app.inject({ method: 'GET', url: '/v1/function' });
     expect(response.statusCode).toBe(401);
     expect(response.headers['www-authenticate']).toMatch(/^Bearer /);
@@ -48,11 +48,11 @@ describe('admin API authentication', () => {
     expect(response.statusCode).toBe(200);
   });
 
-  it('refuses to build an app for a non-loopback host without a token', async () => {
-    await expect(buildApp({ dispatch: gateway.dispatch, listenHost: '0.0.0.0' })).rejects.toThrow(/DISPATCH_TOKEN/);
-    const open = await buildApp({ dispatch: gateway.dispatch, listenHost: '127.0.0.1' });
-    const response = await open.inject({ method: 'GET', url: '/v1/version' });
-    expect(response.statusCode).toBe(200);
-    await open.close();
+  it('refuses to build an admin API without a token, on loopback too', async () => {
+    for (const token of [undefined, '', '  ']) {
+      await expect(
+        buildApp({ dispatch: gateway.dispatch, listenHost: '127.0.0.1', token: token as unknown as string }),
+      ).rejects.toThrow(/needs a token/);
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -15,13 +16,17 @@ export interface TestGateway {
   app: FastifyInstance;
   dispatch: Dispatch;
   dataDir: string;
-  /** `app.inject` with the admin token, when one is set. */
+  /** The admin token the gateway requires. */
+  token: string;
+  /** `app.inject` with the admin token. */
   request(options: InjectOptions): Promise<LightMyRequestResponse>;
   /** Closes the app and Dispatch; removes the data dir unless `keepData`. */
   close(options?: { keepData?: boolean }): Promise<void>;
 }
 
-export interface TestGatewayOptions extends Omit<GatewayOptions, 'dispatch'> {
+export interface TestGatewayOptions extends Omit<GatewayOptions, 'dispatch' | 'token'> {
+  /** The admin token (a random one by default; `request` sends it). */
+  token?: string;
   /** Reuse a data dir (to test a restart); a new temp dir otherwise. */
   dataDir?: string;
   /** Keep the store in memory instead of in the data dir. */
@@ -32,17 +37,18 @@ export interface TestGatewayOptions extends Omit<GatewayOptions, 'dispatch'> {
 
 /** A gateway over the real Dispatch service, the SQLite store and the local driver, in a temp data dir. */
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
-  const { dataDir: givenDir, memoryStore, queue, ...gatewayOptions } = options;
+  const { dataDir: givenDir, memoryStore, queue, token = randomBytes(16).toString('hex'), ...gatewayOptions } = options;
   const dataDir = givenDir ?? (await mkdtemp(join(tmpdir(), 'dispatch-gateway-test-')));
   const store = openSqliteStore(memoryStore ? ':memory:' : dataDir);
   const driver = createLocalDriver({ dataDir });
   const dispatch = await createDispatch({ driver, store, queue });
-  const app = await buildApp({ dispatch, ...gatewayOptions });
-  const authorization = gatewayOptions.token ? { authorization: `Bearer ${gatewayOptions.token}` } : {};
+  const app = await buildApp({ dispatch, token, ...gatewayOptions });
+  const authorization = { authorization: `Bearer ${token}` };
   return {
     app,
     dispatch,
     dataDir,
+    token,
     request: (injectOptions) =>
       app.inject({ ...injectOptions, headers: { ...authorization, ...injectOptions.headers } }),
     async close({ keepData = false } = {}) {

@@ -48,9 +48,11 @@ describe.runIf(engine && registryPresent)('the gateway on the knative backend (t
     process.env.DISPATCH_NODE_IMAGE = languageImages.nodejs;
     process.env.DISPATCH_PYTHON_IMAGE = languageImages.python3;
     dataDir = await mkdtemp(join(tmpdir(), 'dispatch-knative-gateway-'));
-    gateway = await startGateway({ backend: 'knative', port: 0, dataDir, seedDefaults: false, logger: pino({ level: 'silent' }) });
-
     workDir = await mkdtemp(join(tmpdir(), 'dispatch-knative-quickstart-'));
+    // Started by the user whose HOME the CLI runs with: the CLI finds the generated token in its runtime file.
+    const runtimeDir = join(workDir, '.dispatch/run');
+    gateway = await startGateway({ backend: 'knative', port: 0, dataDir, runtimeDir, seedDefaults: false, logger: pino({ level: 'silent' }) });
+
     await mkdir(join(workDir, 'examples/python3'), { recursive: true });
     await copyFile(join(root, 'examples/python3/hello.py'), join(workDir, 'examples/python3/hello.py'));
     const port = Number(new URL(gateway.url).port);

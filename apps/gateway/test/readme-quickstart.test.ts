@@ -54,7 +54,15 @@ describe('the README', () => {
     port = await freePort();
     gateway = spawn('npm', ['start', '--silent'], {
       cwd: root,
-      env: { ...process.env, DISPATCH_PORT: String(port), DISPATCH_DATA_DIR: dataDir, DISPATCH_LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        DISPATCH_PORT: String(port),
+        DISPATCH_DATA_DIR: dataDir,
+        DISPATCH_RUNTIME_DIR: join(dataDir, 'run'),
+        DISPATCH_LOG_LEVEL: 'warn',
+        DISPATCH_TOKEN: '',
+        DISPATCH_TOKEN_FILE: '',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -73,14 +81,20 @@ describe('the README', () => {
   });
 
   it('runs its quickstart as written against `npm start`', async () => {
-    const script = (await quickstartScript()).replaceAll('127.0.0.1:8080', `127.0.0.1:${port}`);
+    // The test's gateway keeps its data (and so its generated token) in a folder of its own, not in ~/.local/share.
+    const script = (await quickstartScript())
+      .replaceAll('127.0.0.1:8080', `127.0.0.1:${port}`)
+      .replaceAll('~/.local/share/dispatch/', `${dataDir}/`);
     const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', script], { cwd: root, timeout: 120_000 });
     expect(stdout).toContain('"output":{"myField":"Hello, user from Nowhere"}');
     expect(stdout).toContain('"stdout":["messages to stdout show up in logs"]');
     expect(stdout).toContain('"output":{"myField":"Hello, user from Palo Alto"}');
     expect(stdout.trimEnd().endsWith('{"myField":"Hello, Jon from Nowhere"}')).toBe(true);
 
-    const history = (await (await fetch(`http://127.0.0.1:${port}/v1/runs?functionName=hello`)).json()) as unknown[];
+    const token = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
+    const url = `http://127.0.0.1:${port}/v1/runs?functionName=hello`;
+    expect((await fetch(url)).status).toBe(401);
+    const history = (await (await fetch(url, { headers: { authorization: `Bearer ${token}` } })).json()) as unknown[];
     expect(history.length).toBeGreaterThanOrEqual(3);
   }, 180_000);
 

@@ -195,7 +195,10 @@ describe('runs through the REST API', () => {
   it('keeps a followed log stream open and sends the lines of new runs as they come', async () => {
     const address = await gateway.app.listen({ port: 0, host: '127.0.0.1' });
     const controller = new AbortController();
-    const response = await fetch(`${address}/v1/function/hello/logs?follow=true&tail=0`, { signal: controller.signal });
+    const response = await fetch(`${address}/v1/function/hello/logs?follow=true&tail=0`, {
+      signal: controller.signal,
+      headers: { authorization: `Bearer ${gateway.token}` },
+    });
     expect(response.status).toBe(200);
     const reader = (response.body as ReadableStream<Uint8Array>).getReader();
     await run('hello', { input: { name: 'followed' } });

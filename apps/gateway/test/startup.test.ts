@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
@@ -7,16 +7,16 @@ import { describe, expect, it } from 'vitest';
 import { NoSuchBackendError } from '@dispatch/core';
 import { gatewayConfigFromEnv } from '../src/config.js';
 import { createDriver, knownBackends } from '../src/drivers.js';
-import { isLoopbackHost, startGateway } from '../src/index.js';
+import { findLocalGateway, isLoopbackHost, startGateway } from '../src/index.js';
 
 const postgresUrl = postgresTestUrl();
 
 describe('gateway configuration', () => {
   it('has defaults for every setting', () => {
-    expect(gatewayConfigFromEnv({}, '/srv')).toEqual({
+    expect(gatewayConfigFromEnv({ HOME: '/home/ada' }, '/srv')).toEqual({
       port: 8080,
       host: '127.0.0.1',
-      dataDir: '/srv/.dispatch-data',
+      dataDir: '/home/ada/.local/share/dispatch',
       backend: 'local',
       token: undefined,
       bodyLimit: 6 * 1024 * 1024,
@@ -55,6 +55,23 @@ describe('gateway configuration', () => {
     });
   });
 
+  it('keeps its data in the per-user XDG data folder, outside any checkout', () => {
+    expect(gatewayConfigFromEnv({ HOME: '/home/ada', XDG_DATA_HOME: '/data/ada' }, '/srv').dataDir).toBe('/data/ada/dispatch');
+  });
+
+  it('reads the token from DISPATCH_TOKEN_FILE (a Docker or Kubernetes secret), DISPATCH_TOKEN first', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dispatch-token-file-'));
+    try {
+      const file = join(dir, 'token');
+      await writeFile(file, 'from-a-file\n');
+      expect(gatewayConfigFromEnv({ DISPATCH_TOKEN_FILE: file }).token).toBe('from-a-file');
+      expect(gatewayConfigFromEnv({ DISPATCH_TOKEN_FILE: file, DISPATCH_TOKEN: 'direct' }).token).toBe('direct');
+      expect(() => gatewayConfigFromEnv({ DISPATCH_TOKEN_FILE: join(dir, 'missing') })).toThrow(/DISPATCH_TOKEN_FILE: cannot read/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('rejects a port or body limit that is not a number', () => {
     expect(() => gatewayConfigFromEnv({ DISPATCH_PORT: 'http' })).toThrow(/DISPATCH_PORT/);
     expect(() => gatewayConfigFromEnv({ DISPATCH_BODY_LIMIT: '6MB' })).toThrow(/DISPATCH_BODY_LIMIT/);
@@ -83,23 +100,56 @@ describe('the driver registry', () => {
 });
 
 describe('startGateway', () => {
-  it('refuses to listen beyond loopback without a token', async () => {
-    await expect(startGateway({ host: '0.0.0.0', port: 0, dataDir: join(tmpdir(), 'never-created') })).rejects.toThrow(
-      /DISPATCH_TOKEN/,
-    );
-  });
-
-  it('listens on the configured address with the local backend, and stops', async () => {
+  it('generates a token on first start, requires it on loopback, and tells the CLI where it is', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'dispatch-gateway-start-'));
-    const gateway = await startGateway({ port: 0, dataDir, logger: pino({ level: 'silent' }) });
+    const runtimeDir = join(dataDir, 'run');
+    const options = { port: 0, dataDir, runtimeDir, seedDefaults: false, logger: pino({ level: 'silent' }) };
     try {
-      expect(gateway.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      const health = await fetch(`${gateway.url}/healthz`);
-      expect(await health.json()).toEqual({ status: 'ok' });
-      const version = await fetch(`${gateway.url}/v1/version`);
-      expect(await version.json()).toMatchObject({ backend: 'local' });
+      const gateway = await startGateway(options);
+      const tokenFile = join(dataDir, 'admin-token');
+      let runtimeFile = '';
+      try {
+        expect(gateway.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+        expect((await readFile(tokenFile, 'utf8')).trim()).toBe(gateway.token);
+        expect((await stat(tokenFile)).mode & 0o777).toBe(0o600);
+        expect(gateway.token.length).toBeGreaterThanOrEqual(32);
+
+        const health = await fetch(`${gateway.url}/healthz`);
+        expect(await health.json()).toEqual({ status: 'ok' });
+        expect((await fetch(`${gateway.url}/v1/version`)).status).toBe(401);
+        expect((await fetch(`${gateway.url}/v1/function`)).status).toBe(401);
+        const create = await fetch(`${gateway.url}/v1/secret`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ name: 'stolen', secrets: { a: 'b' } }),
+        });
+        expect(create.status).toBe(401);
+        const version = await fetch(`${gateway.url}/v1/version`, { headers: { authorization: `Bearer ${gateway.token}` } });
+        expect(await version.json()).toMatchObject({ backend: 'local' });
+        expect(await gateway.dispatch.secrets.list()).toEqual([]);
+
+        const port = Number(new URL(gateway.url).port);
+        runtimeFile = join(runtimeDir, `gateway-${port}.json`);
+        expect((await stat(runtimeFile)).mode & 0o777).toBe(0o600);
+        expect(await findLocalGateway(port, { DISPATCH_RUNTIME_DIR: runtimeDir })).toMatchObject({
+          port,
+          token: gateway.token,
+          url: gateway.url,
+        });
+      } finally {
+        await gateway.close();
+      }
+      await expect(stat(runtimeFile)).rejects.toThrow(/ENOENT/);
+
+      // A restart keeps the token, so scripts and contexts holding it keep working.
+      const again = await startGateway(options);
+      await again.close();
+      expect(again.token).toBe(gateway.token);
+      // A configured token wins over the kept one.
+      const configured = await startGateway({ ...options, token: 'configured' });
+      await configured.close();
+      expect(configured.token).toBe('configured');
     } finally {
-      await gateway.close();
       await rm(dataDir, { recursive: true, force: true });
     }
   }, 120_000);
@@ -107,7 +157,7 @@ describe('startGateway', () => {
   it.skipIf(postgresUrl === undefined)('keeps its state in PostgreSQL when DISPATCH_STORE_URL names one', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'dispatch-gateway-start-'));
     const { url: storeUrl, drop } = await isolatedPostgresUrl(postgresUrl as string);
-    const options = { port: 0, dataDir, storeUrl, seedDefaults: false, logger: pino({ level: 'silent' }) };
+    const options = { port: 0, dataDir, storeUrl, seedDefaults: false, runtimeDir: false as const, logger: pino({ level: 'silent' }) };
     try {
       const first = await startGateway(options);
       await first.dispatch.secrets.create({ name: 'kept', secrets: { a: 'b' } });

@@ -83,7 +83,14 @@ export class GatewayHttp {
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const response = await this.send(method, path, options);
     const body = await readBody(response, this.connection);
-    if (!response.ok) throw errorOf(response, body);
+    if (!response.ok) {
+      const error = errorOf(response, body);
+      if (response.status === 401 && this.connection.token === undefined) {
+        // Only a gateway started by this user on this machine is found by itself; any other needs its token.
+        throw new GatewayError(401, `${error.message}; give it with --token or DISPATCH_TOKEN, or in the context`, body);
+      }
+      throw error;
+    }
     return body as T;
   }
 }

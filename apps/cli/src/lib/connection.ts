@@ -1,3 +1,4 @@
+import { findLocalGateway, isLoopbackHost } from '@dispatch/gateway/local-gateways';
 import { defaultConfigPath, readConfigFile, type ContextEntry } from './config-file.js';
 import { CliError } from './errors.js';
 
@@ -25,6 +26,8 @@ export interface Connection {
   /** Accept a self-signed certificate (https only). */
   insecure: boolean;
   token?: string;
+  /** Where the token came from: a flag or `DISPATCH_TOKEN`, the context, or the runtime file of a local gateway. */
+  tokenSource?: 'flag' | 'context' | 'local-gateway';
   /** The context used, if any (none means the built-in local default). */
   contextName?: string;
   configPath: string;
@@ -41,7 +44,8 @@ function formatHost(host: string): string {
 
 /**
  * Picks the context (`--context`, else the file's `current`) and applies the flags on top of it. Without a
- * config file, or with no current context, the CLI talks to the local gateway at http://127.0.0.1:8080.
+ * config file, or with no current context, the CLI talks to the local gateway at http://127.0.0.1:8080. Without a
+ * token for a loopback gateway, it uses the one a gateway of this user on that port left in its runtime file.
  */
 export async function resolveConnection(flags: ConnectionFlags): Promise<Connection> {
   const configPath = flags.config ?? defaultConfigPath();
@@ -62,7 +66,14 @@ export async function resolveConnection(flags: ConnectionFlags): Promise<Connect
   }
   const host = flags.host ?? entry.host ?? 'localhost';
   const port = flags.port ?? toPort(entry.port, contextName) ?? (scheme === 'https' ? 443 : 80);
-  const token = flags.token ?? (typeof entry.token === 'string' && entry.token !== '' ? entry.token : undefined);
+  const contextToken = typeof entry.token === 'string' && entry.token !== '' ? entry.token : undefined;
+  let token = flags.token ?? contextToken;
+  let tokenSource: Connection['tokenSource'] = flags.token !== undefined ? 'flag' : contextToken !== undefined ? 'context' : undefined;
+  if (token === undefined && isLoopbackHost(host)) {
+    // A gateway this user started on this machine left its token where only this user can read it.
+    token = (await findLocalGateway(port))?.token;
+    if (token !== undefined) tokenSource = 'local-gateway';
+  }
   return {
     url: `${scheme}://${formatHost(host)}:${port}`,
     scheme,
@@ -70,6 +81,7 @@ export async function resolveConnection(flags: ConnectionFlags): Promise<Connect
     port,
     insecure: flags.insecure ?? entry.insecure === true,
     token,
+    tokenSource,
     contextName,
     configPath,
   };

@@ -3,13 +3,12 @@ import { bearerToken, secureMatcher } from '../secure-compare.js';
 import { unencapsulated } from './unencapsulated.js';
 
 export interface AdminAuthOptions {
-  /** The admin token; without one, the admin API is open (the gateway then only listens on loopback). */
-  token?: string;
+  /** The admin token, always set. */
+  token: string;
 }
 
 /** Requires `Authorization: Bearer <token>` on every route of the context it is registered in (the admin API). */
 export const adminAuthPlugin = unencapsulated<AdminAuthOptions>(async (app, { token }) => {
-  if (token === undefined || token === '') return;
   const matches = secureMatcher(token);
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const given = bearerToken(request.headers.authorization);

@@ -13,10 +13,10 @@ import { versionRoutes } from './version.js';
 
 export interface AdminApiOptions {
   dispatch: Dispatch;
-  token?: string;
+  token: string;
 }
 
-/** The admin API, registered under `/v1`: every route behind the admin token when one is set. */
+/** The admin API, registered under `/v1`: every route behind the admin token. */
 export const adminApi: FastifyPluginAsync<AdminApiOptions> = async (app, { dispatch, token }) => {
   await app.register(adminAuthPlugin, { token });
   await app.register(baseImagesRoutes, { dispatch });
