@@ -73,7 +73,14 @@ describe('stopping the gateway with followers connected', { timeout: 120_000 }, 
     cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
     const gateway = spawn(process.execPath, argv(dataDir), {
       cwd: dataDir,
-      env: { ...process.env, DISPATCH_DATA_DIR: dataDir, DISPATCH_PORT: '0', DISPATCH_LOG_LEVEL: 'info' },
+      // Its runtime file goes where the CLI, run with HOME=dataDir below, looks for its token.
+      env: {
+        ...process.env,
+        DISPATCH_DATA_DIR: dataDir,
+        DISPATCH_RUNTIME_DIR: join(dataDir, '.dispatch/run'),
+        DISPATCH_PORT: '0',
+        DISPATCH_LOG_LEVEL: 'info',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     cleanup.push(async () => {
