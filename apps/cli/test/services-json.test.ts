@@ -82,8 +82,8 @@ describe('manifests with trigger endpoints', { timeout: 180_000 }, () => {
 
   beforeAll(async () => {
     await ensureCliBuilt();
-    gateway = await startTestGateway();
     home = await mkdtemp(join(tmpdir(), 'dispatch-cli-triggers-'));
+    gateway = await startTestGateway({ home });
     cli = { cwd: REPO_DIR, env: { HOME: home, DISPATCH_PORT: String(gateway.port) } };
   }, 180_000);
 
