@@ -8,6 +8,7 @@ import { runCli, runCliOk, type CliOptions } from './helpers/cli.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
 
 const SKILL_YAML = join(REPO_DIR, 'examples/alexa-skill/dispatch.yaml');
+const PUSH_YAML = join(REPO_DIR, 'examples/github-push-logger/dispatch.yaml');
 const APP_ID = 'amzn1.ask.skill.00000000-0000-0000-0000-000000000000';
 
 describe("funker-dispatch's services.json", () => {
@@ -115,5 +116,24 @@ describe('manifests with trigger endpoints', { timeout: 180_000 }, () => {
       'Deleted function: hostname-intent',
       'Deleted function: hello-intent',
     ]);
+  });
+
+  it('applies the GitHub push logger manifest, and creates trigger endpoints with flags', async () => {
+    const secretFile = join(home, 'webhook-secret.json');
+    await writeFile(secretFile, JSON.stringify({ current: 'a-webhook-secret' }));
+    await runCliOk(['create', 'secret', 'github-webhook', secretFile], cli);
+    expect((await runCliOk(['apply', '-f', PUSH_YAML, '--wait'], cli)).trim().split('\n')).toEqual(['Created function: push-logger', 'Created endpoint: github-push-logger']);
+    const hook = JSON.parse(await runCliOk(['get', 'endpoint', 'github-push-logger', '-o', 'json'], cli)) as Record<string, unknown>;
+    expect(hook).toMatchObject({ trigger: 'github', authSecret: 'github-webhook', methods: ['POST'], triggerSettings: { events: ['push'] } });
+
+    await runCliOk(['create', 'endpoint', 'skill', 'push-logger', '--trigger', 'alexa', '-p', '/alexa', '--application-id', APP_ID, '--intent', 'PushIntent=push-logger', '--launch', 'push-logger'], cli);
+    const skill = JSON.parse(await runCliOk(['get', 'endpoint', 'skill', '-o', 'json'], cli)) as Record<string, unknown>;
+    expect(skill).toMatchObject({ trigger: 'alexa', methods: ['POST'], triggerSettings: { applicationIds: [APP_ID], intents: { PushIntent: 'push-logger' }, launch: 'push-logger' } });
+    const bad = await runCli(['create', 'endpoint', 'bad', 'push-logger', '--intent', 'PushIntent'], cli);
+    expect(bad.stderr).toMatch(/^\[Code: 400\] --intent PushIntent: write INTENT=FUNCTION/);
+
+    await runCliOk(['delete', 'endpoint', 'skill'], cli);
+    await runCliOk(['delete', '-f', PUSH_YAML], cli);
+    await runCliOk(['delete', 'secret', 'github-webhook'], cli);
   });
 });

@@ -38,7 +38,8 @@ export function createEndpointService(context: ServiceContext): EndpointService 
       throw new InvalidInputError(`endpoint "${name}": paths under /v1 and /healthz belong to the Dispatch API`);
     }
 
-    const methods = (input.methods ?? previous?.methods ?? ['GET']).map((method) => (typeof method === 'string' ? method.toUpperCase() : method));
+    // Alexa and GitHub only ever POST.
+    const methods = (input.methods ?? previous?.methods ?? (trigger === 'http' ? ['GET'] : ['POST'])).map((method) => (typeof method === 'string' ? method.toUpperCase() : method));
     assertStringList(methods, 'methods');
     const badMethod = methods.find((method) => !METHODS.has(method));
     if (badMethod !== undefined) throw new InvalidInputError(`endpoint "${name}": unknown method "${badMethod}"`);

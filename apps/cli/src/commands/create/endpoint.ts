@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { endpointBody, endpointFlags } from '../../lib/endpoint-flags.js';
+import { triggerBody, triggerFlags } from '../../lib/trigger-flags.js';
 import { WriteCommand } from '../../lib/write-command.js';
 
 export default class CreateEndpoint extends WriteCommand<typeof CreateEndpoint> {
@@ -7,6 +8,8 @@ export default class CreateEndpoint extends WriteCommand<typeof CreateEndpoint> 
   static override examples = [
     '<%= config.bin %> create endpoint get-hello hello --method GET --method POST --path /hello',
     '<%= config.bin %> create endpoint hook hello -m POST -p /hooks/* -d api.example.com --cors',
+    '<%= config.bin %> create endpoint skill launch --trigger alexa -m POST -p / --application-id amzn1.ask.skill.… --intent HelloIntent=hello-intent --launch launch',
+    '<%= config.bin %> create endpoint push push-logger --trigger github -m POST -p /github --auth-secret github-webhook --event push',
   ];
   static override args = {
     name: Args.string({ description: 'the endpoint name', required: true }),
@@ -14,12 +17,13 @@ export default class CreateEndpoint extends WriteCommand<typeof CreateEndpoint> 
   };
   static override flags = {
     ...endpointFlags,
+    ...triggerFlags,
     disable: Flags.boolean({ description: 'create it disabled (it matches no request until enabled)' }),
   };
 
   async run(): Promise<void> {
     const { name, function: functionName } = this.args;
-    const body: Record<string, unknown> = { name, function: functionName, ...endpointBody(this.flags) };
+    const body: Record<string, unknown> = { name, function: functionName, ...endpointBody(this.flags), ...triggerBody(this.flags) };
     if (this.flags.disable) body.enabled = false;
     const created = await (await this.client()).endpoints.create(body);
     await this.reportWrite('Created', 'endpoint', created);
