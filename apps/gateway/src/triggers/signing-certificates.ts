@@ -47,6 +47,16 @@ interface CachedChain {
 }
 
 const MAX_CHAIN_LENGTH = 8;
+/** A URL whose certificate failed is not fetched again for this long: forged requests must not drive fetches. */
+const FAILURE_MEMORY_MS = 60_000;
+/** At most this many URLs remembered either way; the oldest is forgotten first. */
+const MAX_REMEMBERED = 256;
+
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > MAX_REMEMBERED) map.delete(map.keys().next().value as string);
+}
 
 /** Node's bundled roots, parsed once on first use. */
 let bundledRoots: X509Certificate[] | undefined;
@@ -133,6 +143,7 @@ export function createSigningCertificates(options: SigningCertificatesOptions): 
   const fetchCertificate = options.fetchCertificate ?? fetchCertificateOverHttps;
   const now = options.now ?? Date.now;
   const cache = new Map<string, CachedChain>();
+  const failures = new Map<string, { until: number; error: RequestVerificationError }>();
   // One fetch per URL at a time, however many requests arrive while it is in flight.
   const inFlight = new Map<string, Promise<CachedChain>>();
 
@@ -160,14 +171,25 @@ export function createSigningCertificates(options: SigningCertificatesOptions): 
       const cached = cache.get(key);
       if (cached !== undefined && now() <= cached.expires) return cached.leaf;
       cache.delete(key);
+      const failed = failures.get(key);
+      if (failed !== undefined && now() < failed.until) throw failed.error;
       let pending = inFlight.get(key);
       if (pending === undefined) {
-        pending = load(url).finally(() => inFlight.delete(key));
+        pending = load(url).then(
+          (chain) => {
+            failures.delete(key);
+            remember(cache, key, chain);
+            return chain;
+          },
+          (error: unknown) => {
+            if (error instanceof RequestVerificationError) remember(failures, key, { until: now() + FAILURE_MEMORY_MS, error });
+            throw error;
+          },
+        );
+        pending.finally(() => inFlight.delete(key)).catch(() => undefined);
         inFlight.set(key, pending);
       }
-      const chain = await pending;
-      cache.set(key, chain);
-      return chain.leaf;
+      return (await pending).leaf;
     },
   };
 }

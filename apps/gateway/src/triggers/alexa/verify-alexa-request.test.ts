@@ -95,6 +95,15 @@ describe('the Alexa request verifier', () => {
     }
   });
 
+  it('does not fetch a failing certificate URL again for a while, however many requests name it', async () => {
+    const before = fetched.length;
+    for (let i = 0; i < 5; i++) {
+      const body = alexaBody();
+      expect(await refusal(signedHeaders(body, good, 'https://s3.amazonaws.com/echo.api/missing.pem'), body)).toMatch(/could not be fetched/);
+    }
+    expect(fetched.length - before).toBe(1);
+  });
+
   it('refuses an expired certificate and one not valid yet', async () => {
     const expired = await ca.issue({ notBefore: new Date(Date.now() - 10 * DAY), notAfter: new Date(Date.now() - DAY) });
     const early = await ca.issue({ notBefore: new Date(Date.now() + DAY), notAfter: new Date(Date.now() + 10 * DAY) });
