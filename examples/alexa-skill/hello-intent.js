@@ -3,7 +3,7 @@
 // It answers a whole Alexa response, which the gateway passes to Alexa unchanged.
 const PEOPLE_IN_SPACE = 6;
 
-module.exports = function helloIntent(context, alexaRequest) {
+module.exports = function helloIntent() {
   const text = `There's currently ${PEOPLE_IN_SPACE} people in space`;
   return {
     version: '1.0',
