@@ -104,6 +104,19 @@ describe('the github trigger on the local backend', () => {
     expect(await runCount()).toBe(before);
   });
 
+  it('takes a form-encoded delivery (GitHub\'s other content type), signed over the form\'s bytes', async () => {
+    const body = `payload=${encodeURIComponent(JSON.stringify(PUSH))}`;
+    const response = await gateway.app.inject({
+      method: 'POST',
+      url: '/github/push-logger',
+      payload: body,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-github-event': 'push', 'x-github-delivery': randomUUID(), 'x-hub-signature-256': signatureOf(body, 'first-secret') },
+    });
+    expect(response.statusCode, response.body).toBe(202);
+    const run = await finished((response.json() as { runId: string }).runId);
+    expect((run.output as { commits: unknown[] }).commits).toHaveLength(2);
+  });
+
   it('answers ping with 200 without running anything', async () => {
     const before = await runCount();
     const response = await signedDelivery('ping', { zen: 'Keep it logically awesome.', hook_id: 1 });
