@@ -31,6 +31,7 @@ interface Form {
   authSecret: string;
   trigger: string;
   applicationIds: string;
+  events: string;
 }
 
 /** Endpoints: every endpoint with its URL and a curl command to copy, and a form to create one. */
@@ -39,7 +40,7 @@ export function EndpointsPage({ params }: { params: URLSearchParams }) {
   const functions = useApi<DispatchFunction[]>('/v1/function');
   const secrets = useApi<Secret[]>('/v1/secret');
   const preset = params.get('function') ?? '';
-  const [form, setForm] = useState<Form>({ name: preset, fn: preset, path: preset ? `/${preset}` : '', methods: ['GET', 'POST'], auth: 'public', authSecret: '', trigger: 'http', applicationIds: '' });
+  const [form, setForm] = useState<Form>({ name: preset, fn: preset, path: preset ? `/${preset}` : '', methods: ['GET', 'POST'], auth: 'public', authSecret: '', trigger: 'http', applicationIds: '', events: 'push' });
   const [problem, setProblem] = useState<string>();
   const [created, setCreated] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -58,9 +59,10 @@ export function EndpointsPage({ params }: { params: URLSearchParams }) {
         uris: [form.path],
         methods: form.methods,
         auth: form.auth,
-        ...(form.auth !== 'public' && form.authSecret !== '' ? { authSecret: form.authSecret } : {}),
+        ...((form.auth !== 'public' || form.trigger === 'github') && form.authSecret !== '' ? { authSecret: form.authSecret } : {}),
         ...(form.trigger === 'http' ? {} : { trigger: form.trigger }),
         ...(form.trigger === 'alexa' ? { triggerSettings: { applicationIds: form.applicationIds.split(/[\s,]+/).filter(Boolean) } } : {}),
+        ...(form.trigger === 'github' ? { triggerSettings: { events: form.events.split(/[\s,]+/).filter(Boolean) } } : {}),
       });
       setCreated(form.name);
       endpoints.reload();
@@ -137,6 +139,23 @@ export function EndpointsPage({ params }: { params: URLSearchParams }) {
               <Field id="ep-skills" label="Skill applicationIds" hint="the skills allowed to call it, separated by spaces or commas">
                 <input id="ep-skills" required value={form.applicationIds} onInput={set('applicationIds')} aria-describedby="ep-skills-hint" />
               </Field>
+            )}
+            {form.trigger === 'github' && (
+              <>
+                <Field id="ep-webhook-secret" label="Secret holding the webhook secret" hint="every value of it is accepted (rotation)">
+                  <select id="ep-webhook-secret" required value={form.authSecret} onChange={set('authSecret')} aria-describedby="ep-webhook-secret-hint">
+                    <option value="">{secrets.data?.length === 0 ? 'No secrets yet' : 'Choose a secret'}</option>
+                    {secrets.data?.map((secret) => (
+                      <option key={secret.name} value={secret.name}>
+                        {secret.name}
+                      </option>
+                    ))}
+                  </select>
+                </Field>
+                <Field id="ep-events" label="GitHub events it runs" hint="e.g. push pull_request, or * for all">
+                  <input id="ep-events" required value={form.events} onInput={set('events')} aria-describedby="ep-events-hint" />
+                </Field>
+              </>
             )}
             <Field id="ep-auth" label="Auth">
               <select id="ep-auth" value={form.auth} onChange={set('auth')}>

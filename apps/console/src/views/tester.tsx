@@ -17,6 +17,19 @@ export function endpointUrl(endpoint: Endpoint): string {
   return `${location.origin}${path}`;
 }
 
+/** A run queued (INITIALIZED) or under way (CREATING) has not finished. */
+const UNFINISHED: ReadonlySet<string> = new Set(['INITIALIZED', 'CREATING']);
+
+/** Reads a queued run until it has finished (or 30 s have passed: then as it stands). */
+async function finishedRun(id: string): Promise<Run> {
+  const deadline = Date.now() + 30_000;
+  while (true) {
+    const run = await get<Run>(`/v1/runs/${encodeURIComponent(id)}`);
+    if (!UNFINISHED.has(run.status) || Date.now() > deadline) return run;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 /** The text an Alexa response speaks, if the answer is one. */
 function speechOf(answer: unknown): string | undefined {
   const text = (answer as { response?: { outputSpeech?: { text?: unknown } } } | null)?.response?.outputSpeech?.text;
@@ -105,9 +118,15 @@ export function TesterPage({ params }: { params: URLSearchParams }) {
           // shown as text
         }
         setOutput({ value, status: result.response.status });
-        // The endpoint answers with the output only; the run it made, with its logs, is in the history.
-        const [latest] = await get<Run[]>(`/v1/runs?functionName=${encodeURIComponent(functionName)}&limit=1`);
-        if (latest) setRun(latest);
+        const queued = (value as { runId?: unknown } | null)?.runId;
+        if (typeof queued === 'string') {
+          // A GitHub delivery is queued (202 with the run's id): follow that run until it is done.
+          setRun(await finishedRun(queued));
+        } else if (endpoint.trigger !== 'github' && result.response.status < 400) {
+          // The endpoint answers with the output only; the run it made, with its logs, is the newest in the history.
+          const [latest] = await get<Run[]>(`/v1/runs?functionName=${encodeURIComponent(functionName)}&limit=1`);
+          if (latest) setRun(latest);
+        }
       }
     } catch (error) {
       setProblem((error as Error).message);
@@ -116,7 +135,12 @@ export function TesterPage({ params }: { params: URLSearchParams }) {
     }
   }
 
-  const signed = githubEvent === undefined ? undefined : webhookSecret !== '' ? 'signed (X-Hub-Signature-256)' : 'unsigned';
+  const signed =
+    githubEvent === undefined
+      ? undefined
+      : webhookSecret !== ''
+        ? 'signed (X-Hub-Signature-256)'
+        : `unsigned${endpoint?.trigger === 'github' ? ': a github endpoint refuses it; type the webhook secret to sign it' : ''}`;
   return (
     <>
       <h1>Tester</h1>
