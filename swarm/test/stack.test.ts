@@ -116,6 +116,16 @@ describe.skipIf(!swarm)('the gateway on Docker Swarm (swarm/stack.yml)', { timeo
     expect(JSON.parse(reply.body)).toEqual({ myField: 'Hello, Jon from Nowhere' });
   });
 
+  it('serves the web console from the image at /ui, with its CSP and its gzipped script', async () => {
+    const page = await fetch(`http://127.0.0.1:${port}/ui/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const script = /src="(\/ui\/assets\/[^"]+\.js)"/.exec(await page.text())?.[1];
+    const asset = await fetch(`http://127.0.0.1:${port}${script ?? '/ui/assets/missing.js'}`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('content-encoding')).toBe('gzip');
+  });
+
   it('answers the CLI without the token with a one-line 401', async () => {
     const result = await runCli(['--host', '127.0.0.1', '--port', String(port), '--scheme', 'http', 'get', 'function'], { ...cli, env: { HOME: workDir } });
     expect(result.code).not.toBe(0);
