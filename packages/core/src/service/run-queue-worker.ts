@@ -71,6 +71,9 @@ export class RunQueueWorker {
 
   private async run(): Promise<void> {
     let lastCount = 0;
+    // A claim that leaves busy functions out must read past all their waiting entries: when one found nothing,
+    // don't repeat it for the same busy functions until the next poll (a finished run changes the set at once).
+    let fruitless = { busy: '', at: 0 };
     while (!this.closed) {
       let claimed = 0;
       let free = this.settings.concurrency - this.running.size;
@@ -80,8 +83,15 @@ export class RunQueueWorker {
           this.depthEstimate = await this.context.store.queue.depth('run');
         }
         if (free > 0) {
-          const busy = [...this.perFunction].filter(([, n]) => n >= this.settings.perFunctionConcurrency).map(([name]) => name);
-          const entries = await this.context.store.queue.claim({ owner: this.owner, limit: free, leaseMs: this.settings.leaseMs, excludeFunctions: busy });
+          const perFunction = this.settings.perFunctionConcurrency;
+          const busy = [...this.perFunction].filter(([, n]) => n >= perFunction).map(([name]) => name);
+          // No claim may take a function past its limit: take at most what the busiest function still has room for.
+          const busiest = Math.max(0, ...[...this.perFunction.values()].filter((n) => n < perFunction));
+          const limit = Math.min(free, perFunction - busiest);
+          const busyKey = busy.join(',');
+          const skip = busy.length > 0 && fruitless.busy === busyKey && Date.now() - fruitless.at < this.settings.pollMs;
+          const entries = skip ? [] : await this.context.store.queue.claim({ owner: this.owner, limit, leaseMs: this.settings.leaseMs, excludeFunctions: busy });
+          if (!skip && busy.length > 0 && entries.length === 0) fruitless = { busy: busyKey, at: Date.now() };
           claimed = entries.length;
           for (const entry of entries) this.begin(entry);
           free = this.settings.concurrency - this.running.size;

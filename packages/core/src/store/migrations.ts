@@ -82,6 +82,18 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: 'claims read only the waiting and the leased queue entries, each through its own index',
+    up(db) {
+      db.exec(`
+        DROP INDEX run_queue_due;
+        DROP INDEX run_queue_leased;
+        CREATE INDEX run_queue_waiting ON run_queue (available_at) WHERE lease_owner IS NULL;
+        CREATE INDEX run_queue_leased ON run_queue (lease_until) WHERE lease_owner IS NOT NULL;
+      `);
+    },
+  },
 ];
 
 /** The store was written by a newer Dispatch, whose schema this one does not know (500). */

@@ -55,6 +55,15 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; description: strin
         until BIGINT NOT NULL
       );`,
   },
+  {
+    version: 3,
+    description: 'claims read only the waiting and the leased queue entries, each through its own index',
+    sql: `
+      DROP INDEX run_queue_due;
+      DROP INDEX run_queue_leased;
+      CREATE INDEX run_queue_waiting ON run_queue (available_at) WHERE lease_owner IS NULL;
+      CREATE INDEX run_queue_leased ON run_queue (lease_until) WHERE lease_owner IS NOT NULL;`,
+  },
 ];
 
 /**

@@ -56,11 +56,16 @@ export function createPostgresRunQueue(pool: Pool): RunQueue {
     async claim(options) {
       const now = Date.now();
       const { rows } = await pool.query<{ run_id: string; kind: QueueKind; attempts: number; json: string }>(
-        `WITH due AS (
+        // Waiting entries that are due, then expired leases: each an index range scan that stops at the limit.
+        `WITH waiting AS (
            SELECT run_id, kind FROM run_queue
-           WHERE ((lease_owner IS NULL AND available_at <= $1) OR (lease_owner IS NOT NULL AND lease_until < $1))
-             AND NOT (function_name = ANY($2::text[]))
-           ORDER BY available_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+           WHERE lease_owner IS NULL AND available_at <= $1 AND NOT (function_name = ANY($2::text[]))
+           ORDER BY available_at LIMIT $3 FOR UPDATE SKIP LOCKED),
+         expired AS (
+           SELECT run_id, kind FROM run_queue
+           WHERE lease_owner IS NOT NULL AND lease_until < $1 AND NOT (function_name = ANY($2::text[]))
+           ORDER BY lease_until LIMIT $3 FOR UPDATE SKIP LOCKED),
+         due AS (SELECT * FROM waiting UNION ALL SELECT * FROM expired LIMIT $3)
          UPDATE run_queue AS q SET lease_owner = $4, lease_until = $5, attempts = q.attempts + 1
          FROM due, runs AS r WHERE q.run_id = due.run_id AND q.kind = due.kind AND r.id = q.run_id
          RETURNING q.run_id, q.kind, q.attempts, r.json`,
@@ -99,7 +104,7 @@ export function createPostgresRunQueue(pool: Pool): RunQueue {
 
     async release(owner, entry, delayMs = 0) {
       await pool.query(
-        `UPDATE run_queue SET available_at = $4, lease_owner = NULL, lease_until = 0, attempts = attempts - 1
+        `UPDATE run_queue SET available_at = GREATEST(available_at, $4), lease_owner = NULL, lease_until = 0, attempts = attempts - 1
          WHERE run_id = $1 AND kind = $2 AND lease_owner = $3`,
         [entry.runId, entry.kind, owner, Date.now() + delayMs],
       );
