@@ -7,6 +7,7 @@
 // BENCH_ASYNC_STORES (default "sqlite,postgres"; PostgreSQL is the test cluster of scripts/postgres/ensure-test-cluster.sh,
 // or DISPATCH_TEST_POSTGRES_URL).
 import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -30,11 +31,14 @@ process.on('exit', () => {
 });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(1));
 
+/** The admin token of the gateways this script starts (the admin API always requires one). */
+const TOKEN = randomBytes(16).toString('hex');
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 function request(base, method, path, body) {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers = payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
+    const headers = { authorization: `Bearer ${TOKEN}` };
+    if (payload !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
     const req = http.request(new URL(path, base), { method, agent, headers }, (response) => {
       const chunks = [];
       response.on('data', (chunk) => chunks.push(chunk));
@@ -75,7 +79,7 @@ async function startGateway(env) {
   const port = await freePort();
   const child = spawn(process.execPath, [join(root, 'apps/gateway/dist/server.js')], {
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, DISPATCH_PORT: String(port), DISPATCH_LOG_LEVEL: 'warn', DISPATCH_RUN_HISTORY: String(RUNS * 2), ...env },
+    env: { ...process.env, DISPATCH_PORT: String(port), DISPATCH_LOG_LEVEL: 'warn', DISPATCH_RUN_HISTORY: String(RUNS * 2), DISPATCH_TOKEN: TOKEN, ...env },
   });
   children.push(child);
   const base = `http://127.0.0.1:${port}`;

@@ -46,8 +46,8 @@ async function gateway(env: Record<string, string>): Promise<GatewayProcess> {
   return instance;
 }
 
-async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+async function post(target: GatewayProcess, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return target.fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 }
 
 async function createFunctions(target: GatewayProcess): Promise<void> {
@@ -56,7 +56,7 @@ async function createFunctions(target: GatewayProcess): Promise<void> {
   for (const [name, code] of [['echo', ECHO], ['fails', FAILS]] as const) {
     await writeFile(join(dir, `${name}.js`), code);
     const source = (await packSource(join(dir, `${name}.js`))).toString('base64');
-    const response = await post(`${target.url}/v1/function`, { name, image: 'nodejs', source });
+    const response = await post(target, '/v1/function', { name, image: 'nodejs', source });
     expect(response.status, await response.clone().text()).toBe(201);
   }
   await functionsReady(target);
@@ -65,7 +65,7 @@ async function createFunctions(target: GatewayProcess): Promise<void> {
 async function functionsReady(target: GatewayProcess): Promise<void> {
   for (const name of ['echo', 'fails']) {
     for (let i = 0; ; i++) {
-      const fn = (await (await fetch(`${target.url}/v1/function/${name}`)).json()) as { status: string };
+      const fn = (await (await target.fetch(`/v1/function/${name}`)).json()) as { status: string };
       if (fn.status === 'READY') break;
       if (i > 600) throw new Error(`function ${name} never became READY`);
       await sleep(100);
@@ -88,7 +88,8 @@ async function submitAll(targets: GatewayProcess[], onProgress: (acknowledged: n
       for (;;) {
         const target = targets[turn++ % targets.length] as GatewayProcess;
         const response = await post(
-          `${target.url}/v1/runs?functionName=${functionName}`,
+          target,
+          `/v1/runs?functionName=${functionName}`,
           { blocking: false, input: { i }, maxAttempts: functionName === 'fails' ? 2 : undefined },
           { 'idempotency-key': `run-${i}` },
         ).catch(() => undefined);
@@ -115,7 +116,7 @@ async function checkEveryRun(target: GatewayProcess, ids: Map<number, string>): 
   while (pending.size > 0) {
     if (Date.now() > deadline) throw new Error(`${pending.size} runs never finished, e.g. ${ids.get([...pending][0] as number)}`);
     for (const i of [...pending]) {
-      const run = (await (await fetch(`${target.url}/v1/runs/${ids.get(i)}`)).json()) as Run;
+      const run = (await (await target.fetch(`/v1/runs/${ids.get(i)}`)).json()) as Run;
       if (run.status === 'READY' || run.status === 'ERROR') {
         runs.set(i, run);
         pending.delete(i);
@@ -135,7 +136,7 @@ async function checkEveryRun(target: GatewayProcess, ids: Map<number, string>): 
   }
   // Nothing more than those runs: no run was stored twice for one submission.
   for (const name of ['echo', 'fails']) {
-    const listed = (await (await fetch(`${target.url}/v1/runs?functionName=${name}&limit=${RUNS * 2}`)).json()) as Run[];
+    const listed = (await (await target.fetch(`/v1/runs?functionName=${name}&limit=${RUNS * 2}`)).json()) as Run[];
     expect(listed.length).toBe(name === 'fails' ? Math.ceil(RUNS / FAILING_EVERY) : RUNS - Math.ceil(RUNS / FAILING_EVERY));
   }
 }

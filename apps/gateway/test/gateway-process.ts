@@ -1,4 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -14,6 +15,8 @@ export async function buildGateway(): Promise<void> {
 export class GatewayProcess {
   private child: ChildProcess | undefined;
   output = '';
+  /** The admin token it requires (the admin API always requires one). */
+  readonly token = randomBytes(16).toString('hex');
 
   constructor(
     readonly port: number,
@@ -24,11 +27,16 @@ export class GatewayProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** A request to its admin API, with its token. */
+  fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    return fetch(`${this.url}${path}`, { ...init, headers: { authorization: `Bearer ${this.token}`, ...init.headers } });
+  }
+
   /** Starts the process and waits until /healthz answers. */
   async start(): Promise<void> {
     const child = spawn(process.execPath, [SERVER], {
       cwd: root,
-      env: { ...process.env, DISPATCH_PORT: String(this.port), DISPATCH_LOG_LEVEL: 'warn', ...this.env },
+      env: { ...process.env, DISPATCH_PORT: String(this.port), DISPATCH_LOG_LEVEL: 'warn', DISPATCH_TOKEN: this.token, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group: a kill reaches the function processes it started too, as a crash of the host would.
       detached: true,
