@@ -67,6 +67,8 @@ export class FunctionProcess {
   /** Resolves when the server reports ready; rejects with a StartFailure. */
   readonly started: Promise<void>;
   readonly exited: Promise<ProcessExit>;
+  /** Resolves when everything the process printed has been read (its stdout and stderr ended). */
+  readonly drained: Promise<void>;
 
   private readonly child: ChildProcess;
   private readonly stderrTail: string[] = [];
@@ -103,6 +105,7 @@ export class FunctionProcess {
     this.child.once('exit', (code, signal) => this.onExit(code, signal));
     this.readLines(this.child.stdout, 'stdout');
     this.readLines(this.child.stderr, 'stderr');
+    this.drained = Promise.all([this.child.stdout, this.child.stderr].map(ended)).then(() => undefined);
     this.readStatus(this.child.stdio[3] as Readable | null);
 
     this.startTimer = setTimeout(() => {
@@ -245,4 +248,14 @@ function spawnServer(launch: LaunchSpec): ChildProcess {
   if (sandbox === undefined) return spawn(launch.command, launch.args, { ...options, cwd: launch.cwd, stdio: [...options.stdio] });
   const argv = sandboxArgv(sandbox, launch.mounts ?? [], SANDBOX_CWD, [launch.command, ...launch.args]);
   return spawn(sandbox.bwrap, argv, { ...options, cwd: '/', stdio: [...options.stdio] });
+}
+
+/** Resolves when a stream has ended, errored or closed (or at once, for no stream). */
+function ended(stream: Readable | null): Promise<void> {
+  if (stream === null) return Promise.resolve();
+  return new Promise((resolve) => {
+    stream.once('end', () => resolve());
+    stream.once('close', () => resolve());
+    stream.once('error', () => resolve());
+  });
 }

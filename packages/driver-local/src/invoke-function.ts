@@ -68,7 +68,7 @@ export async function invokeFunction(fn: LocalFunction, request: RunRequest, opt
         }
         continue;
       }
-      return await failedCall(fn, pool, process, request, error, sentAt < deadline);
+      return await failedCall(fn, pool, process, request, error, { sentAt, deadline });
     } finally {
       pool.release(process);
     }
@@ -81,14 +81,8 @@ function answered(fn: LocalFunction, pool: ProcessPool, process: FunctionProcess
     return errorEnvelope('SystemError', `[local] the function server of "${fn.name}" answered something that is not a run envelope`);
   }
   const context = reply.context;
-  const logs = context.logs;
-  if (logs === undefined || logs === null) {
-    context.logs = { stdout: [], stderr: [] };
-  } else {
-    const { stdout, stderr } = logs;
-    if (Array.isArray(stdout)) for (const line of stdout) fn.logs.push('stdout', String(line), process.source);
-    if (Array.isArray(stderr)) for (const line of stderr) fn.logs.push('stderr', String(line), process.source);
-  }
+  // The call's lines reached `logs` already, as they were printed (the server tees them to its own streams).
+  if (context.logs === undefined || context.logs === null) context.logs = { stdout: [], stderr: [] };
   // The server answered the timeout, but the handler may still be running (a Python thread cannot be
   // stopped): replace the process once its calls are done.
   if (isTimedOut(reply)) pool.retire(process, false);
@@ -101,14 +95,15 @@ async function failedCall(
   process: FunctionProcess,
   request: RunRequest,
   error: unknown,
-  sent: boolean,
+  { sentAt, deadline }: { sentAt: number; deadline: number },
 ): Promise<RunEnvelope> {
   if (error instanceof DeadlineExceededError) {
     // No answer by the deadline, not even the server's own timeout reply: the process is stuck (a
     // synchronous loop). Only kill it if the call actually reached it before the deadline.
-    if (sent) pool.retire(process, true);
     const timeout = request.context?.timeout || fn.timeoutMs;
-    return timedOutEnvelope(timeout);
+    if (sentAt >= deadline) return timedOutEnvelope(timeout);
+    pool.retire(process, true);
+    return withPrintedLines(timedOutEnvelope(timeout), fn, process, sentAt);
   }
   if (
     error instanceof FunkerConnectError ||
@@ -117,7 +112,8 @@ async function failedCall(
   ) {
     const exit = process.exit ?? (await exitWithin(process, EXIT_WAIT_MS));
     if (exit !== undefined) {
-      return errorEnvelope('FunctionError', `the function process exited during the call (${process.describeExit()})`);
+      const envelope = errorEnvelope('FunctionError', `the function process exited during the call (${process.describeExit()})`);
+      return withPrintedLines(envelope, fn, process, sentAt);
     }
     return errorEnvelope('SystemError', `[local] ${error.message}`);
   }
@@ -138,4 +134,14 @@ function exitWithin(process: FunctionProcess, ms: number): Promise<FunctionProce
       resolve(exit);
     });
   });
+}
+
+/**
+ * Gives a call that got no reply the lines its process printed since the call was sent (with other calls in
+ * flight on the same process, theirs too): they reach the driver on the process's own streams, read to their end.
+ */
+async function withPrintedLines(envelope: RunEnvelope, fn: LocalFunction, process: FunctionProcess, sentAt: number): Promise<RunEnvelope> {
+  await Promise.race([process.drained, new Promise((resolve) => setTimeout(resolve, EXIT_WAIT_MS))]);
+  envelope.context.logs = fn.logs.printedSince(process.source, sentAt);
+  return envelope;
 }

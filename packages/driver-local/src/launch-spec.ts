@@ -3,7 +3,7 @@ import { basename, delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BackendError, RUN_LIMIT_ENV, runLimitsFromEnv } from '@dispatch/core/driver';
 import type { DeploySpec } from '@dispatch/core/driver';
-import { functionServerCommand, functionServerEnv } from '@dispatch/runtimes';
+import { RUNTIME_ENV, functionServerCommand, functionServerEnv } from '@dispatch/runtimes';
 import type { LaunchSpec } from './function-process.js';
 import { SANDBOX_FUNCTION_DIR, SANDBOX_IMAGE_DIR, SANDBOX_RUNTIME_DIR } from './sandbox.js';
 import type { SandboxSetup } from './sandbox-setup.js';
@@ -79,6 +79,9 @@ export async function createLaunchSpec(spec: DeploySpec, functionDir: string, se
       // The server exits when our end of its stdin closes: even a SIGKILLed gateway leaves no function behind.
       exitWithParent: true,
     }),
+    // A call's output also goes to the process's own stdout and stderr as it is printed, where the driver reads
+    // it into `logs`: what a call printed before its process exited or was killed is not lost with its reply.
+    [RUNTIME_ENV.teeLogs]: '1',
   };
   if (seen.imageDir !== undefined) {
     const [variable, path] =

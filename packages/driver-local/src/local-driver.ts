@@ -125,6 +125,8 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
 
   return {
     name: 'local',
+    // Lines live in memory: core shows those of runs from before a restart (see Driver.logsStartEmpty).
+    logsStartEmpty: true,
 
     defaultBaseImages(): Record<Language, string> {
       return { ...BASE_IMAGES };

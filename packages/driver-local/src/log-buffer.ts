@@ -30,6 +30,16 @@ export class LogBuffer {
     this.pushed.notify();
   }
 
+  /** The lines `source` printed from `since` (ms) on, still in the buffer: for a call that got no reply. */
+  printedSince(source: string, since: number): { stdout: string[]; stderr: string[] } {
+    const printed = { stdout: [] as string[], stderr: [] as string[] };
+    for (let cursor = Math.max(0, this.written - this.capacity); cursor < this.written; cursor++) {
+      const line = this.lines[cursor % this.capacity];
+      if (line !== undefined && line.source === source && line.time >= since) printed[line.stream].push(line.line);
+    }
+    return printed;
+  }
+
   /** Ends every follower; later pushes are dropped. */
   close(): void {
     this.closed = true;

@@ -108,6 +108,11 @@ export interface Driver {
   invoke(name: string, request: RunRequest, options: InvokeOptions): Promise<RunEnvelope>;
   remove(name: string): Promise<void>;
   logs?(name: string, options?: LogOptions): AsyncIterable<LogLine>;
+  /**
+   * True when `logs` starts empty with each gateway process (the local backend keeps lines in memory): core then
+   * shows the lines of the runs from before the gateway started first, so that they outlive a restart.
+   */
+  readonly logsStartEmpty?: boolean;
   /** Changes the replica count of a running function; core calls it instead of `deploy` when nothing else changed. */
   scale?(name: string, replicas: number): Promise<void>;
   list?(): Promise<DeployedFunction[]>;

@@ -5,6 +5,7 @@ import { InvalidInputError } from '../errors.js';
 import type { DeploySpec } from '../driver/driver.js';
 import { decodeSource, inspectSource } from '../source/index.js';
 import { defaultHandler } from './default-handler.js';
+import { linesOfEarlierRuns, logsAfterHistory } from './logs-history.js';
 import type { FunctionService } from './dispatch-service.js';
 import { reasonOf } from './entity-lifecycle.js';
 import { compilePayloadSchema } from './schema-validator.js';
@@ -28,9 +29,14 @@ type FunctionFields = Omit<DispatchFunction, 'name' | 'id' | 'createdTime' | 'mo
 /** The fields whose change needs a new deployment; secrets and schemas apply per run and need none. */
 const DEPLOYED_FIELDS: (keyof FunctionFields)[] = ['image', 'source', 'handler', 'env', 'replicas', 'timeout', 'protocol'];
 
+/** The runs whose lines `logs` shows after a restart, on a backend whose logs start empty. */
+const HISTORY_RUNS = 50;
+
 export function createFunctionService(context: ServiceContext): FunctionService & FunctionServiceInternals {
   const lifecycle = context.lifecycles.function;
   const images = context.lifecycles.image;
+  /** Runs that started before this are not in a backend's in-memory logs (see Driver.logsStartEmpty). */
+  const startedAt = Date.now();
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   /** Checks and completes a function's fields: references exist, schemas compile, a handler is known. */
@@ -205,7 +211,10 @@ export function createFunctionService(context: ServiceContext): FunctionService 
       await lifecycle.get(name);
       const { driver } = context;
       if (!driver.logs) throw new InvalidInputError(`the ${driver.name} backend keeps no function logs`);
-      return driver.logs(name, options);
+      if (!driver.logsStartEmpty) return driver.logs(name, options);
+      const history = linesOfEarlierRuns(await context.store.runs.list({ functionName: name, limit: HISTORY_RUNS }), startedAt);
+      const open = driver.logs.bind(driver);
+      return logsAfterHistory(history, (logOptions) => open(name, logOptions), options);
     },
 
     watch: (name, options) => lifecycle.watch(name, options),
