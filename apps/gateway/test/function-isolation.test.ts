@@ -79,7 +79,7 @@ for (const mode of ['required', 'off'] as const) {
     it("sees none of the gateway's variables, cannot load the checkout's packages, and the admin API refuses it", async () => {
       const seen = await probe();
       expect(seen.env[CANARY]).toBeUndefined();
-      expect(Object.keys(seen.env).filter((key) => key.startsWith('DISPATCH_') && !/^DISPATCH_(FUNCTION_DIR|HANDLER|MODE|FUNKER_PORT|HOST|STATUS_FD|TIMEOUT_MS|EXIT_WITH_PARENT|MAX_OUTPUT_BYTES|MAX_LOG_BYTES)$/.test(key))).toEqual([]);
+      expect(Object.keys(seen.env).filter((key) => key.startsWith('DISPATCH_') && !/^DISPATCH_(FUNCTION_DIR|HANDLER|MODE|FUNKER_PORT|HOST|STATUS_FD|TIMEOUT_MS|EXIT_WITH_PARENT|MAX_OUTPUT_BYTES|MAX_LOG_BYTES|TEE_LOGS)$/.test(key))).toEqual([]);
       expect(seen.fastify).toBe('MODULE_NOT_FOUND');
       expect(seen.admin).toBe(401);
     });
