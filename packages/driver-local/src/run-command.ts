@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { trackChild } from './child-registry.js';
+import { readBoundedLines } from './line-reader.js';
 
 export interface CommandResult {
   /** The exit code; null when the command could not start or was killed. */
@@ -40,9 +40,9 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions =
     const open: Promise<void>[] = [];
     for (const stream of [child.stdout, child.stderr]) {
       if (stream === null) continue;
-      const reader = createInterface({ input: stream, crlfDelay: Infinity });
-      reader.on('line', onLine);
-      open.push(new Promise((done) => reader.once('close', done)));
+      // A build's packages may print anything (their scripts, when allowed): never hold more than a bounded line.
+      readBoundedLines(stream, onLine);
+      open.push(new Promise((done) => stream.once('end', done).once('close', done)));
     }
     const timer =
       options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
