@@ -42,3 +42,13 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "dispatch.registrySecret" -}}
 {{- default (printf "%s-registry" (include "dispatch.fullname" .)) .Values.registry.existingSecret -}}
 {{- end -}}
+
+{{/* True when the gateway keeps its state in PostgreSQL (bundled or external): then replicas may be more than one. */}}
+{{- define "dispatch.sharedStore" -}}
+{{- if or .Values.postgresql.enabled .Values.externalDatabase.url .Values.externalDatabase.existingSecret }}true{{ end }}
+{{- end }}
+
+{{/* The Secret holding the store URL (key `url`), and the bundled PostgreSQL's password (key `password`). */}}
+{{- define "dispatch.storeSecret" -}}
+{{- default (printf "%s-store" (include "dispatch.fullname" .)) .Values.externalDatabase.existingSecret }}
+{{- end }}

@@ -45,7 +45,7 @@ function validate(object: any): void {
       break;
     }
     case 'Service':
-      expect(object.spec.ports[0].targetPort).toBe('http');
+      expect(object.spec.ports[0].targetPort).toBe(object.metadata.name.endsWith('-postgresql') ? 'postgresql' : 'http');
       break;
     case 'Secret':
       for (const value of Object.values(object.data ?? {})) expect(Buffer.from(String(value), 'base64').length).toBeGreaterThan(0);
@@ -68,6 +68,13 @@ function validate(object: any): void {
       break;
     case 'ServiceAccount':
       break;
+    case 'StatefulSet': {
+      const container = object.spec.template.spec.containers[0];
+      expect(object.spec.selector.matchLabels).toEqual(expect.objectContaining(object.spec.template.metadata.labels));
+      expect(container.readinessProbe.exec.command[0]).toBe('pg_isready');
+      expect(object.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBeDefined();
+      break;
+    }
     default:
       throw new Error(`unexpected kind ${object.kind} rendered`);
   }
@@ -77,6 +84,7 @@ describe('charts/dispatch', () => {
   it('passes helm lint, with default and customised values', async () => {
     await helm(['lint', chart]);
     await helm(['lint', chart, ...customised]);
+    await helm(['lint', chart, '--set', 'postgresql.enabled=true', '--set', 'replicaCount=2']);
   }, 60_000);
 
   it('renders valid objects with the default values: the gateway on the knative backend, its store on a volume', async () => {
@@ -104,5 +112,36 @@ describe('charts/dispatch', () => {
     expect(Buffer.from(registry.data.password, 'base64').toString()).toBe('s3cret');
     expect(objects.find((object) => object.kind === 'Role').metadata.namespace).toBe('functions');
     expect(objects.some((object) => object.kind === 'Ingress')).toBe(true);
+  }, 60_000);
+
+  it('runs several gateway replicas on a bundled PostgreSQL, its URL and password in a Secret', async () => {
+    const objects = await render(['--set', 'postgresql.enabled=true', '--set', 'replicaCount=2', '--set', 'postgresql.password=pgpass']);
+    for (const object of objects) validate(object);
+    expect(objects.map((object) => object.kind).sort()).toEqual(['Deployment', 'Role', 'RoleBinding', 'Secret', 'Secret', 'Service', 'Service', 'ServiceAccount', 'StatefulSet']);
+    const deployment = objects.find((object) => object.kind === 'Deployment');
+    expect(deployment.spec.replicas).toBe(2);
+    expect(deployment.spec.strategy.type).toBe('RollingUpdate');
+    expect(deployment.spec.template.spec.volumes[0]).toEqual({ name: 'data', emptyDir: {} });
+    const env = deployment.spec.template.spec.containers[0].env as any[];
+    expect(env.find((variable) => variable.name === 'DISPATCH_STORE_URL').valueFrom.secretKeyRef).toEqual({ name: 'dispatch-server-store', key: 'url' });
+    const store = objects.find((object) => object.kind === 'Secret' && object.metadata.name === 'dispatch-server-store');
+    expect(Buffer.from(store.data.url, 'base64').toString()).toBe('postgres://dispatch:pgpass@dispatch-server-postgresql:5432/dispatch');
+    const postgres = objects.find((object) => object.kind === 'StatefulSet');
+    expect(postgres.spec.template.spec.containers[0].env).toContainEqual({
+      name: 'POSTGRES_PASSWORD',
+      valueFrom: { secretKeyRef: { name: 'dispatch-server-store', key: 'password' } },
+    });
+  }, 60_000);
+
+  it('uses an existing database, and refuses several replicas on the SQLite store', async () => {
+    const objects = await render(['--set', 'externalDatabase.url=postgres://dispatch:pw@db.example:5432/dispatch', '--set', 'replicaCount=3']);
+    for (const object of objects) validate(object);
+    expect(objects.some((object) => object.kind === 'StatefulSet' || object.kind === 'PersistentVolumeClaim')).toBe(false);
+    const store = objects.find((object) => object.kind === 'Secret' && object.metadata.name === 'dispatch-server-store');
+    expect(Buffer.from(store.data.url, 'base64').toString()).toBe('postgres://dispatch:pw@db.example:5432/dispatch');
+    const secretRef = await render(['--set', 'externalDatabase.existingSecret=db', '--set', 'externalDatabase.existingSecretKey=dsn', '--set', 'replicaCount=2']);
+    const env = secretRef.find((object) => object.kind === 'Deployment').spec.template.spec.containers[0].env as any[];
+    expect(env.find((variable) => variable.name === 'DISPATCH_STORE_URL').valueFrom.secretKeyRef).toEqual({ name: 'db', key: 'dsn' });
+    await expect(render(['--set', 'replicaCount=2'])).rejects.toThrow(/replicaCount > 1 needs a shared store/);
   }, 60_000);
 });

@@ -1,4 +1,5 @@
 import { runLimitsFromEnv } from '../driver/run-limits.js';
+import { randomUUID } from 'node:crypto';
 import type { EntityKind } from '../domain/types.js';
 import { DISPATCH_VERSION } from '../version.js';
 import { BackgroundJobs } from './background-jobs.js';
@@ -17,6 +18,10 @@ import { createRunService } from './run-service.js';
 import { createSecretService } from './secret-service.js';
 import type { ServiceContext } from './service-context.js';
 import { seedDefaults } from './seed-defaults.js';
+
+const RECONCILE_LEASE = 'reconcile';
+/** Long enough for a reconciliation; a gateway that dies while holding it frees it after this. */
+const RECONCILE_LEASE_MS = 5 * 60_000;
 
 /**
  * Assembles Dispatch over a driver and a store, reconciles what the store says with what the backend runs
@@ -56,7 +61,17 @@ export async function createDispatch(options: CreateDispatchOptions): Promise<Di
   store.watchChanges?.(({ kind }) => {
     if (kind === 'endpoint') endpoints.reload().catch((error: unknown) => logger?.warn({ err: error }, 'could not reload the endpoints'));
   });
-  await reconcile(context, { baseImages, images, functions });
+  // Gateways sharing a store and starting together reconcile one at a time, never twice over the same state.
+  const owner = randomUUID();
+  if (await store.leases.acquire(RECONCILE_LEASE, owner, RECONCILE_LEASE_MS)) {
+    try {
+      await reconcile(context, { baseImages, images, functions });
+    } finally {
+      await store.leases.release(RECONCILE_LEASE, owner);
+    }
+  } else {
+    logger?.info({}, 'another gateway sharing the store is reconciling it; this one leaves it alone');
+  }
   if (options.seedDefaults ?? true) await seedDefaults(context, baseImages, images);
 
   const queueSettings: QueueSettings = { ...DEFAULT_QUEUE_SETTINGS, ...options.queue };
