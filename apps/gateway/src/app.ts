@@ -27,8 +27,12 @@ export interface GatewayOptions {
   logger?: FastifyServerOptions['logger'];
   /** A logger to use as is (a pino instance), instead of `logger`. */
   loggerInstance?: FastifyBaseLogger;
-  /** Where the gateway will listen. */
+  /** Where the gateway will listen: the admin API answers to that name (and loopback names, and IP addresses). */
   listenHost?: string;
+  /** More host names the admin API answers to (a DNS name in front of the gateway). */
+  allowedHosts?: string[];
+  /** Origins of web pages allowed to call the admin API (it refuses cross-site requests otherwise). */
+  allowedOrigins?: string[];
   /** How trigger endpoints check their callers (Alexa's trust anchors and certificate fetcher…). */
   triggers?: TriggerOptions;
 }
@@ -69,7 +73,14 @@ export async function buildApp(options: GatewayOptions): Promise<FastifyInstance
   await app.register(schemasPlugin);
   await app.register(swaggerPlugin, { version: dispatch.info().version });
   await app.register(healthRoutes);
-  await app.register(adminApi, { prefix: '/v1', dispatch, token });
+  await app.register(adminApi, {
+    prefix: '/v1',
+    dispatch,
+    token,
+    listenHost: options.listenHost,
+    allowedHosts: options.allowedHosts,
+    allowedOrigins: options.allowedOrigins,
+  });
   await app.register(consoleRoutes, { prefix: '/ui' });
   // Followed streams (logs, events) end with a last line when the gateway stops, instead of holding it open.
   app.addHook('preClose', async () => endOpenStreams(app.server));

@@ -19,6 +19,10 @@ export interface GatewayConfig {
   backend: string;
   /** The admin API's bearer token; without one, a token is generated into the data folder on first start. */
   token?: string;
+  /** Host names the admin API answers to besides loopback names, IP addresses and `host` (`DISPATCH_ALLOWED_HOSTS`). */
+  allowedHosts: string[];
+  /** Web origins allowed to call the admin API (`DISPATCH_ALLOWED_ORIGINS`); cross-site requests are refused otherwise. */
+  allowedOrigins: string[];
   bodyLimit: number;
   logLevel: string;
   /** Create the default base images and images on a new store (default true). */
@@ -84,6 +88,11 @@ function text(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
+/** A comma-separated setting, as a list without blanks. */
+function list(env: NodeJS.ProcessEnv, name: string): string[] {
+  return (text(env, name) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+}
+
 function storeUrl(env: NodeJS.ProcessEnv): string | undefined {
   const url = text(env, 'DISPATCH_STORE_URL');
   if (url !== undefined && !isPostgresUrl(url)) {
@@ -118,7 +127,7 @@ function tokenOf(env: NodeJS.ProcessEnv): string | undefined {
 
 /**
  * Reads `DISPATCH_PORT` (8080), `DISPATCH_HOST` (127.0.0.1), `DISPATCH_DATA_DIR` (`~/.local/share/dispatch`),
- * `DISPATCH_BACKEND` (local), `DISPATCH_STORE_URL` (postgres://…), `DISPATCH_TOKEN` or `DISPATCH_TOKEN_FILE`, `DISPATCH_BODY_LIMIT` (bytes, 6 MiB), `DISPATCH_LOG_LEVEL` (info),
+ * `DISPATCH_BACKEND` (local), `DISPATCH_STORE_URL` (postgres://…), `DISPATCH_TOKEN` or `DISPATCH_TOKEN_FILE`, `DISPATCH_ALLOWED_HOSTS`, `DISPATCH_ALLOWED_ORIGINS`, `DISPATCH_BODY_LIMIT` (bytes, 6 MiB), `DISPATCH_LOG_LEVEL` (info),
  * `DISPATCH_SEED_DEFAULTS` (true), and the trigger settings `DISPATCH_ALEXA_VERIFY`, `DISPATCH_ALEXA_TRUST_ANCHORS`,
  * `DISPATCH_ALEXA_CERT_MIRROR`, the queue's `DISPATCH_QUEUE_*` and friends (docs/durability.md),
  * `DISPATCH_CALLBACK_SECRET`.
@@ -131,6 +140,8 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env, cwd: 
     backend: text(env, 'DISPATCH_BACKEND') ?? DEFAULT_BACKEND,
     storeUrl: storeUrl(env),
     token: tokenOf(env),
+    allowedHosts: list(env, 'DISPATCH_ALLOWED_HOSTS'),
+    allowedOrigins: list(env, 'DISPATCH_ALLOWED_ORIGINS'),
     bodyLimit: integer(env, 'DISPATCH_BODY_LIMIT', DEFAULT_BODY_LIMIT, 1, Number.MAX_SAFE_INTEGER),
     logLevel: text(env, 'DISPATCH_LOG_LEVEL') ?? DEFAULT_LOG_LEVEL,
     seedDefaults: flag(env, 'DISPATCH_SEED_DEFAULTS', true),

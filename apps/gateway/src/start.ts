@@ -90,6 +90,8 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<R
       bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
       loggerInstance: logger,
       listenHost: host,
+      allowedHosts: options.allowedHosts,
+      allowedOrigins: options.allowedOrigins,
       ...(options.triggers ? { triggers: options.triggers } : {}),
     });
     await app.listen({

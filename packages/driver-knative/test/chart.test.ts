@@ -93,6 +93,15 @@ describe('charts/dispatch', () => {
     expect(objects.map((object) => object.kind).sort()).toEqual(['Deployment', 'PersistentVolumeClaim', 'Role', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount']);
     const deployment = objects.find((object) => object.kind === 'Deployment');
     expect(deployment.spec.template.spec.volumes[0].persistentVolumeClaim.claimName).toBe('dispatch-server');
+    // The admin token reaches the gateway as a file from its Secret, never as a variable.
+    const gateway = deployment.spec.template.spec.containers[0];
+    expect(gateway.env).toContainEqual({ name: 'DISPATCH_TOKEN_FILE', value: '/etc/dispatch/admin/token' });
+    expect(gateway.env.some((variable: any) => variable.name === 'DISPATCH_TOKEN')).toBe(false);
+    expect(gateway.volumeMounts).toContainEqual({ name: 'admin-token', mountPath: '/etc/dispatch/admin', readOnly: true });
+    expect(deployment.spec.template.spec.volumes).toContainEqual({
+      name: 'admin-token',
+      secret: { secretName: 'dispatch-server-admin', defaultMode: 0o440, items: [{ key: 'token', path: 'token' }] },
+    });
     expect(deployment.spec.template.spec.containers[0].env).toContainEqual({ name: 'DISPATCH_KNATIVE_NAMESPACE', value: 'dispatch-server' });
     // Images are assembled in the registry by default: no Docker engine for the gateway.
     expect(deployment.spec.template.spec.containers[0].env).toContainEqual({ name: 'DISPATCH_KNATIVE_BUILDER', value: 'registry' });
@@ -104,6 +113,8 @@ describe('charts/dispatch', () => {
     for (const object of objects) validate(object);
     const env = objects.find((object) => object.kind === 'Deployment').spec.template.spec.containers[0].env as any[];
     expect(env).toContainEqual({ name: 'DISPATCH_REGISTRY_URL', value: 'registry.example.com:5000' });
+    // The admin API answers to the Ingress's host name (it refuses names it does not serve).
+    expect(env).toContainEqual({ name: 'DISPATCH_ALLOWED_HOSTS', value: 'dispatch.local' });
     expect(env).toContainEqual({ name: 'DISPATCH_REGISTRY_INSECURE', value: 'true' });
     expect(env).toContainEqual({ name: 'DISPATCH_KNATIVE_BUILDER', value: 'docker' });
     expect(env).toContainEqual({ name: 'DOCKER_HOST', value: 'tcp://docker:2375' });

@@ -23,13 +23,14 @@ export const CHROMIUM_ARGS: readonly string[] = [
  * Starts headless Chromium with a fresh profile (a new user-data-dir, removed when the context closes) and
  * answers its browser context. Tests drive pages with `context.newPage()` and end with `context.close()`.
  */
-export async function launchChromium(options: Pick<LaunchOptions, 'timeout'> = {}): Promise<BrowserContext> {
+export async function launchChromium(options: Pick<LaunchOptions, 'timeout' | 'args'> = {}): Promise<BrowserContext> {
   const userDataDir = await mkdtemp(join(tmpdir(), 'dispatch-chromium-'));
   try {
     const context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM_PATH,
       headless: true,
-      args: [...CHROMIUM_ARGS],
+      // Tests may add flags, e.g. --host-resolver-rules to give a test site a name.
+      args: [...CHROMIUM_ARGS, ...(options.args ?? [])],
       timeout: options.timeout ?? 30_000,
     });
     // Chromium may still be writing its profile as it exits: retry, and never fail a test over a temp folder.

@@ -1,5 +1,6 @@
 import type { Dispatch } from '@dispatch/core';
 import type { FastifyPluginAsync } from 'fastify';
+import { browserGuardPlugin, type BrowserGuardOptions } from '../../admin/browser-guard.js';
 import { adminAuthPlugin } from '../../plugins/auth.js';
 import { baseImagesRoutes } from './base-images.js';
 import { endpointsRoutes } from './endpoints.js';
@@ -11,13 +12,15 @@ import { runsRoutes } from './runs.js';
 import { secretsRoutes } from './secrets.js';
 import { versionRoutes } from './version.js';
 
-export interface AdminApiOptions {
+export interface AdminApiOptions extends BrowserGuardOptions {
   dispatch: Dispatch;
   token: string;
 }
 
 /** The admin API, registered under `/v1`: every route behind the admin token. */
-export const adminApi: FastifyPluginAsync<AdminApiOptions> = async (app, { dispatch, token }) => {
+export const adminApi: FastifyPluginAsync<AdminApiOptions> = async (app, { dispatch, token, ...guard }) => {
+  // Cross-site and foreign-Host requests are refused before the token is even looked at.
+  await app.register(browserGuardPlugin, guard);
   await app.register(adminAuthPlugin, { token });
   await app.register(baseImagesRoutes, { dispatch });
   await app.register(imagesRoutes, { dispatch });
