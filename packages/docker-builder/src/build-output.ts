@@ -1,4 +1,4 @@
-import { stripAnsi } from './ansi.js';
+import { stripVTControlCharacters } from 'node:util';
 
 /** One JSON message of the engine's `/build` or `/images/{name}/push` stream. */
 export interface EngineMessage {
@@ -53,7 +53,7 @@ export class BuildOutput {
     }
     if (message.error !== undefined || message.errorDetail !== undefined) {
       this.flush();
-      const error = stripAnsi(message.errorDetail?.message ?? message.error ?? 'the build failed').trim();
+      const error = stripVTControlCharacters(message.errorDetail?.message ?? message.error ?? 'the build failed').trim();
       this.failure = { error, exitCode: exitCodeOf(message), lastLine: this.lastLine, step: this.step };
       this.onLine(error);
     }
@@ -66,7 +66,7 @@ export class BuildOutput {
   }
 
   private line(raw: string): void {
-    const line = stripAnsi(raw).trimEnd();
+    const line = stripVTControlCharacters(raw).trimEnd();
     if (line.trim() === '') return;
     this.onLine(line);
     const step = /^Step \d+\/\d+ : (.*)$/.exec(line);

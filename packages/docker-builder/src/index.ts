@@ -13,4 +13,3 @@ export type {
 export { ImageBuildError, engineError, isEngineUnreachable } from './engine-errors.js';
 export type { BuildFailure } from './build-output.js';
 export { systemPackagesArg } from './system-packages.js';
-export { stripAnsi } from './ansi.js';

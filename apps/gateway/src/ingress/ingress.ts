@@ -1,6 +1,6 @@
 import type { Dispatch } from '@dispatch/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { unencapsulated } from '../plugins/unencapsulated.js';
+import fp from 'fastify-plugin';
 import { runFailure } from '../run-failure.js';
 import { captureTriggerBodies } from '../triggers/raw-body.js';
 import { createTriggerHandlers, type TriggerOptions } from '../triggers/triggers.js';
@@ -23,7 +23,7 @@ function pathOf(url: string): string {
  * Endpoint ingress: a request no route claims (so `/v1` and `/healthz` keep priority) runs the function of the
  * endpoint matching its host, path and method, and is answered with the function's output as JSON.
  */
-export const ingressPlugin = unencapsulated<IngressOptions>(async (app, { dispatch, triggers = {} }) => {
+export const ingressPlugin = fp<IngressOptions>(async (app, { dispatch, triggers = {} }) => {
   const { endpoints, runs } = dispatch;
   const triggerHandlers = createTriggerHandlers(dispatch, triggers, app.log);
   captureTriggerBodies(app, dispatch);

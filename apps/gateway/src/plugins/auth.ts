@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { bearerToken, secureMatcher } from '../secure-compare.js';
-import { unencapsulated } from './unencapsulated.js';
+import fp from 'fastify-plugin';
 
 export interface AdminAuthOptions {
   /** The admin token, always set. */
@@ -8,7 +8,7 @@ export interface AdminAuthOptions {
 }
 
 /** Requires `Authorization: Bearer <token>` on every route of the context it is registered in (the admin API). */
-export const adminAuthPlugin = unencapsulated<AdminAuthOptions>(async (app, { token }) => {
+export const adminAuthPlugin = fp<AdminAuthOptions>(async (app, { token }) => {
   const matches = secureMatcher(token);
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const given = bearerToken(request.headers.authorization);

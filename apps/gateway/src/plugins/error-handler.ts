@@ -1,7 +1,7 @@
 import { DispatchError } from '@dispatch/core';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isPublic, publicBody } from '../ingress/public-errors.js';
-import { unencapsulated } from './unencapsulated.js';
+import fp from 'fastify-plugin';
 
 export interface ErrorBody {
   code: number;
@@ -52,7 +52,7 @@ export function toErrorBody(error: unknown, bodyLimit: number): ErrorBody {
  * message naming what is wrong, and anything else is a 500 whose details go to the log, not to the client.
  * Endpoint callers get generic 5xx messages (see `publicBody`).
  */
-export const errorHandlerPlugin = unencapsulated<{ bodyLimit: number }>(async (app, { bodyLimit }) => {
+export const errorHandlerPlugin = fp<{ bodyLimit: number }>(async (app, { bodyLimit }) => {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const body = toErrorBody(error, bodyLimit);
     // A public endpoint's caller never sees internals; the admin API keeps full messages for its operators.

@@ -1,5 +1,5 @@
 import swagger from '@fastify/swagger';
-import { unencapsulated } from './unencapsulated.js';
+import fp from 'fastify-plugin';
 
 export interface SwaggerOptions {
   version: string;
@@ -9,7 +9,7 @@ export interface SwaggerOptions {
  * Collects the route schemas into an OpenAPI document (served at `/v1/openapi.json`). Registered before the
  * routes, since it learns about them as they are added. Shared schemas keep their `$id` as component names.
  */
-export const swaggerPlugin = unencapsulated<SwaggerOptions>(async (app, { version }) => {
+export const swaggerPlugin = fp<SwaggerOptions>(async (app, { version }) => {
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
