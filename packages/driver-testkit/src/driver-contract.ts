@@ -128,8 +128,8 @@ export function driverContract(options: DriverContractOptions): void {
           expect(envelope.context.logs.stdout).toContain('messages to stdout show up in logs');
         }, testTimeout);
 
-        it("keeps the function's log lines for logs()", async () => {
-          if (context.driver.logs === undefined) return;
+        it("keeps the function's log lines for logs()", async ({ skip }) => {
+          if (context.driver.logs === undefined) return skip(`the ${context.driver.name} driver has no logs()`);
           const marker = `marker-${language}-${Date.now()}`;
           const followed = waitForLogLine(context.driver, name, (line) => line.line === marker, 10_000 * scale);
           await call({ action: 'log', line: marker });
@@ -211,8 +211,8 @@ export function driverContract(options: DriverContractOptions): void {
           expect((await context.driver.status(name)).ready).toBe(true);
         }, testTimeout);
 
-        it('scales to 2 replicas', async () => {
-          if (context.driver.scale === undefined) return;
+        it('scales to 2 replicas', async ({ skip }) => {
+          if (context.driver.scale === undefined) return skip(`the ${context.driver.name} driver has no scale()`);
           await context.driver.scale(name, 2);
           await eventually(async () => {
             const status = await context.driver.status(name);
