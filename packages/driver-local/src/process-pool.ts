@@ -1,3 +1,5 @@
+// Longer than most files on purpose: the pool's state (starting, ready and retiring processes, waiting calls,
+// restart backoff) changes under one invariant, which is easier to check in one place.
 import { DeadlineExceededError, UnavailableError } from '@dispatch/core/driver';
 import type { DispatchLogger } from '@dispatch/core/driver';
 import { ChangeSignal } from './change-signal.js';

@@ -1,3 +1,5 @@
+// Longer than most files on purpose: the contract suite and, beside it, the local backend's own behaviours
+// (process supervision, restarts, images as folders) that share its set-up.
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,7 +1,8 @@
 """Dispatch's python3 function server.
 
 Loads one handler and serves many concurrent calls over funker TCP or HTTP. Standard library only,
-Python 3.9+.
+Python 3.9+. One file on purpose, although it is longer than most: it is copied into every python3 image and
+run as `python3 server.py`, with no package around it.
 """
 import importlib
 import json

@@ -1,3 +1,5 @@
+// Longer than most files on purpose: the one suite every store passes (SQLite, PostgreSQL), kept whole so that no
+// store can leave part of it out.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

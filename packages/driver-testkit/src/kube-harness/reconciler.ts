@@ -1,3 +1,5 @@
+// Longer than most files on purpose: the reconcile loop (Service → Configuration → Revision → Route, and their
+// conditions) is one state machine, read best in one place; its parts (conditions, selectors, runtime) live apart.
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { conditions } from './conditions.js';
