@@ -39,6 +39,13 @@ describe('renderTable', () => {
     );
   });
 
+  it('aligns columns by the width text takes in a terminal: wide characters count two, colour codes none', () => {
+    const table = renderTable(['NAME', 'TAG'], [['日本', 'x'], ['\u001b[31mred\u001b[0m', 'y'], ['ab', 'z']]);
+    expect(table).toBe(
+      [' NAME | TAG', '------------', ' 日本 | x', ' \u001b[31mred\u001b[0m  | y', ' ab   | z'].join('\n'),
+    );
+  });
+
   it('truncates long cells to one line', () => {
     expect(truncate('a\nb  c', 10)).toBe('a b c');
     expect(truncate('abcdefghijk', 5)).toBe('abcd…');
