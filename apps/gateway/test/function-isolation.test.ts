@@ -34,6 +34,18 @@ module.exports = async function (context, payload) {
 };
 `;
 
+/** An ES module handler: import() resolves packages without Module._nodeModulePaths. */
+const PROBE_ESM = `
+export default async function () {
+  try {
+    await import('fastify');
+    return 'found';
+  } catch (error) {
+    return error.code;
+  }
+}
+`;
+
 interface Probe {
   env: Record<string, string>;
   uid: number;
@@ -59,6 +71,7 @@ for (const mode of ['required', 'off'] as const) {
       gateway = await startTestGateway({ dataDir, token: TOKEN });
       adminUrl = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
       await createFunction(gateway, { name: 'probe', image: 'nodejs', sourcePath: await writeFunction(gateway, 'probe.js', PROBE) });
+      await createFunction(gateway, { name: 'probe-esm', image: 'nodejs', sourcePath: await writeFunction(gateway, 'probe.mjs', PROBE_ESM) });
     }, 120_000);
 
     afterAll(async () => {
@@ -81,6 +94,8 @@ for (const mode of ['required', 'off'] as const) {
       expect(seen.env[CANARY]).toBeUndefined();
       expect(Object.keys(seen.env).filter((key) => key.startsWith('DISPATCH_') && !/^DISPATCH_(FUNCTION_DIR|HANDLER|MODE|FUNKER_PORT|HOST|STATUS_FD|TIMEOUT_MS|EXIT_WITH_PARENT|MAX_OUTPUT_BYTES|MAX_LOG_BYTES|TEE_LOGS)$/.test(key))).toEqual([]);
       expect(seen.fastify).toBe('MODULE_NOT_FOUND');
+      const esm = await gateway.request({ method: 'POST', url: '/v1/runs?functionName=probe-esm', payload: { input: {} } });
+      expect(esm.json<Run>().output).toBe('ERR_MODULE_NOT_FOUND');
       expect(seen.admin).toBe(401);
     });
 

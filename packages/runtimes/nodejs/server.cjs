@@ -74,11 +74,61 @@ function confineModuleLookup(dir) {
   };
 }
 
+// The same for ES modules, whose resolution has no Module._nodeModulePaths: a resolve hook refuses a package
+// found in a node_modules outside the function's folder for an import made from inside it. Registered only for
+// ESM handlers (the hooks run on a thread of their own).
+const CONFINE_HOOKS = `
+import { fileURLToPath } from 'node:url';
+import { sep } from 'node:path';
+let dir = '';
+export function initialize(data) { dir = data.dir; }
+const inside = (path) => path === dir || path.startsWith(dir + sep);
+export async function resolve(specifier, context, next) {
+  const result = await next(specifier, context);
+  const parent = context.parentURL;
+  if (parent && parent.startsWith('file:') && result.url.startsWith('file:')) {
+    const from = fileURLToPath(parent);
+    const to = fileURLToPath(result.url);
+    if (inside(from) && !inside(to) && to.includes(sep + 'node_modules' + sep)) {
+      const error = new Error("Cannot find package '" + specifier + "' imported from " + from);
+      error.code = 'ERR_MODULE_NOT_FOUND';
+      throw error;
+    }
+  }
+  return result;
+}
+`;
+
+/** Whether the handler is an ES module: `.mjs`, or a file under a package.json with "type": "module". */
+function isEsModule(file, dir) {
+  let resolved;
+  try { resolved = require.resolve(file); } catch { return false; }
+  if (resolved.endsWith('.mjs')) return true;
+  if (resolved.endsWith('.cjs')) return false;
+  for (let folder = path.dirname(resolved); folder === dir || folder.startsWith(dir + path.sep); folder = path.dirname(folder)) {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(folder, 'package.json'), 'utf8')).type === 'module';
+    } catch {
+      // No package.json here (or not JSON): look further up, within the function's folder.
+    }
+    if (path.dirname(folder) === folder) break;
+  }
+  return false;
+}
+
+function confineImports(dir) {
+  const { register } = require('node:module');
+  if (typeof register !== 'function') return;
+  register('data:text/javascript,' + encodeURIComponent(CONFINE_HOOKS), { data: { dir } });
+}
+
 async function loadHandler() {
   const name = env.DISPATCH_HANDLER;
   if (!name) throw new Error('DISPATCH_HANDLER is not set (expected a file relative to the function dir)');
-  confineModuleLookup(fs.realpathSync(functionDir()));
+  const dir = fs.realpathSync(functionDir());
+  confineModuleLookup(dir);
   const file = path.resolve(functionDir(), name);
+  if (isEsModule(file, dir)) confineImports(dir);
   let mod;
   try {
     mod = require(file);
