@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { unencapsulated } from '../plugins/unencapsulated.js';
+import fp from 'fastify-plugin';
 
 export interface BrowserGuardOptions {
   /** Where the gateway listens: its name is one the admin API answers to. */
@@ -33,7 +33,7 @@ function forbidden(reply: FastifyReply, message: string): FastifyReply {
  * (`Sec-Fetch-Site`, `Origin`) unless that origin is allowed, and a body must be JSON, which no HTML form can
  * send and which a cross-site `fetch` can send only after a CORS preflight that the admin API never grants.
  */
-export const browserGuardPlugin = unencapsulated<BrowserGuardOptions>(async (app, options) => {
+export const browserGuardPlugin = fp<BrowserGuardOptions>(async (app, options) => {
   const names = new Set(['localhost', ...(options.allowedHosts ?? []).map((name) => name.toLowerCase())]);
   if (options.listenHost) names.add(hostnameOf(options.listenHost));
   const origins = new Set((options.allowedOrigins ?? []).map((origin) => origin.replace(/\/+$/, '').toLowerCase()));
