@@ -34,7 +34,14 @@ export async function launchChromium(options: Pick<LaunchOptions, 'timeout' | 'a
       timeout: options.timeout ?? 30_000,
     });
     // Chromium may still be writing its profile as it exits: retry, and never fail a test over a temp folder.
-    context.once('close', () => void rm(userDataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }).catch(() => undefined));
+    const removeProfile = () => rm(userDataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }).catch(() => undefined);
+    context.once('close', () => void removeProfile());
+    // close() resolves once the profile is gone too, so a test process that ends right after leaves nothing behind.
+    const close = context.close.bind(context);
+    context.close = async (...args: Parameters<BrowserContext['close']>) => {
+      await close(...args);
+      await removeProfile();
+    };
     return context;
   } catch (error) {
     await rm(userDataDir, { recursive: true, force: true });
