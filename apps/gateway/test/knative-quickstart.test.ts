@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import { getWithHost, pushLanguageImages, requireEngine, requireRegistry, startT
 import { startKubeHarness, type KubeHarness } from '@dispatch/driver-testkit/kube-harness';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureCliBuilt } from '../../cli/test/helpers/build.js';
+import { BIN, ensureCliBuilt } from '../../cli/test/helpers/build.js';
 import { pollCli, runCliOk, type CliOptions } from '../../cli/test/helpers/cli.js';
 import { startGateway, type RunningGateway } from '../src/start.js';
 
@@ -88,6 +89,22 @@ describe.runIf(engine && registryPresent)('the gateway on the knative backend (t
     };
     expect(envelope.payload).toEqual({ myField: 'Hello, user from Nowhere' });
     expect(envelope.context.logs.stdout).toContain('messages to stdout show up in logs');
+
+    // `dispatch logs` reads the function's pods' logs through the Kubernetes API (pods/log), and follows them.
+    expect(await runCliOk([...config, 'logs', 'hello'], cli)).toContain('messages to stdout show up in logs');
+    const follower = spawn(process.execPath, [BIN, ...config, 'logs', 'hello', '--follow', '--tail', '0'], { cwd: workDir, env: { PATH: process.env.PATH ?? '', HOME: workDir } });
+    let followed = '';
+    follower.stdout.setEncoding('utf8').on('data', (chunk: string) => (followed += chunk));
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(followed).not.toContain('messages to stdout');
+      await runCliOk([...config, 'exec', 'hello'], { ...cli, input: '{"name": "followed"}' });
+      const deadline = Date.now() + 15_000;
+      while (!followed.includes('messages to stdout show up in logs') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(followed).toContain('messages to stdout show up in logs');
+    } finally {
+      follower.kill();
+    }
 
     await runCliOk([...config, 'create', 'endpoint', 'get-hello', 'hello', '--method', 'GET', '--method', 'POST', '--path', '/hello'], cli);
     const reply = await getWithHost(Number(new URL(gateway.url).port), '/hello?name=Jon', 'default.dispatch-server.dispatch.local');

@@ -7,6 +7,8 @@ import type {
   Driver,
   FunctionRuntimeStatus,
   InvokeOptions,
+  LogLine,
+  LogOptions,
   RunEnvelope,
   RunRequest,
 } from '@dispatch/core/driver';
@@ -19,6 +21,7 @@ import { invokeOverHttp } from './invoke-function.js';
 import { KnativeClient, loadKubeConfig } from './kube-client.js';
 import { FUNCTION_LABEL, MAX_SCALE, MIN_SCALE, REVISION_ANNOTATION, serviceManifest } from './knative-service.js';
 import type { KnativeObject } from './knative-service.js';
+import { podLogs } from './pod-logs.js';
 import { revisionFailure, serviceState } from './service-readiness.js';
 import { ServiceWatch } from './service-watch.js';
 
@@ -197,6 +200,15 @@ export function createKnativeDriver(options: KnativeDriverOptions = {}): Driver 
       } catch (error) {
         if (!(error instanceof NotFoundError)) throw error;
       }
+    },
+
+    logs(name: string, logOptions?: LogOptions): AsyncIterable<LogLine> {
+      // "From now on" (tail 0) is from this call, not from whenever the caller starts reading.
+      const askedAt = Date.now();
+      return (async function* () {
+        if ((await client.findService(name)) === undefined) throw new NotFoundError(`[knative] function "${name}" not found in namespace "${namespace}"`);
+        yield* podLogs(client.config, namespace, name, logOptions, askedAt);
+      })();
     },
 
     async list(): Promise<DeployedFunction[]> {

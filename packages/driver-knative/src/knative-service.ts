@@ -87,6 +87,8 @@ export function serviceManifest(input: ServiceManifestInput): KnativeObject {
     { name: 'DISPATCH_MODE', value: 'http' },
     { name: 'DISPATCH_HANDLER', value: spec.handler },
     { name: 'DISPATCH_TIMEOUT_MS', value: String(spec.timeout) },
+    // The function's output also goes to the container's, where pods/log (and `dispatch logs`) read it.
+    { name: 'DISPATCH_TEE_LOGS', value: '1' },
     ...Object.keys(spec.env)
       .sort()
       .map((key) => ({ name: key, value: spec.env[key] ?? '' })),

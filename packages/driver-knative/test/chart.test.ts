@@ -55,6 +55,9 @@ function validate(object: any): void {
       expect(object.rules).toEqual([
         { apiGroups: ['serving.knative.dev'], resources: ['services'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
         { apiGroups: ['serving.knative.dev'], resources: ['revisions'], verbs: ['get'] },
+        // `dispatch logs` reads the function's pods' logs, and nothing more of the core API.
+        { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
+        { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
       ]);
       break;
     case 'RoleBinding':

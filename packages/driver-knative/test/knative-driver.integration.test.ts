@@ -43,7 +43,7 @@ describe.runIf(engine)('knative driver through the Kubernetes API harness', () =
     return { ...docker, buildFunctionImage: async (spec) => (await docker.buildFunctionImage(spec), image) };
   };
 
-  driverContract({ name: 'knative (harness)', createDriver: () => driverWith() });
+  driverContract({ name: 'knative (harness)', createDriver: () => driverWith(), logStreamsMerged: true });
 
   describe('failures, as Knative reports them', () => {
     it('ends a Service whose image does not exist failed with ContainerMissing, within seconds', async () => {

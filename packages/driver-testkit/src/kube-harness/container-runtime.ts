@@ -1,3 +1,4 @@
+import { PassThrough, Readable } from 'node:stream';
 import type Docker from 'dockerode';
 
 /** What the reconciler needs to know about a container it started. */
@@ -109,6 +110,29 @@ export class ContainerRuntime {
 
   async restart(id: string): Promise<void> {
     await this.docker.getContainer(id).start();
+  }
+
+  /**
+   * What a container printed, stdout and stderr merged into one text stream (as a kubelet serves pods/log);
+   * with `follow`, it goes on until the container stops or the stream is destroyed.
+   */
+  async logs(id: string, options: { follow: boolean; timestamps: boolean; tail?: number; since?: number }): Promise<Readable> {
+    const common = {
+      stdout: true,
+      stderr: true,
+      timestamps: options.timestamps,
+      ...(options.tail === undefined ? {} : { tail: options.tail }),
+      ...(options.since === undefined ? {} : { since: options.since }),
+    };
+    const container = this.docker.getContainer(id);
+    if (!options.follow) return Readable.from([Buffer.from(demux((await container.logs({ ...common, follow: false })) as unknown as Buffer))]);
+    const raw = (await container.logs({ ...common, follow: true })) as unknown as NodeJS.ReadableStream & { destroy(): void };
+    const merged = new PassThrough();
+    this.docker.modem.demuxStream(raw, merged, merged);
+    raw.on('end', () => merged.end());
+    raw.on('error', (error: Error) => merged.destroy(error));
+    merged.on('close', () => raw.destroy());
+    return merged;
   }
 
   /** The last lines the container printed (stdout and stderr, in order). */

@@ -22,7 +22,14 @@ export function discovery(path: string): unknown {
     case '/api':
       return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }] };
     case '/api/v1':
-      return { kind: 'APIResourceList', groupVersion: 'v1', resources: [] };
+      return {
+        kind: 'APIResourceList',
+        groupVersion: 'v1',
+        resources: [
+          { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['get', 'list'], shortNames: ['po'] },
+          { name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] },
+        ],
+      };
     case '/apis':
       return {
         kind: 'APIGroupList',

@@ -48,6 +48,16 @@ describe('Kubernetes API harness: the API (no containers)', () => {
     expect((await call('POST', SERVICES, service('meta'))).body).toMatchObject({ kind: 'Status', reason: 'AlreadyExists', code: 409 });
   });
 
+  it('serves pods (read-only) and their logs, and answers 404 for a pod it does not run', async () => {
+    const pods = await call('GET', '/api/v1/namespaces/default/pods?labelSelector=serving.knative.dev%2Fservice%3Dnone');
+    expect(pods.body).toMatchObject({ kind: 'PodList', items: [] });
+    const missing = await call('GET', '/api/v1/namespaces/default/pods/nope/log?follow=true');
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ kind: 'Status', reason: 'NotFound', message: 'pods "nope" not found' });
+    expect((await call('DELETE', '/api/v1/namespaces/default/pods/nope')).status).toBe(405);
+    expect((await call('GET', '/api/v1')).body.resources.map((resource: { name: string }) => resource.name)).toEqual(['pods', 'pods/log']);
+  });
+
   it('answers 404 with a Status body for a missing object', async () => {
     const missing = await call('GET', `${SERVICES}/nope`);
     expect(missing.status).toBe(404);

@@ -53,7 +53,8 @@ export interface KubeHarness {
 
 /**
  * Starts the Kubernetes API test harness: an HTTP server speaking the parts of the Kubernetes API that the
- * knative driver uses, for `serving.knative.dev/v1` Services (and read-only Revisions), with a reconciler
+ * knative driver uses, for `serving.knative.dev/v1` Services (and read-only Revisions, and the pods its containers
+ * stand for, with their logs), with a reconciler
  * that runs each Service on the real Docker engine and an ingress that routes by Host. It is a test
  * harness, not Knative: it checks what an API server and Knative's webhooks check, and reports status
  * the way Knative does, so that a driver passing against it behaves on a cluster.
@@ -84,6 +85,8 @@ export async function startKubeHarness(options: KubeHarnessOptions = {}): Promis
     containerPrefix: `kube-harness-${harnessId}`,
     intervalMs: options.reconcileIntervalMs,
   });
+  state.containers = containers;
+  if (reconciler !== undefined) state.reconciler = reconciler;
   const api = createServer((req, res) => void handleApiRequest(state, req, res));
   const ingress = reconciler === undefined ? createServer((_req, res) => res.writeHead(404).end()) : createIngress(reconciler);
   const apiPort = await listen(api, options.port ?? 0);

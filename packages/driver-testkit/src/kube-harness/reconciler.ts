@@ -35,6 +35,13 @@ interface ServiceRuntime {
 }
 
 /** Where the ingress sends a request for a host: the ready replicas of the Service's serving revision. */
+/** A replica seen as the pod it stands for. */
+export interface HarnessPod {
+  namespace: string;
+  revision: RevisionRuntime;
+  replica: Replica;
+}
+
 export interface Backend {
   revision: RevisionRuntime;
   replicas: Replica[];
@@ -92,6 +99,19 @@ export class Reconciler {
       return { revision, replicas: revision.replicas.filter((replica) => replica.ready && replica.hostPort !== undefined) };
     }
     return 'unknown-host';
+  }
+
+  /** The pods the running replicas stand for, in a namespace (all namespaces when undefined). */
+  pods(namespace: string | undefined): HarnessPod[] {
+    const pods: HarnessPod[] = [];
+    for (const runtime of this.runtimes.values()) {
+      if (namespace !== undefined && runtime.namespace !== namespace) continue;
+      for (const revision of runtime.revisions) {
+        if (revision.phase === 'retired') continue;
+        for (const replica of revision.replicas) pods.push({ namespace: runtime.namespace, revision, replica });
+      }
+    }
+    return pods;
   }
 
   async close(): Promise<void> {
@@ -172,7 +192,7 @@ export class Reconciler {
           ...(revision.workingDir === undefined ? {} : { workingDir: revision.workingDir }),
           labels: { 'serving.knative.dev/revision': revision.name },
         });
-        revision.replicas.push({ id, ready: false, restarts: 0 });
+        revision.replicas.push({ id, podName: `${revision.name}-deployment-${id.slice(0, 5)}-${id.slice(5, 10)}`, startedAt: Date.now(), ready: false, restarts: 0 });
       }
     }
     for (const replica of revision.replicas) {

@@ -4,6 +4,9 @@ import { isObject } from './patch.js';
 /** One replica (a container) of a revision. */
 export interface Replica {
   id: string;
+  /** The name of the pod this replica stands for (`<revision>-deployment-<suffix>`). */
+  podName: string;
+  startedAt: number;
   hostPort?: number;
   ready: boolean;
   restarts: number;
@@ -21,6 +24,8 @@ export interface RevisionRuntime {
   image: string;
   port: number;
   env: Record<string, string>;
+  /** The labels of the revision's pods: the template's, plus Knative's own. */
+  labels: Record<string, string>;
   command?: string[];
   args?: string[];
   workingDir?: string;
@@ -80,6 +85,12 @@ export function revisionFromTemplate(
     image: String(container.image ?? ''),
     port,
     env,
+    labels: {
+      ...Object.fromEntries(Object.entries(obj(metadata.labels)).filter((entry): entry is [string, string] => typeof entry[1] === 'string')),
+      'serving.knative.dev/service': service.metadata.name,
+      'serving.knative.dev/configuration': service.metadata.name,
+      'serving.knative.dev/revision': name,
+    },
     timeoutSeconds: Number(podSpec.timeoutSeconds ?? 300),
     desiredReplicas: desired,
     replicas: [],
