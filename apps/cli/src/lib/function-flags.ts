@@ -6,7 +6,7 @@ import { packSourceBase64, readDataFile } from './files.js';
 export const functionFlags = {
   image: Flags.string({ description: 'the image to build the function on (nodejs, python3, …)' }),
   handler: Flags.string({
-    description: 'python3: module.func (default <file>.handle); nodejs: the file; required for a folder',
+    description: 'python3: module.func (default <file>.handle); nodejs: the file (default: the file, or a folder\'s package.json main or index.js)',
   }),
   'schema-in': Flags.string({ description: "JSON Schema file every run's input must match" }),
   'schema-out': Flags.string({ description: "JSON Schema file every run's output must match" }),
