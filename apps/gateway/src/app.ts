@@ -8,6 +8,7 @@ import { ingressPlugin } from './ingress/ingress.js';
 import { consoleRoutes } from './console/console-routes.js';
 import { DebugRequestLog } from './request-log.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
+import { exactBodyValidators } from './plugins/validator-compilers.js';
 import { schemasPlugin } from './plugins/schemas.js';
 import { swaggerPlugin } from './plugins/swagger.js';
 import { healthRoutes } from './routes/health.js';
@@ -54,6 +55,7 @@ export async function buildApp(options: GatewayOptions): Promise<FastifyInstance
     bodyLimit,
     logController: requestLog,
     requestIdHeader: 'x-request-id',
+    schemaController: { compilersFactory: { buildValidator: exactBodyValidators() } },
     ajv: {
       customOptions: {
         // Unknown body fields are dropped, not refused: existing clients send extras such as `kind`.

@@ -82,10 +82,19 @@ describe('the admin API', () => {
       const response = await gateway.request({
         method: 'POST',
         url: '/v1/endpoint',
-        payload: { name: 'bad', function: 'x', methods: 'GET', enabled: 'maybe' },
+        payload: { name: 'bad', function: 'x', methods: ['GET'], enabled: 'maybe' },
       });
       expect(response.statusCode).toBe(400);
       expect(response.json()).toEqual({ code: 400, message: expect.stringContaining('enabled') });
+    });
+
+    it('takes a body as typed JSON: a number where a name is expected is a 400, not a name "5"', async () => {
+      const response = await gateway.request({ method: 'POST', url: '/v1/function', payload: { name: 'typed', image: 5 } });
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toEqual({ code: 400, message: expect.stringContaining('image') });
+      // Query strings are text and are still read as the types their schemas say.
+      const listed = await gateway.request({ method: 'GET', url: '/v1/secret?reveal=true' });
+      expect(listed.statusCode).toBe(200);
     });
 
     it('answers 400 naming a missing required field', async () => {
