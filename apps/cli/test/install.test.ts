@@ -67,7 +67,8 @@ describe('the packed packages, installed with npm install -g', { timeout: 1_200_
     );
     expect(completion).toContain('complete -F _dispatch_autocomplete dispatch');
 
-    gateway = await startTestGateway({ seedDefaults: false });
+    // Its runtime file goes to the HOME the CLI runs with, where the CLI finds the admin token.
+    gateway = await startTestGateway({ seedDefaults: false, home: elsewhere });
     const port = String(gateway.port);
     await dispatch(['context', 'add', 'local', '--host', '127.0.0.1', '--port', port, '--scheme', 'http', '--use']);
 
