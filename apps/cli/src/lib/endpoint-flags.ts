@@ -11,8 +11,8 @@ export const endpointFlags = {
   }),
   domain: Flags.string({ char: 'd', multiple: true, multipleNonGreedy: true, description: 'a host name to match (repeatable); any host when omitted' }),
   protocol: Flags.string({ multiple: true, multipleNonGreedy: true, options: ['http', 'https'], description: 'a protocol to accept (repeatable)' }),
-  auth: Flags.string({ options: ['public', 'basic', 'bearer'], description: 'who may call it [default: public]' }),
-  'auth-secret': Flags.string({ description: 'the secret holding the users (basic), tokens (bearer) or webhook secrets (github) allowed' }),
+  auth: Flags.string({ options: ['public', 'basic', 'bearer', 'hmac'], description: 'who may call it [default: public]' }),
+  'auth-secret': Flags.string({ description: 'the secret holding the users (basic), tokens (bearer), signing keys (hmac) or webhook secrets (github) allowed' }),
   cors: Flags.boolean({ allowNo: true, description: 'answer CORS preflights and add the Access-Control-Allow-* headers' }),
 };
 

@@ -1,6 +1,8 @@
 import type { Dispatch, Endpoint } from '@dispatch/core';
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import { basicCredentials, bearerToken, secureEqual } from '../secure-compare.js';
+import { rawBodyOf } from '../triggers/raw-body.js';
+import { verifyHmac } from './hmac-signature.js';
 
 /** Why a request to an endpoint is refused, and the challenge to answer with. */
 export interface EndpointAuthFailure {
@@ -27,7 +29,8 @@ async function allowedValues(
 
 /**
  * Checks a request against the endpoint's auth: `public` is open; `bearer` needs a token equal to one of the
- * values of the secret named by `authSecret`; `basic` needs a user and password that are an entry of it.
+ * values of the secret named by `authSecret`; `basic` needs a user and password that are an entry of it; `hmac`
+ * needs a recent timestamp and a signature of the raw body made with one of its values.
  * Undefined when the request may go on.
  */
 export async function checkEndpointAuth(
@@ -45,6 +48,11 @@ export async function checkEndpointAuth(
     let matched = false;
     for (const value of allowed) matched = secureEqual(token, value) || matched;
     return matched ? undefined : { message: 'the bearer token is not valid for this endpoint', challenge };
+  }
+  if (endpoint.auth === 'hmac') {
+    const keys = Object.values(await allowedValues(dispatch, endpoint, request.log));
+    const refused = verifyHmac(request.headers, rawBodyOf(request), keys);
+    return refused === undefined ? undefined : { message: refused, challenge: `DispatchHMAC ${realm}` };
   }
   if (endpoint.auth === 'basic') {
     const challenge = `Basic ${realm}, charset="UTF-8"`;

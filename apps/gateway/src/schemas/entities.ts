@@ -130,8 +130,8 @@ export const endpointSchemas = entitySchemas('Endpoint', {
     ],
   },
   enabled: { type: 'boolean' },
-  auth: { type: 'string', description: '`public`, `basic` or `bearer`' },
-  authSecret: { type: 'string', description: 'The secret holding the users (basic), tokens (bearer) or GitHub webhook secrets (github) allowed' },
+  auth: { type: 'string', description: '`public`, `basic`, `bearer` or `hmac` (a signature of the raw body, see docs/endpoints.md)' },
+  authSecret: { type: 'string', description: 'The secret holding the users (basic), tokens (bearer), signing keys (hmac) or GitHub webhook secrets (github) allowed; every value of it is valid' },
   trigger: { type: 'string', description: '`http`, `alexa` or `github`' },
   triggerSettings: {
     type: 'object',

@@ -20,7 +20,8 @@ export function captureTriggerBodies(app: FastifyInstance, dispatch: Dispatch): 
     if (!request.is404) return payload;
     const query = request.url.indexOf('?');
     const match = dispatch.endpoints.match(request.hostname.toLowerCase(), query < 0 ? request.url : request.url.slice(0, query), request.method);
-    if (match === undefined || match.endpoint.trigger === 'http') return payload;
+    // Signed requests: trigger endpoints, and endpoints with `hmac` auth.
+    if (match === undefined || (match.endpoint.trigger === 'http' && match.endpoint.auth !== 'hmac')) return payload;
     const chunks: Buffer[] = [];
     rawBodies.set(request, chunks);
     const tee = new Transform({

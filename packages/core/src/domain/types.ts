@@ -93,7 +93,7 @@ export interface Secret extends EntityMeta {
   secrets: Record<string, string>;
 }
 
-export type EndpointAuth = 'public' | 'basic' | 'bearer';
+export type EndpointAuth = 'public' | 'basic' | 'bearer' | 'hmac';
 export type EndpointTrigger = 'http' | 'alexa' | 'github';
 
 export interface EndpointCors {

@@ -6,7 +6,7 @@ import type { EndpointService } from './dispatch-service.js';
 import { EndpointMatcher, normalizeHost, normalizePath } from './endpoint-matcher.js';
 import type { ServiceContext } from './service-context.js';
 
-const AUTHS: readonly EndpointAuth[] = ['public', 'basic', 'bearer'];
+const AUTHS: readonly EndpointAuth[] = ['public', 'basic', 'bearer', 'hmac'];
 const TRIGGERS: readonly EndpointTrigger[] = ['http', 'alexa', 'github'];
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', '*']);
 
