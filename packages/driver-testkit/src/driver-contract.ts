@@ -213,7 +213,8 @@ export function driverContract(options: DriverContractOptions): void {
             return reply;
           }, testTimeout);
           expect(envelope.context.error).toBeUndefined();
-          expect((await context.driver.status(name)).ready).toBe(true);
+          // A rolling update may still be stopping the old replicas when the new source first answers.
+          await eventually(async () => expect((await context.driver.status(name)).ready).toBe(true), testTimeout);
         }, testTimeout);
 
         it('scales to 2 replicas', async ({ skip }) => {
