@@ -202,6 +202,18 @@ describe('the admin API', () => {
       );
     });
 
+    it('refuses endpoint paths that climb or hide a slash (400)', async () => {
+      for (const uri of ['/a/../v1/secret', '/files/..', '/a/./b', '/a%2Fb', '/a%2e%2e/b', '/a\\b']) {
+        const response = await gateway.request({
+          method: 'POST',
+          url: '/v1/endpoint',
+          payload: { name: 'sneaky', function: 'tagged', methods: ['GET'], uris: [uri] },
+        });
+        expect(response.statusCode, uri).toBe(400);
+        expect(response.json<{ message: string }>().message).toContain('may not contain ".."');
+      }
+    });
+
     it('creates, reads, updates and deletes an endpoint', async () => {
       const created = await gateway.request({
         method: 'POST',

@@ -34,6 +34,12 @@ export function createEndpointService(context: ServiceContext): EndpointService 
     assertStringList(uris, 'uris');
     const badUri = uris.find((uri) => !uri.startsWith('/'));
     if (badUri !== undefined) throw new InvalidInputError(`endpoint "${name}": path "${badUri}" must start with "/"`);
+    // A path that climbs (`..`) or hides a slash or a dot (`%2F`, `%5C`, `%2E`) means one thing to Dispatch and
+    // another to a proxy in front of it: refused rather than guessed at.
+    const unsafeUri = uris.find((uri) => uri.split('/').some((segment) => segment === '..' || segment === '.') || /%(?:2f|5c|2e)|\\/i.test(uri));
+    if (unsafeUri !== undefined) {
+      throw new InvalidInputError(`endpoint "${name}": path "${unsafeUri}" may not contain "..", "." segments, backslashes or encoded slashes`);
+    }
     if (uris.some((uri) => uri === '/v1' || uri.startsWith('/v1/') || uri === '/healthz')) {
       throw new InvalidInputError(`endpoint "${name}": paths under /v1 and /healthz belong to the Dispatch API`);
     }
