@@ -20,7 +20,8 @@ async function allowedValues(
     return {};
   }
   try {
-    return (await dispatch.secrets.get(endpoint.authSecret)).secrets;
+    // The run path's cache: no store read per request, and a rotated secret applies to the next one.
+    return await dispatch.secrets.values(endpoint.authSecret);
   } catch (error) {
     log.warn({ endpoint: endpoint.name, secret: endpoint.authSecret, err: error }, 'cannot read the endpoint auth secret');
     return {};

@@ -85,7 +85,7 @@ export async function createDispatch(options: CreateDispatchOptions): Promise<Di
     baseImages,
     images,
     functions,
-    secrets: createSecretService(context),
+    secrets: { ...createSecretService(context), values: (name: string) => cache.mergedSecrets([name]) },
     endpoints,
     runs,
     driver,

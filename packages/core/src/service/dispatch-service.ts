@@ -48,6 +48,11 @@ export interface EntityService<T extends EntityMeta> {
 export interface SecretService extends EntityService<Secret> {
   /** Like `get`, but values are replaced by `<hidden>` unless `reveal` is true. */
   view(name: string, options?: { reveal?: boolean }): Promise<Secret>;
+  /**
+   * The values of a secret from the cache the run path reads, dropped whenever the secret is written (here or,
+   * on a shared store, by another gateway): for checks made on every request, such as endpoint auth.
+   */
+  values(name: string): Promise<Record<string, string>>;
 }
 
 export interface FunctionLogOptions {

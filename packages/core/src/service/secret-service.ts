@@ -6,7 +6,7 @@ import type { ServiceContext } from './service-context.js';
 const HIDDEN = '<hidden>';
 
 /** Secrets: string maps handed to functions as `context.secrets` on every run. READY as soon as stored. */
-export function createSecretService(context: ServiceContext): SecretService {
+export function createSecretService(context: ServiceContext): Omit<SecretService, 'values'> {
   const lifecycle = context.lifecycles.secret;
 
   const hide = (secret: Secret): Secret => ({
