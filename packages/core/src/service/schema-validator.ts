@@ -2,8 +2,9 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { InvalidInputError } from '../errors.js';
 
 // One Ajv for user schemas: lenient about unknown keywords (schemas come from many tools), and compiled once
-// per function version, never on the run path.
-const ajv = new Ajv({ strict: false, allErrors: false, validateFormats: false });
+// per function version, never on the run path. Compiled schemas are not registered by their `$id`
+// (addUsedSchema: false): a new version of a function, or another function, may bring the same `$id`.
+const ajv = new Ajv({ strict: false, allErrors: false, validateFormats: false, addUsedSchema: false });
 
 export type PayloadValidator = ValidateFunction;
 
