@@ -55,6 +55,9 @@ export async function buildApp(options: GatewayOptions): Promise<FastifyInstance
     bodyLimit,
     logController: requestLog,
     requestIdHeader: 'x-request-id',
+    // Start-up work of the store and backend (reconciliation, a queue recovered after a crash) shares the event loop
+    // with plugin registration; fastify's 10 s default would blame whichever plugin was loading on a busy machine.
+    pluginTimeout: 60_000,
     schemaController: { compilersFactory: { buildValidator: exactBodyValidators() } },
     ajv: {
       customOptions: {

@@ -19,13 +19,18 @@ async function quickstartScript(): Promise<string> {
   return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((block) => block[1]).join('\n');
 }
 
-/** Processes whose working folder is inside `dir`: the local backend's function servers for that data folder. */
+/**
+ * The local backend's function processes for that data folder: those working inside it, and sandboxes (bwrap)
+ * whose command line binds a folder of it (inside the sandbox the process works in `/function`).
+ */
 async function processesWorkingIn(dir: string): Promise<number[]> {
   const pids: number[] = [];
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const cwd = await readlink(`/proc/${entry}/cwd`).catch(() => '');
-    if (cwd.startsWith(dir)) pids.push(Number(entry));
+    const argv = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    const sandboxed = argv[0]?.endsWith('bwrap') === true && argv.some((arg) => arg.startsWith(`${dir}/`));
+    if (cwd.startsWith(dir) || sandboxed) pids.push(Number(entry));
   }
   return pids;
 }
