@@ -215,7 +215,26 @@ describe('endpoint ingress', () => {
     expect(response.headers['access-control-allow-origin']).toBe('https://app.example.com');
     expect(response.headers['access-control-allow-methods']).toContain('PUT');
     expect(response.headers['access-control-allow-headers']).toBe('content-type, x-custom');
+    expect(response.headers.allow).toBe('GET, PUT, OPTIONS');
     expect(response.body).toBe('');
+  });
+
+  it('answers OPTIONS to an endpoint without CORS with its methods only, and never adds CORS to the API', async () => {
+    const preflight = {
+      origin: 'https://app.example.com',
+      'access-control-request-method': 'GET',
+    };
+    const plain = await gateway.app.inject({ method: 'OPTIONS', url: '/hello', headers: preflight });
+    expect(plain.statusCode).toBe(204);
+    expect(plain.headers.allow).toContain('OPTIONS');
+    expect(plain.headers['access-control-allow-origin']).toBeUndefined();
+    for (const url of ['/v1/function', '/healthz']) {
+      const api = await gateway.app.inject({ method: 'OPTIONS', url, headers: preflight });
+      expect(api.statusCode).toBe(404);
+      expect(api.headers['access-control-allow-origin']).toBeUndefined();
+      const get = await gateway.app.inject({ method: 'GET', url, headers: { origin: 'https://app.example.com' } });
+      expect(get.headers['access-control-allow-origin']).toBeUndefined();
+    }
   });
 
   it('adds CORS headers to the answers of a CORS endpoint only', async () => {

@@ -1,29 +1,53 @@
+import fastifyCors, { type FastifyCorsOptions } from '@fastify/cors';
 import type { Endpoint } from '@dispatch/core';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 
-const DEFAULT_ALLOWED_HEADERS = 'Content-Type, Authorization';
+/** Decides the CORS answer of one request from the endpoint it reaches; undefined when no endpoint matches. */
+export type EndpointOf = (request: FastifyRequest) => Endpoint | undefined;
+
+const NO_CORS: FastifyCorsOptions = { origin: false };
+
+/** The methods an endpoint answers, OPTIONS included: its `Allow` and `Access-Control-Allow-Methods`. */
+export function allowedMethods(endpoint: Endpoint): string[] {
+  return [...new Set([...endpoint.methods, 'OPTIONS'])];
+}
 
 /**
- * The `Access-Control-Allow-*` headers for a request to an endpoint, or undefined when the endpoint has CORS
- * off or the request's origin is not one of the endpoint's allowed origins.
+ * `@fastify/cors` options for a request to an endpoint: none when the endpoint has CORS off or the request's
+ * origin is not one of the endpoint's allowed origins; otherwise the caller's origin is reflected (`*` without
+ * one) and a preflight is answered with 204 before auth or the function run.
  */
-export function corsHeaders(endpoint: Endpoint, request: FastifyRequest): Record<string, string> | undefined {
-  const { cors } = endpoint;
+export function endpointCorsOptions(endpoint: Endpoint | undefined, request: FastifyRequest): FastifyCorsOptions {
+  const cors = endpoint?.cors;
   const enabled = typeof cors === 'boolean' ? cors : cors?.enabled === true;
-  if (!enabled) return undefined;
+  if (endpoint === undefined || !enabled) return NO_CORS;
 
   const origin = request.headers.origin;
   const origins = typeof cors === 'object' ? cors.origins : undefined;
   const restricted = origins !== undefined && origins.length > 0 && !origins.includes('*');
-  if (restricted && (origin === undefined || !origins.includes(origin))) return undefined;
+  if (restricted && (origin === undefined || !origins.includes(origin))) return NO_CORS;
 
-  const requestedHeaders = request.headers['access-control-request-headers'];
   return {
-    'access-control-allow-origin': origin ?? '*',
-    'access-control-allow-methods': [...new Set([...endpoint.methods, 'OPTIONS'])].join(', '),
-    'access-control-allow-headers':
-      typeof requestedHeaders === 'string' && requestedHeaders !== '' ? requestedHeaders : DEFAULT_ALLOWED_HEADERS,
-    'access-control-max-age': '600',
-    vary: 'Origin',
+    origin: origin === undefined ? '*' : true,
+    methods: allowedMethods(endpoint),
+    maxAge: 600,
+    // An OPTIONS without Origin or Access-Control-Request-Method asks for the methods: 204, not 400.
+    strictPreflight: false,
   };
+}
+
+/**
+ * CORS for endpoint traffic, registered in the ingress' own scope so that `/v1` (which refuses cross-site
+ * requests), `/ui` and `/healthz` never get CORS headers.
+ */
+export async function registerEndpointCors(scope: FastifyInstance, endpointOf: EndpointOf): Promise<void> {
+  // A preflight is answered in @fastify/cors' hook, before the ingress handler; the Allow header goes first.
+  scope.addHook('onRequest', async (request, reply) => {
+    if (request.method !== 'OPTIONS') return;
+    const endpoint = endpointOf(request);
+    if (endpoint !== undefined) reply.header('allow', allowedMethods(endpoint).join(', '));
+  });
+  await scope.register(fastifyCors, {
+    delegator: (request, callback) => callback(null, endpointCorsOptions(endpointOf(request), request)),
+  });
 }

@@ -1,10 +1,10 @@
-import type { Dispatch } from '@dispatch/core';
+import type { Dispatch, EndpointMatch } from '@dispatch/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { runFailure } from '../run-failure.js';
 import { captureTriggerBodies } from '../triggers/raw-body.js';
 import { createTriggerHandlers, type TriggerOptions } from '../triggers/triggers.js';
-import { corsHeaders } from './cors.js';
+import { allowedMethods, registerEndpointCors } from './cors.js';
 import { checkEndpointAuth } from './endpoint-auth.js';
 import { endpointPayload } from './payload.js';
 import { markPublic, publicBody } from './public-errors.js';
@@ -28,44 +28,50 @@ export const ingressPlugin = fp<IngressOptions>(async (app, { dispatch, triggers
   const triggerHandlers = createTriggerHandlers(dispatch, triggers, app.log);
   captureTriggerBodies(app, dispatch);
 
-  app.setNotFoundHandler(async (request: FastifyRequest, reply: FastifyReply) => {
-    const path = pathOf(request.url);
-    const host = request.hostname.toLowerCase();
+  // The match of a request, found once for the CORS hooks and the handler.
+  const matches = new WeakMap<FastifyRequest, EndpointMatch | undefined>();
+  const matchOf = (request: FastifyRequest): EndpointMatch | undefined => {
+    if (matches.has(request)) return matches.get(request);
+    const match = endpoints.match(request.hostname.toLowerCase(), pathOf(request.url), request.method);
+    matches.set(request, match);
+    return match;
+  };
 
-    const match = endpoints.match(host, path, request.method);
-    if (match === undefined) {
-      return reply.code(404).send({ code: 404, message: `no endpoint matches ${request.method} ${path}` });
-    }
-    markPublic(request);
-    const { endpoint } = match;
-    const cors = corsHeaders(endpoint, request);
+  // Endpoint traffic gets a scope of its own: its hooks (CORS) run for no route of the API, console or health.
+  await app.register(async (scope) => {
+    await registerEndpointCors(scope, (request) => matchOf(request)?.endpoint);
+    scope.setNotFoundHandler(async (request: FastifyRequest, reply: FastifyReply) => {
+      const path = pathOf(request.url);
+      const match = matchOf(request);
+      if (match === undefined) {
+        return reply.code(404).send({ code: 404, message: `no endpoint matches ${request.method} ${path}` });
+      }
+      markPublic(request);
+      const { endpoint } = match;
 
-    // OPTIONS never runs a function: it is a CORS preflight (or a question about the methods).
-    if (request.method === 'OPTIONS') {
-      return reply
-        .code(204)
-        .headers(cors ?? {})
-        .header('allow', [...new Set([...endpoint.methods, 'OPTIONS'])].join(', '))
-        .send();
-    }
-    if (cors) reply.headers(cors);
+      // OPTIONS never runs a function: a CORS preflight was answered by @fastify/cors already, and this is a
+      // question about the methods (or a preflight to an endpoint without CORS).
+      if (request.method === 'OPTIONS') {
+        return reply.code(204).header('allow', allowedMethods(endpoint).join(', ')).send();
+      }
 
-    // Trigger endpoints authenticate the caller by the request's own signature (Alexa's, GitHub's).
-    if (endpoint.trigger === 'alexa' || endpoint.trigger === 'github') {
-      return triggerHandlers[endpoint.trigger](endpoint, request, reply);
-    }
+      // Trigger endpoints authenticate the caller by the request's own signature (Alexa's, GitHub's).
+      if (endpoint.trigger === 'alexa' || endpoint.trigger === 'github') {
+        return triggerHandlers[endpoint.trigger](endpoint, request, reply);
+      }
 
-    const refused = await checkEndpointAuth(dispatch, endpoint, request);
-    if (refused) {
-      return reply
-        .code(401)
-        .header('www-authenticate', refused.challenge)
-        .send({ code: 401, message: refused.message });
-    }
+      const refused = await checkEndpointAuth(dispatch, endpoint, request);
+      if (refused) {
+        return reply
+          .code(401)
+          .header('www-authenticate', refused.challenge)
+          .send({ code: 401, message: refused.message });
+      }
 
-    const run = await runs.execute(endpoint.function, endpointPayload(request, match.params), { blocking: true, record: true });
-    const failure = runFailure(run);
-    if (failure) return reply.code(failure.code).send(publicBody(request, reply, failure, run.error));
-    return reply.type('application/json; charset=utf-8').send(JSON.stringify(run.output ?? null));
+      const run = await runs.execute(endpoint.function, endpointPayload(request, match.params), { blocking: true, record: true });
+      const failure = runFailure(run);
+      if (failure) return reply.code(failure.code).send(publicBody(request, reply, failure, run.error));
+      return reply.type('application/json; charset=utf-8').send(JSON.stringify(run.output ?? null));
+    });
   });
 });
