@@ -34,7 +34,7 @@ export function createGithubTrigger(dispatch: Dispatch) {
   async function webhookSecrets(endpoint: Endpoint, request: FastifyRequest): Promise<string[]> {
     if (!endpoint.authSecret) return [];
     try {
-      return Object.values((await dispatch.secrets.get(endpoint.authSecret)).secrets).filter((value) => value !== '');
+      return Object.values(await dispatch.secrets.values(endpoint.authSecret)).filter((value) => value !== '');
     } catch (error) {
       request.log.warn({ endpoint: endpoint.name, secret: endpoint.authSecret, err: error }, 'cannot read the webhook secret');
       return [];
