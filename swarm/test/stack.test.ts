@@ -20,6 +20,8 @@ const swarm = await requireEngine('swarm');
 const STACK = `dispatch-e2e-${randomBytes(3).toString('hex')}`;
 const GATEWAY_IMAGE = `dispatch/gateway:${STACK}`;
 const TOKEN = randomBytes(16).toString('hex');
+// The admin token goes to the gateway as a Docker secret of this run's own name (the engine is shared).
+const TOKEN_SECRET = `${STACK}_token`;
 
 describe.skipIf(!swarm)('the gateway on Docker Swarm (swarm/stack.yml)', { timeout: 180_000 }, () => {
   let port: number;
@@ -42,11 +44,15 @@ describe.skipIf(!swarm)('the gateway on Docker Swarm (swarm/stack.yml)', { timeo
       timeout: 15 * 60_000,
     });
     port = await freePort();
+    await new Promise<void>((resolve, reject) => {
+      const create = execFile('docker', ['secret', 'create', TOKEN_SECRET, '-'], (error) => (error ? reject(error) : resolve()));
+      create.stdin?.end(TOKEN);
+    });
     await exec('docker', ['stack', 'deploy', '-c', 'swarm/stack.yml', STACK], {
       cwd: root,
       env: {
         ...process.env,
-        DISPATCH_TOKEN: TOKEN,
+        DISPATCH_TOKEN_SECRET: TOKEN_SECRET,
         DISPATCH_GATEWAY_IMAGE: GATEWAY_IMAGE,
         DISPATCH_PORT: String(port),
         DISPATCH_SEED_DEFAULTS: 'false',
@@ -66,6 +72,7 @@ describe.skipIf(!swarm)('the gateway on Docker Swarm (swarm/stack.yml)', { timeo
     workDir = await mkdtemp(join(tmpdir(), 'dispatch-swarm-e2e-'));
     await mkdir(join(workDir, 'examples/python3'), { recursive: true });
     await copyFile(join(root, 'examples/python3/hello.py'), join(workDir, 'examples/python3/hello.py'));
+    await copyFile(join(root, 'swarm/test/fixtures/call-admin.py'), join(workDir, 'call-admin.py'));
     // Step 6 of the seed: the config file written by hand, here with the gateway's token.
     await writeFile(
       join(workDir, 'config.json'),
@@ -77,12 +84,18 @@ describe.skipIf(!swarm)('the gateway on Docker Swarm (swarm/stack.yml)', { timeo
   afterAll(async () => {
     if (workDir) {
       // The gateway removes what it created; then the stack goes.
-      for (const args of [['delete', 'endpoint', 'get-hello'], ['delete', 'function', 'hello'], ['delete', 'image', 'python3']]) {
+      for (const args of [['delete', 'endpoint', 'get-hello'], ['delete', 'function', 'hello'], ['delete', 'function', 'call-admin'], ['delete', 'image', 'python3']]) {
         await runCli(['--config', './config.json', ...args], cli).catch(() => undefined);
       }
       await rm(workDir, { recursive: true, force: true });
     }
     await exec('docker', ['stack', 'rm', STACK]).catch(() => undefined);
+    // The secret is in use until the gateway's task is gone.
+    const deadline = Date.now() + 60_000;
+    while ((await exec('docker', ['secret', 'rm', TOKEN_SECRET]).then(() => false, (error: Error) => !/not found/i.test(error.message))) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    await exec('docker', ['volume', 'rm', `${STACK}_dispatch-data`]).catch(() => undefined);
     await exec('docker', ['image', 'rm', '-f', GATEWAY_IMAGE]).catch(() => undefined);
   }, 120_000);
 
@@ -114,6 +127,29 @@ describe.skipIf(!swarm)('the gateway on Docker Swarm (swarm/stack.yml)', { timeo
     const reply = await getWithHost(port, '/hello?name=Jon', 'default.dispatch-server.dispatch.local');
     expect(reply.status).toBe(200);
     expect(JSON.parse(reply.body)).toEqual({ myField: 'Hello, Jon from Nowhere' });
+  });
+
+  it('runs the gateway as a non-root user, with the token only in a secret file', async () => {
+    const { stdout: id } = await exec('docker', ['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${STACK}_gateway`]);
+    const container = id.trim().split('\n')[0] ?? '';
+    // The server's own process (PID 1 after the entrypoint's exec), not the image's configured user.
+    const { stdout: status } = await exec('docker', ['exec', container, 'cat', '/proc/1/status']);
+    expect(/^Uid:\s+(\d+)\s+(\d+)/m.exec(status)?.slice(1)).toEqual(['1000', '1000']);
+    const { stdout: environment } = await exec('docker', ['exec', container, 'cat', '/proc/1/environ']);
+    expect(environment).not.toContain(TOKEN);
+    expect(environment).toContain('DISPATCH_TOKEN_FILE=/run/secrets/dispatch_token');
+    const { stdout: inspect } = await exec('docker', ['service', 'inspect', `${STACK}_gateway`]);
+    expect(inspect).not.toContain(TOKEN);
+  });
+
+  it('refuses a function that calls the admin API over the overlay network (401)', async () => {
+    const config = ['--config', './config.json'];
+    await runCliOk([...config, 'create', 'function', '--image', 'python3', 'call-admin', './call-admin.py'], cli);
+    await pollCli([...config, 'get', 'function', 'call-admin'], cli, (out) => /call-admin\s.*READY/.test(out), 300_000);
+    const input = JSON.stringify({ host: `${STACK}_gateway` });
+    const envelope = JSON.parse(await runCliOk([...config, 'exec', 'call-admin'], { ...cli, input })) as { payload: unknown };
+    // By name the Host check refuses it (403); by address the token does (401).
+    expect(envelope.payload).toEqual({ byName: 403, byAddress: 401 });
   });
 
   it('serves the web console from the image at /ui, with its CSP and its gzipped script', async () => {

@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { isPostgresUrl } from '@dispatch/core';
+import { isPostgresUrl, secretFromEnv } from '@dispatch/core';
 import type { QueueSettings } from '@dispatch/core';
 import { DEFAULT_BODY_LIMIT } from './app.js';
 import { triggerOptionsFromEnv } from './triggers/trigger-options-from-env.js';
@@ -109,22 +108,6 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
   return xdg ? join(xdg, 'dispatch') : join(env.HOME ?? homedir(), '.local', 'share', 'dispatch');
 }
 
-/** `DISPATCH_TOKEN`, else the content of the file `DISPATCH_TOKEN_FILE` names (a Docker or Kubernetes secret). */
-function tokenOf(env: NodeJS.ProcessEnv): string | undefined {
-  const token = text(env, 'DISPATCH_TOKEN');
-  if (token !== undefined) return token;
-  const file = text(env, 'DISPATCH_TOKEN_FILE');
-  if (file === undefined) return undefined;
-  let content: string;
-  try {
-    content = readFileSync(file, 'utf8').trim();
-  } catch (error) {
-    throw new Error(`DISPATCH_TOKEN_FILE: cannot read ${file}: ${(error as Error).message}`);
-  }
-  if (content === '') throw new Error(`DISPATCH_TOKEN_FILE: ${file} is empty`);
-  return content;
-}
-
 /**
  * Reads `DISPATCH_PORT` (8080), `DISPATCH_HOST` (127.0.0.1), `DISPATCH_DATA_DIR` (`~/.local/share/dispatch`),
  * `DISPATCH_BACKEND` (local), `DISPATCH_STORE_URL` (postgres://…), `DISPATCH_TOKEN` or `DISPATCH_TOKEN_FILE`, `DISPATCH_ALLOWED_HOSTS`, `DISPATCH_ALLOWED_ORIGINS`, `DISPATCH_BODY_LIMIT` (bytes, 6 MiB), `DISPATCH_LOG_LEVEL` (info),
@@ -139,7 +122,8 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env, cwd: 
     dataDir: resolve(cwd, text(env, 'DISPATCH_DATA_DIR') ?? defaultDataDir(env)),
     backend: text(env, 'DISPATCH_BACKEND') ?? DEFAULT_BACKEND,
     storeUrl: storeUrl(env),
-    token: tokenOf(env),
+    // `DISPATCH_TOKEN`, else the file `DISPATCH_TOKEN_FILE` names (a Docker or Kubernetes secret).
+    token: secretFromEnv(env, 'DISPATCH_TOKEN'),
     allowedHosts: list(env, 'DISPATCH_ALLOWED_HOSTS'),
     allowedOrigins: list(env, 'DISPATCH_ALLOWED_ORIGINS'),
     bodyLimit: integer(env, 'DISPATCH_BODY_LIMIT', DEFAULT_BODY_LIMIT, 1, Number.MAX_SAFE_INTEGER),

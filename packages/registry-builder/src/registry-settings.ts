@@ -1,4 +1,4 @@
-import { InvalidInputError } from '@dispatch/core/driver';
+import { InvalidInputError, secretFromEnv } from '@dispatch/core/driver';
 
 /** A registry that images are written to (and pulled from by the backend's nodes). */
 export interface RegistrySettings {
@@ -17,15 +17,17 @@ export interface RegistrySettings {
 
 /**
  * The registry images go to, from the environment (the seed's registry settings): `DISPATCH_REGISTRY_URL`,
- * `_REPOSITORY`, `_USERNAME`, `_PASSWORD`, `_INSECURE` (`true`). Undefined without a URL.
+ * `_REPOSITORY`, `_USERNAME`, `_PASSWORD` (or `_PASSWORD_FILE`, a file holding it, e.g. a Docker secret), `_INSECURE`
+ * (`true`). Undefined without a URL.
  */
 export function registryFromEnv(env: NodeJS.ProcessEnv = process.env): RegistrySettings | undefined {
   if (!env.DISPATCH_REGISTRY_URL) return undefined;
+  const password = secretFromEnv(env, 'DISPATCH_REGISTRY_PASSWORD');
   return {
     url: env.DISPATCH_REGISTRY_URL,
     repository: env.DISPATCH_REGISTRY_REPOSITORY ?? '',
     ...(env.DISPATCH_REGISTRY_USERNAME ? { username: env.DISPATCH_REGISTRY_USERNAME } : {}),
-    ...(env.DISPATCH_REGISTRY_PASSWORD ? { password: env.DISPATCH_REGISTRY_PASSWORD } : {}),
+    ...(password ? { password } : {}),
     insecure: env.DISPATCH_REGISTRY_INSECURE === 'true',
   };
 }

@@ -9,6 +9,7 @@ export * from '../errors.js';
 export * from '../envelope.js';
 export * from './driver.js';
 export * from './logger.js';
+export * from './env-secret.js';
 export * from './replicas.js';
 export * from './run-limits.js';
 export * from '../funker/index.js';
