@@ -142,14 +142,17 @@ describe.skipIf(!swarm)('the gateway on Docker Swarm (swarm/stack.yml)', { timeo
     expect(inspect).not.toContain(TOKEN);
   });
 
-  it('refuses a function that calls the admin API over the overlay network (401)', async () => {
+  it('refuses a function that calls the admin API over the overlay network (401); its task has the limits it was given', async () => {
     const config = ['--config', './config.json'];
-    await runCliOk([...config, 'create', 'function', '--image', 'python3', 'call-admin', './call-admin.py'], cli);
+    await runCliOk([...config, 'create', 'function', '--image', 'python3', '--memory', '128', '--cpus', '0.5', 'call-admin', './call-admin.py'], cli);
     await pollCli([...config, 'get', 'function', 'call-admin'], cli, (out) => /call-admin\s.*READY/.test(out), 300_000);
     const input = JSON.stringify({ host: `${STACK}_gateway` });
     const envelope = JSON.parse(await runCliOk([...config, 'exec', 'call-admin'], { ...cli, input })) as { payload: unknown };
     // By name the Host check refuses it (403); by address the token does (401).
     expect(envelope.payload).toEqual({ byName: 403, byAddress: 401 });
+
+    const { stdout: limits } = await exec('docker', ['service', 'inspect', 'call-admin', '--format', '{{json .Spec.TaskTemplate.Resources.Limits}}']);
+    expect(JSON.parse(limits)).toEqual({ MemoryBytes: 128 * 1024 * 1024, NanoCPUs: 500_000_000 });
   });
 
   it('serves the web console from the image at /ui, with its CSP and its gzipped script', async () => {

@@ -192,6 +192,21 @@ describe('the admin API', () => {
       expect(read.json<DispatchFunction>().status).toBe('READY');
     });
 
+    it("keeps a function's memory and CPU limits, removes them with {} and refuses nonsense (400)", async () => {
+      const updated = await gateway.request({ method: 'PUT', url: '/v1/function/tagged', payload: { limits: { memoryMB: 128, cpus: 0.5 } } });
+      expect(updated.statusCode).toBe(200);
+      expect((await gateway.request({ method: 'GET', url: '/v1/function/tagged' })).json<DispatchFunction>().limits).toEqual({ memoryMB: 128, cpus: 0.5 });
+      const bad = await gateway.request({ method: 'PUT', url: '/v1/function/tagged', payload: { limits: { cpus: 0 } } });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json()).toEqual({ code: 400, message: expect.stringContaining('limits.cpus') });
+      const unknown = await gateway.request({ method: 'PUT', url: '/v1/function/tagged', payload: { limits: { memory: '1g' } } });
+      expect(unknown.statusCode).toBe(400);
+      expect(unknown.json<{ message: string }>().message).toContain('unknown field "memory"');
+      await gateway.request({ method: 'PUT', url: '/v1/function/tagged', payload: { limits: {} } });
+      expect((await gateway.request({ method: 'GET', url: '/v1/function/tagged' })).json<DispatchFunction>().limits).toBeUndefined();
+      await gateway.dispatch.functions.waitUntilReady('tagged', { timeoutMs: 120_000 });
+    });
+
     it('lists the default images and base images of a new install', async () => {
       const images = await gateway.request({ method: 'GET', url: '/v1/image' });
       expect(images.statusCode).toBe(200);

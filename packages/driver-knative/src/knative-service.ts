@@ -119,10 +119,18 @@ export function serviceManifest(input: ServiceManifestInput): KnativeObject {
               env,
               readinessProbe: { ...probe, periodSeconds: 1 },
               livenessProbe: probe,
+              ...(resourceLimits(spec) ? { resources: { limits: resourceLimits(spec) } } : {}),
             },
           ],
         },
       },
     },
   };
+}
+
+/** The function's limits as a container's `resources.limits` (Kubernetes quantities); undefined without limits. */
+export function resourceLimits(spec: DeploySpec): { memory?: string; cpu?: string } | undefined {
+  const { memoryMB, cpus } = spec.limits ?? {};
+  if (memoryMB === undefined && cpus === undefined) return undefined;
+  return { ...(memoryMB === undefined ? {} : { memory: `${memoryMB}Mi` }), ...(cpus === undefined ? {} : { cpu: String(cpus) }) };
 }

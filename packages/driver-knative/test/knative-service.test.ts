@@ -28,6 +28,17 @@ describe('the Knative Service of a function', () => {
     expect(template.spec.timeoutSeconds).toBe(revisionTimeoutSeconds(1500));
   });
 
+  it("sets the container's resources.limits from the function's limits, and none without them", () => {
+    const containerOf = (limits?: { memoryMB?: number; cpus?: number }) =>
+      (serviceManifest({ spec: { ...spec, ...(limits ? { limits } : {}) }, functionImageURL: 'img', namespace: 'ns', containerConcurrency: 0 }).spec?.template as any).spec.containers[0];
+    expect(containerOf({ memoryMB: 256, cpus: 0.5 }).resources).toEqual({ limits: { memory: '256Mi', cpu: '0.5' } });
+    expect(containerOf({ cpus: 2 }).resources).toEqual({ limits: { cpu: '2' } });
+    expect(containerOf().resources).toBeUndefined();
+    const manifest = serviceManifest({ spec: { ...spec, limits: { memoryMB: 256, cpus: 0.5 } }, functionImageURL: 'img', namespace: 'ns', containerConcurrency: 0 }) as unknown as Record<string, unknown>;
+    defaultKnativeService(manifest, 'test', true);
+    expect(knativeServiceSchema().validate(manifest)).toEqual([]);
+  });
+
   it('rejects env names Knative reserves', () => {
     expect(() => serviceManifest({ spec: { ...spec, env: { K_SERVICE: 'x' } }, functionImageURL: 'img', namespace: 'ns', containerConcurrency: 0 })).toThrow(/reserved by Knative/);
   });

@@ -53,6 +53,7 @@ export function serviceSpec(spec: DeploySpec, image: string, replicas: number, s
         Labels: { [LABELS.function]: spec.name, [LABELS.managed]: 'true' },
         StopGracePeriod: 2 * SECOND_NS,
       },
+      ...(resourceLimits(spec) ? { Resources: { Limits: resourceLimits(spec) } } : {}),
       RestartPolicy: { Condition: 'any', Delay: settings.restartDelayNs, MaxAttempts: 0 },
       Networks: [{ Target: settings.network }],
     },
@@ -61,6 +62,16 @@ export function serviceSpec(spec: DeploySpec, image: string, replicas: number, s
     UpdateConfig: { Parallelism: 1, Order: 'start-first', FailureAction: 'pause', Monitor: SECOND_NS / 2 },
     RollbackConfig: { Parallelism: 1, Order: 'start-first' },
     EndpointSpec: { Mode: settings.endpointMode },
+  };
+}
+
+/** The function's limits as Swarm's: bytes of memory and billionths of a CPU; undefined without limits. */
+export function resourceLimits(spec: DeploySpec): { MemoryBytes?: number; NanoCPUs?: number } | undefined {
+  const { memoryMB, cpus } = spec.limits ?? {};
+  if (memoryMB === undefined && cpus === undefined) return undefined;
+  return {
+    ...(memoryMB === undefined ? {} : { MemoryBytes: memoryMB * 1024 * 1024 }),
+    ...(cpus === undefined ? {} : { NanoCPUs: Math.round(cpus * SECOND_NS) }),
   };
 }
 

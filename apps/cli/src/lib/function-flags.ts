@@ -13,6 +13,8 @@ export const functionFlags = {
   secret: Flags.string({ multiple: true, multipleNonGreedy: true, description: 'a secret merged into context.secrets (repeatable)' }),
   timeout: Flags.integer({ min: 0, description: 'milliseconds a run may take' }),
   replicas: Flags.integer({ min: 0, description: 'how many replicas serve the function' }),
+  memory: Flags.integer({ min: 1, description: 'megabytes of memory each replica may use (swarm, knative)' }),
+  cpus: Flags.string({ description: 'CPUs each replica may use, e.g. 0.5 (swarm, knative)' }),
   env: Flags.string({ multiple: true, multipleNonGreedy: true, description: 'an environment variable K=V (repeatable)' }),
 };
 
@@ -24,6 +26,8 @@ export interface FunctionFlagValues {
   secret?: string[];
   timeout?: number;
   replicas?: number;
+  memory?: number;
+  cpus?: string;
   env?: string[];
 }
 
@@ -44,6 +48,11 @@ export async function functionBody(flags: FunctionFlagValues, sourcePath?: strin
   if (flags.handler !== undefined) body.handler = flags.handler;
   if (flags.timeout !== undefined) body.timeout = flags.timeout;
   if (flags.replicas !== undefined) body.replicas = flags.replicas;
+  if (flags.memory !== undefined || flags.cpus !== undefined) {
+    const cpus = flags.cpus === undefined ? undefined : Number(flags.cpus);
+    if (cpus !== undefined && !(cpus > 0)) throw new CliError(400, `--cpus "${flags.cpus}" must be a number above 0, e.g. 0.5`);
+    body.limits = { ...(flags.memory === undefined ? {} : { memoryMB: flags.memory }), ...(cpus === undefined ? {} : { cpus }) };
+  }
   if (flags.secret !== undefined) body.secrets = flags.secret;
   if (flags.env !== undefined) body.env = parseEnv(flags.env);
   const schemaIn = flags['schema-in'];

@@ -103,6 +103,12 @@ export const functionSchemas = entitySchemas('Function', {
     additionalProperties: false,
     properties: { min: { type: 'integer' }, max: { type: 'integer' } },
   },
+  limits: {
+    type: 'object',
+    description: 'Memory and CPU each replica may use (swarm, knative; the local backend ignores them)',
+    // Unknown fields reach core, which refuses them: a stripped typo would silently remove the limits.
+    properties: { memoryMB: { type: 'integer', description: 'Megabytes' }, cpus: { type: 'number', description: 'CPUs, e.g. 0.5' } },
+  },
   env: stringMap,
   functionImageURL: { type: 'string' },
   protocol: { type: 'string', description: '`dispatch`, or `funker` for a plain funker function image' },

@@ -66,6 +66,17 @@ export interface FunctionScale {
   max: number;
 }
 
+/**
+ * What a function's replicas may use. The swarm and knative backends enforce them (a task or pod over its memory
+ * limit is killed; CPU is throttled); the local backend ignores them.
+ */
+export interface FunctionLimits {
+  /** Megabytes of memory. */
+  memoryMB?: number;
+  /** CPUs, fractions allowed (0.5 is half a CPU). */
+  cpus?: number;
+}
+
 export interface DispatchFunction extends EntityMeta {
   image: string;
   /** A base64 tar.gz of the function's file or folder, as Dispatch's CLI sends it. */
@@ -79,6 +90,8 @@ export interface DispatchFunction extends EntityMeta {
   timeout: number;
   replicas: number;
   scale?: FunctionScale;
+  /** Memory and CPU each replica may use (swarm, knative). */
+  limits?: FunctionLimits;
   env: Record<string, string>;
   functionImageURL: string;
   protocol: FunctionProtocol;

@@ -1,4 +1,4 @@
-import type { FunctionProtocol, Language, SystemPackage } from '../domain/types.js';
+import type { FunctionLimits, FunctionProtocol, Language, SystemPackage } from '../domain/types.js';
 import type { RunEnvelope, RunRequest } from '../envelope.js';
 
 /** A line of progress from a long operation (an image build, a deploy), for the CLI's progress output. */
@@ -44,6 +44,8 @@ export interface DeploySpec {
   replicas: number;
   /** Milliseconds a run may take. */
   timeout: number;
+  /** Memory and CPU each replica may use; a driver that cannot enforce them says so in its docs. */
+  limits?: FunctionLimits;
 }
 
 export interface DeployResult {

@@ -1,5 +1,6 @@
 import { endpointFunctions } from '../domain/trigger-settings.js';
 import type { CreateInput, DispatchFunction, FunctionProtocol, UpdateInput } from '../domain/types.js';
+import { normalizeFunctionLimits } from '../domain/function-limits.js';
 import { assertPositiveInteger, assertStringList, assertStringMap, isImageReference } from '../domain/validation.js';
 import { InvalidInputError } from '../errors.js';
 import type { DeploySpec } from '../driver/driver.js';
@@ -27,7 +28,7 @@ export interface FunctionServiceInternals {
 type FunctionFields = Omit<DispatchFunction, 'name' | 'id' | 'createdTime' | 'modifiedTime' | 'revision' | 'tags' | 'status' | 'reason'>;
 
 /** The fields whose change needs a new deployment; secrets and schemas apply per run and need none. */
-const DEPLOYED_FIELDS: (keyof FunctionFields)[] = ['image', 'source', 'handler', 'env', 'replicas', 'timeout', 'protocol'];
+const DEPLOYED_FIELDS: (keyof FunctionFields)[] = ['image', 'source', 'handler', 'env', 'replicas', 'timeout', 'protocol', 'limits'];
 
 /** The runs whose lines `logs` shows after a restart, on a backend whose logs start empty. */
 const HISTORY_RUNS = 50;
@@ -88,6 +89,8 @@ export function createFunctionService(context: ServiceContext): FunctionService 
       ...(language ? { language } : {}),
     };
     if (fields.scale ?? previous?.scale) result.scale = fields.scale ?? previous?.scale;
+    // `limits: {}` on update removes them (the key stays, undefined, so that it replaces the stored limits).
+    result.limits = normalizeFunctionLimits(fields.limits !== undefined ? fields.limits : previous?.limits);
     const maxAttempts = fields.maxAttempts ?? previous?.maxAttempts;
     if (maxAttempts !== undefined) {
       assertPositiveInteger(maxAttempts, 'maxAttempts', { min: 1, max: MAX_RUN_ATTEMPTS });
@@ -109,6 +112,7 @@ export function createFunctionService(context: ServiceContext): FunctionService 
       env: fn.env,
       replicas: fn.replicas,
       timeout: fn.timeout,
+      ...(fn.limits ? { limits: fn.limits } : {}),
     };
   }
 
