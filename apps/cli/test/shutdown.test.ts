@@ -118,8 +118,12 @@ describe('stopping the gateway with followers connected', { timeout: 120_000 }, 
     gateway.kill('SIGINT');
     const code = await Promise.race([exited, sleep(5000).then(() => 'still running')]);
     expect(code, output).not.toBe('still running');
-    for (const pid of functionProcesses) expect(await alive(pid), `function process ${pid}`).toBe(false);
-    expect(Date.now() - signalled).toBeLessThan(5000);
+    // A sandboxed process ends a moment after its supervisor (bwrap's pid namespace is torn down by the kernel).
+    for (const pid of functionProcesses) {
+      const left = Math.max(100, 5000 - (Date.now() - signalled));
+      await expect.poll(() => alive(pid), { message: `function process ${pid}`, timeout: left, interval: 50 }).toBe(false);
+    }
+    expect(Date.now() - signalled).toBeLessThan(5100);
 
     for (const follower of [await logs.done, await wait.done]) {
       expect(follower.code, follower.stderr).toBe(0);
