@@ -1,10 +1,10 @@
 import {
   DeadlineExceededError,
-  BackendError,
   FunkerBadReplyError,
   FunkerConnectError,
   FunkerEmptyReplyError,
   FunkerIncompleteReplyError,
+  FunkerReplyTooLargeError,
   UnavailableError,
   errorEnvelope,
   funkerCall,
@@ -119,7 +119,7 @@ async function failedCall(
   }
   if (error instanceof FunkerBadReplyError) return errorEnvelope('SystemError', `[local] ${error.message}`);
   // A reply past MAX_REPLY_BYTES: the function sent more than a run keeps; the process may be mid-write, replace it.
-  if (error instanceof BackendError && /is larger than \d+ bytes/.test(error.message)) {
+  if (error instanceof FunkerReplyTooLargeError) {
     pool.retire(process, true);
     return errorEnvelope('FunctionError', `the function's reply is larger than ${MAX_REPLY_BYTES} bytes: a run keeps its output and logs within DISPATCH_MAX_OUTPUT_BYTES and DISPATCH_MAX_LOG_BYTES`);
   }

@@ -1,10 +1,11 @@
 import { createConnection } from 'node:net';
-import { BackendError, DeadlineExceededError } from '../errors.js';
+import { DeadlineExceededError } from '../errors.js';
 import {
   FunkerBadReplyError,
   FunkerConnectError,
   FunkerEmptyReplyError,
   FunkerIncompleteReplyError,
+  FunkerReplyTooLargeError,
   formatAddress,
 } from './funker-errors.js';
 
@@ -23,7 +24,7 @@ export interface FunkerCallOptions {
   keepAliveMs?: number;
   /** Abandons the call, like a passed deadline. */
   signal?: AbortSignal;
-  /** Largest reply accepted, in bytes; default unlimited. A larger reply fails the call with a BackendError. */
+  /** Largest reply accepted, in bytes; default unlimited. A larger reply fails the call with a FunkerReplyTooLargeError. */
   maxReplyBytes?: number;
 }
 
@@ -110,8 +111,7 @@ export function funkerCallRaw(body: Buffer | string, options: FunkerCallOptions)
     socket.on('data', (chunk: Buffer) => {
       received += chunk.length;
       if (received > maxReplyBytes) {
-        const address = formatAddress(host, port);
-        finish(new BackendError(`funker: reply from ${address} is larger than ${maxReplyBytes} bytes`));
+        finish(new FunkerReplyTooLargeError(host, port, maxReplyBytes));
         return;
       }
       chunks.push(chunk);

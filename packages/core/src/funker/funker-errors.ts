@@ -75,3 +75,13 @@ export class FunkerIncompleteReplyError extends BackendError {
 export function isRetryableFunkerError(error: unknown): error is FunkerConnectError {
   return error instanceof FunkerConnectError;
 }
+
+/** The reply grew past the caller's `maxReplyBytes` (502): the function sent more than a run keeps. */
+export class FunkerReplyTooLargeError extends BackendError {
+  readonly maxReplyBytes: number;
+
+  constructor(host: string, port: number, maxReplyBytes: number, options?: DispatchErrorOptions) {
+    super(`funker: reply from ${formatAddress(host, port)} is larger than ${maxReplyBytes} bytes`, options);
+    this.maxReplyBytes = maxReplyBytes;
+  }
+}
