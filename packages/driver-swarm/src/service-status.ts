@@ -38,7 +38,7 @@ interface TaskStatusFields {
 
 /**
  * READY when every desired replica runs the service's current image and accepts a TCP connection on the funker
- * port (see `tcpAccepts` for why no call is made). An update in progress is not ready; a task that failed for
+ * port (see `tcpAccepts` for why no call is made). An update in progress, or old tasks still stopping, is not ready; a task that failed for
  * a reason no restart fixes (an image that does not exist) marks the function failed.
  */
 export async function serviceStatus(context: StatusContext): Promise<FunctionRuntimeStatus> {
@@ -59,7 +59,11 @@ export async function serviceStatus(context: StatusContext): Promise<FunctionRun
   const update = (service as { UpdateStatus?: { State?: string; Message?: string } }).UpdateStatus;
   const updating = update?.State === 'updating' || update?.State === 'rollback_started';
 
-  if (desired > 0 && ready >= desired && !updating) return { ready: true, replicas };
+  // An update's old tasks answer calls (by DNS) until their containers stop: READY means only the current
+  // revision serves.
+  const stopping = context.tasks.filter((task) => task.Spec?.ContainerSpec?.Image !== image && status(task).State === 'running').length;
+
+  if (desired > 0 && ready >= desired && !updating && stopping === 0) return { ready: true, replicas };
 
   const failedTask = newestFailure(current);
   if (failedTask !== undefined) {
@@ -72,6 +76,9 @@ export async function serviceStatus(context: StatusContext): Promise<FunctionRun
   }
   if (desired === 0) return { ready: false, replicas, reason: `[swarm] function "${name}" is scaled to 0 replicas` };
   if (updating) return { ready: false, replicas, reason: `[swarm] function "${name}" is being updated` };
+  if (stopping > 0 && ready >= desired) {
+    return { ready: false, replicas, reason: `[swarm] function "${name}": ${stopping} task(s) of the previous version are stopping` };
+  }
   return {
     ready: false,
     replicas,
