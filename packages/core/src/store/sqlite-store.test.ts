@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { BaseImage, Run, Secret, Tag } from '../domain/types.js';
+import type { Run, Secret } from '../domain/types.js';
 import { ConflictError } from '../errors.js';
 import { MIGRATIONS, StoreVersionError } from './migrations.js';
 import { openSqliteStore, SQLITE_STORE_FILE } from './sqlite-store.js';
 import type { Store } from './store.js';
+import { baseImage, run } from './store-test-fixtures.js';
 
 let dir: string;
 const open: Store[] = [];
@@ -25,38 +26,6 @@ function openStore(location: string = dir): Store {
   const store = openSqliteStore(location);
   open.push(store);
   return store;
-}
-
-function baseImage(name: string, tags: Tag[] = [], revision = 1): BaseImage {
-  return {
-    name,
-    id: `id-${name}`,
-    createdTime: 1_700_000_000,
-    modifiedTime: 1_700_000_000 + revision,
-    revision,
-    tags,
-    status: 'READY',
-    reason: '',
-    imageURL: `dispatch/${name}:latest`,
-    language: 'nodejs',
-  };
-}
-
-function run(id: string, functionName: string, executedTime: number): Run {
-  return {
-    name: id,
-    id,
-    functionName,
-    blocking: true,
-    input: { id },
-    output: null,
-    logs: { stdout: [], stderr: [] },
-    secrets: [],
-    status: 'READY',
-    reason: '',
-    executedTime,
-    finishedTime: executedTime,
-  };
 }
 
 const ids = (runs: Run[]): string[] => runs.map((r) => r.id);

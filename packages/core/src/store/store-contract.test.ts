@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 // The testkit depends on core, so core's own tests reach its PostgreSQL helper by path.
 import { isolatedPostgresUrl, postgresTestUrl } from '../../../driver-testkit/src/postgres.js';
-import type { BaseImage, Run, Secret, Tag } from '../domain/types.js';
+import type { Run, Secret, Tag } from '../domain/types.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { openPostgresStore } from './postgres-store.js';
+import { baseImage, run } from './store-test-fixtures.js';
 import { openSqliteStore } from './sqlite-store.js';
 import type { Store } from './store.js';
 
@@ -38,39 +39,6 @@ const backends: { name: string; skip: boolean; location(): Promise<StoreLocation
     },
   },
 ];
-
-function baseImage(name: string, tags: Tag[] = [], revision = 1): BaseImage {
-  return {
-    name,
-    id: `id-${name}`,
-    createdTime: 1_700_000_000,
-    modifiedTime: 1_700_000_000 + revision,
-    revision,
-    tags,
-    status: 'READY',
-    reason: '',
-    imageURL: `dispatch/${name}:latest`,
-    language: 'nodejs',
-  };
-}
-
-function run(id: string, functionName: string, executedTime: number, extra: Partial<Run> = {}): Run {
-  return {
-    name: id,
-    id,
-    functionName,
-    blocking: true,
-    input: { id },
-    output: null,
-    logs: { stdout: [], stderr: [] },
-    secrets: [],
-    status: 'READY',
-    reason: '',
-    executedTime,
-    finishedTime: executedTime,
-    ...extra,
-  };
-}
 
 const ids = (runs: Run[]): string[] => runs.map((r) => r.id);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
