@@ -1,5 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { FunkerEmptyReplyError, UnavailableError, funkerCall, isRetryableFunkerError } from '@dispatch/core/driver';
+import { TaskGoneError } from './task-liveness.js';
+import type { TaskLiveness } from './task-liveness.js';
 
 /** Resolves a service name to the addresses of its tasks. */
 export type ResolveAddress = (service: string) => Promise<string[]>;
@@ -33,6 +35,12 @@ export interface CallServiceOptions {
    * it fails, which must not be repeated: leave this off for those.
    */
   retryEmptyReply?: boolean;
+  /**
+   * Watches the task of a call in flight and ends the call when the task is gone (its container removed), which
+   * otherwise leaves it waiting for its deadline. With `retryEmptyReply`, such a call gets the same one retry on
+   * another task as a call that a dying task closed.
+   */
+  liveness?: TaskLiveness;
 }
 
 /** The reply of a call and the task that gave it. */
@@ -72,7 +80,7 @@ export class TaskCallError extends Error {
  */
 export async function callService(options: CallServiceOptions): Promise<ServiceReply> {
   const { service, deadline, signal } = options;
-  const retryUntil = Math.min(deadline, Date.now() + options.retryWindowMs);
+  let retryUntil = Math.min(deadline, Date.now() + options.retryWindowMs);
   const tried = new Set<string>();
   let pause = 20;
   let lastProblem = 'no task is running';
@@ -88,17 +96,32 @@ export async function callService(options: CallServiceOptions): Promise<ServiceR
     const ordered = [...addresses.slice(start), ...addresses.slice(0, start)].filter((address) => !tried.has(address));
     for (const host of ordered) {
       const sentAt = Date.now();
+      const call = new AbortController();
+      const abortCall = (): void => call.abort(signal?.reason);
+      if (signal?.aborted) abortCall();
+      signal?.addEventListener('abort', abortCall, { once: true });
+      const unwatch = options.liveness?.watch(service, host, call);
       try {
         const reply = await funkerCall(options.body, {
           host,
           port: options.port,
           deadline,
-          signal,
+          signal: call.signal,
           keepAliveMs: options.keepAliveMs,
           connectTimeoutMs: Math.max(1, Math.min(2000, deadline - Date.now())),
         });
         return { reply, host, sentAt };
       } catch (error) {
+        const gone: unknown = call.signal.reason;
+        if (gone instanceof TaskGoneError && !signal?.aborted) {
+          if (options.retryEmptyReply !== true || emptyReplyRetried) throw new TaskCallError(host, sentAt, gone);
+          // The task is out of the service's addresses, so the next resolution cannot pick it again.
+          emptyReplyRetried = true;
+          tried.add(host);
+          lastProblem = gone.message;
+          retryUntil = Math.min(deadline, Date.now() + options.retryWindowMs);
+          continue;
+        }
         const taskDied =
           options.retryEmptyReply === true &&
           !emptyReplyRetried &&
@@ -108,6 +131,9 @@ export async function callService(options: CallServiceOptions): Promise<ServiceR
         if (taskDied) emptyReplyRetried = true;
         tried.add(host);
         lastProblem = (error as Error).message;
+      } finally {
+        unwatch?.();
+        signal?.removeEventListener('abort', abortCall);
       }
     }
     if (ordered.length > 0 && addresses.every((address) => tried.has(address))) tried.clear();

@@ -13,6 +13,8 @@ import {
 import type { FunctionProtocol, InvokeOptions, RunEnvelope, RunRequest } from '@dispatch/core/driver';
 import { TaskCallError, callService } from './call-service.js';
 import type { ResolveAddress, ServiceReply } from './call-service.js';
+import { TaskGoneError } from './task-liveness.js';
+import type { TaskLiveness } from './task-liveness.js';
 import type { TaskReplacer } from './task-replacer.js';
 
 /** How long a timed-out call waits for the engine to kill its stuck task before it answers. */
@@ -33,6 +35,7 @@ export interface SwarmInvokerOptions {
   retryWindowMs: number;
   keepAliveMs: number;
   replacer: TaskReplacer;
+  liveness: TaskLiveness;
   /** The function's settings; rejects with NotFoundError (or why it failed) when it is not deployed. */
   metaOf(name: string): Promise<FunctionMeta>;
   /** Whether the function's service still exists; when it does not, the driver forgets what it knew of it. */
@@ -89,6 +92,7 @@ export function createSwarmInvoker(options: SwarmInvokerOptions): SwarmInvoker {
           retryWindowMs: options.retryWindowMs,
           keepAliveMs: options.keepAliveMs,
           retryEmptyReply: meta.protocol !== 'funker',
+          liveness: options.liveness,
           nextIndex: () => {
             const index = roundRobin.get(name) ?? Math.floor(Math.random() * 1000);
             roundRobin.set(name, index + 1);
@@ -129,6 +133,9 @@ function envelopeOf(name: string, meta: FunctionMeta, reply: unknown): RunEnvelo
 function failedCall(name: string, meta: FunctionMeta, request: RunRequest, error: unknown, signal?: AbortSignal): RunEnvelope {
   if (error instanceof DeadlineExceededError && !signal?.aborted) {
     return timedOutEnvelope(request.context?.timeout || meta.timeout);
+  }
+  if (error instanceof TaskGoneError) {
+    return errorEnvelope('FunctionError', `the function's container was removed during the call`);
   }
   if (error instanceof FunkerEmptyReplyError) {
     return errorEnvelope(

@@ -33,6 +33,7 @@ import { serviceStatus } from './service-status.js';
 import type { TaskInfo } from './service-status.js';
 import { ensureSwarmNetwork } from './swarm-network.js';
 import type { SwarmNetwork } from './swarm-network.js';
+import { createTaskLiveness } from './task-liveness.js';
 import { createTaskReplacer } from './task-replacer.js';
 
 /** Options of the swarm backend. */
@@ -158,6 +159,7 @@ export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
     retryWindowMs: options.retryWindowMs ?? 10_000,
     keepAliveMs: options.keepAliveMs ?? 30_000,
     replacer,
+    liveness: createTaskLiveness(resolveAddress),
     metaOf,
     async stillDeployed(name) {
       if (await inspect(name)) return true;
