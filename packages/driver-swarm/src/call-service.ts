@@ -79,7 +79,7 @@ export class TaskCallError extends Error {
  * that gave it, a failure on a task throws a TaskCallError naming it; UnavailableError when no task took it.
  */
 export async function callService(options: CallServiceOptions): Promise<ServiceReply> {
-  const { service, deadline, signal } = options;
+  const { service, deadline, signal, liveness } = options;
   let retryUntil = Math.min(deadline, Date.now() + options.retryWindowMs);
   const tried = new Set<string>();
   let pause = 20;
@@ -100,7 +100,8 @@ export async function callService(options: CallServiceOptions): Promise<ServiceR
       const abortCall = (): void => call.abort(signal?.reason);
       if (signal?.aborted) abortCall();
       signal?.addEventListener('abort', abortCall, { once: true });
-      const unwatch = options.liveness?.watch(service, host, call);
+      // Watched from the connection on: until then the connect timeout covers a task that is gone.
+      let unwatch: (() => void) | undefined;
       try {
         const reply = await funkerCall(options.body, {
           host,
@@ -109,6 +110,7 @@ export async function callService(options: CallServiceOptions): Promise<ServiceR
           signal: call.signal,
           keepAliveMs: options.keepAliveMs,
           connectTimeoutMs: Math.max(1, Math.min(2000, deadline - Date.now())),
+          onConnect: liveness === undefined ? undefined : () => (unwatch = liveness.watch(service, host, call)),
         });
         return { reply, host, sentAt };
       } catch (error) {

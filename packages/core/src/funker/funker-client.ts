@@ -24,6 +24,8 @@ export interface FunkerCallOptions {
   keepAliveMs?: number;
   /** Abandons the call, like a passed deadline. */
   signal?: AbortSignal;
+  /** Called once the connection is up, as the request goes out: from then on the function may receive it. */
+  onConnect?: () => void;
   /** Largest reply accepted, in bytes; default unlimited. A larger reply fails the call with a FunkerReplyTooLargeError. */
   maxReplyBytes?: number;
 }
@@ -102,6 +104,7 @@ export function funkerCallRaw(body: Buffer | string, options: FunkerCallOptions)
 
     socket.once('connect', () => {
       connected = true;
+      options.onConnect?.();
       const left = deadline - Date.now();
       if (connectDeadline < deadline && left > 0) {
         clearTimeout(timer);
