@@ -11,6 +11,9 @@ export function swarmDriverOptionsFromEnv(env: NodeJS.ProcessEnv = process.env):
   const options: SwarmDriverOptions = {};
   if (env.DISPATCH_SWARM_NETWORK) options.network = env.DISPATCH_SWARM_NETWORK;
   const registry = registryFromEnv(env);
-  if (registry) options.builder = createDockerImageBuilder({ errorPrefix: 'swarm', registry });
+  if (registry) {
+    options.registry = registry;
+    options.builder = createDockerImageBuilder({ errorPrefix: 'swarm', registry });
+  }
   return options;
 }

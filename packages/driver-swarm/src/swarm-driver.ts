@@ -20,14 +20,15 @@ import type {
   ProgressListener,
 } from '@dispatch/core/driver';
 import { ImageBuildError, createDockerImageBuilder, engineError } from '@dispatch/docker-builder';
-import type { DockerImageBuilder } from '@dispatch/docker-builder';
+import type { DockerImageBuilder, RegistrySettings } from '@dispatch/docker-builder';
 import { resolveTasksByDns } from './call-service.js';
 import type { ResolveAddress } from './call-service.js';
 import { createSwarmInvoker } from './invoke-function.js';
 import type { FunctionMeta } from './invoke-function.js';
 import { serviceLogs } from './service-logs.js';
-import { inspectService, metaOfService, waitForRollout } from './swarm-service.js';
-import { LABELS, sameDeployment, serviceSpec } from './service-spec.js';
+import { createRegistryPull } from './registry-pull.js';
+import { inspectService, metaOfService, updateService, waitForRollout } from './swarm-service.js';
+import { LABELS, containerSpecOf, sameDeployment, serviceSpec } from './service-spec.js';
 import type { ServiceSettings } from './service-spec.js';
 import { serviceStatus } from './service-status.js';
 import type { TaskInfo } from './service-status.js';
@@ -44,7 +45,12 @@ export interface SwarmDriverOptions {
   network?: string;
   /** `dnsrr` (default: works without IPVS, and avoids the overlay's 60 s idle reset of virtual-IP connections) or `vip`. */
   endpointMode?: 'dnsrr' | 'vip';
-  /** Builds images; default `createDockerImageBuilder({ docker, errorPrefix: 'swarm' })`. */
+  /**
+   * The registry function images are pushed to and every node pulls them from. Its login goes with the services
+   * (`X-Registry-Auth`), so worker nodes pull without being logged in.
+   */
+  registry?: RegistrySettings;
+  /** Builds images; default `createDockerImageBuilder({ docker, errorPrefix: 'swarm', registry })`. */
   builder?: DockerImageBuilder;
   /** The funker port of function servers; default 9999. */
   funkerPort?: number;
@@ -70,7 +76,8 @@ export interface SwarmDriverOptions {
 export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
   const docker = options.docker ?? new Dockerode();
   const networkName = options.network ?? 'dispatch';
-  const builder = options.builder ?? createDockerImageBuilder({ docker, errorPrefix: 'swarm' });
+  const builder = options.builder ?? createDockerImageBuilder({ docker, errorPrefix: 'swarm', registry: options.registry });
+  const pull = createRegistryPull(options.registry);
   const funkerPort = options.funkerPort ?? 9999;
   const resolveAddress = options.resolveAddress ?? resolveTasksByDns;
   const settings: ServiceSettings = {
@@ -142,11 +149,12 @@ export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
     await ensureNetwork();
     const next = serviceSpec(spec, image, replicas, settings);
     const current = await inspect(spec.name);
+    const authconfig = pull.authFor(image);
     if (current === undefined) {
-      await api(`creating service "${spec.name}"`, () => docker.createService(next));
+      await api(`creating service "${spec.name}"`, () => (authconfig ? docker.createService(authconfig, next) : docker.createService(next)));
     } else if (!sameDeployment(current.Spec as Dockerode.ServiceSpec, next)) {
       const version = current.Version?.Index;
-      await api(`updating service "${spec.name}"`, () => docker.getService(spec.name).update({ version, ...next }));
+      await api(`updating service "${spec.name}"`, () => updateService(docker, spec.name, authconfig, { version, ...next }));
       await waitForRollout(docker, spec.name);
     }
     metas.set(spec.name, { protocol: spec.protocol, timeout: spec.timeout });
@@ -241,7 +249,10 @@ export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
       });
       // A build failure of the latest deploy stands even when an older revision still runs.
       const failure = failures.get(name);
-      return failure === undefined ? status : { ...status, ready: false, failed: true, reason: failure };
+      if (failure !== undefined) return { ...status, ready: false, failed: true, reason: failure };
+      if (status.failed !== true || !/No such image/i.test(status.reason ?? '')) return status;
+      const why = await pull.explainMissing(containerSpecOf(service.Spec as Dockerode.ServiceSpec).Image ?? '');
+      return why === undefined ? status : { ...status, reason: `${status.reason ?? ''}; the node could not pull it: ${why}` };
     },
 
     invoke: (name, request, invokeOptions) => invoker.invoke(name, request, invokeOptions),

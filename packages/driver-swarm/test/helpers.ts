@@ -1,4 +1,9 @@
+import { execFile } from 'node:child_process';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type Dockerode from 'dockerode';
 import { packSource } from '@dispatch/core/source';
 import { createDockerImageBuilder } from '@dispatch/docker-builder';
@@ -65,3 +70,26 @@ export async function removeImages(docker: Dockerode, prefixes: string[]): Promi
   }
 }
 
+
+/**
+ * Builds a one-binary image (FROM scratch, a static C program that waits for SIGTERM, compiled with the machine's
+ * gcc): under a megabyte to push, where a Node image takes half a minute on these machines.
+ */
+export async function buildIdleImage(docker: Dockerode, tag: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'dispatch-idle-'));
+  try {
+    await promisify(execFile)('gcc', ['-static', '-Os', '-o', join(dir, 'idle'), join(fixtureDir('idle'), 'idle.c')]);
+    await copyFile(join(fixtureDir('idle'), 'Dockerfile'), join(dir, 'Dockerfile'));
+    const stream = await docker.buildImage({ context: dir, src: ['Dockerfile', 'idle'] }, { t: tag, forcerm: true });
+    await new Promise<void>((resolve, reject) =>
+      docker.modem.followProgress(stream, (error: Error | null, output: Array<{ error?: string }>) => {
+        const failed = output.find((message) => message.error !== undefined);
+        if (error || failed) reject(error ?? new Error(failed?.error));
+        else resolve();
+      }),
+    );
+    return tag;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
