@@ -1,7 +1,7 @@
 import { InvalidInputError } from '@dispatch/core';
 import type { CreateInput, EntityMeta, EntityService, Tag, UpdateInput } from '@dispatch/core';
-import type { FastifyInstance } from 'fastify';
 import { replyNdjson } from './ndjson-stream.js';
+import type { AdminApp } from './typed-routes.js';
 import { errorResponses, nameParams, tagFilterQuery } from '../../schemas/common.js';
 
 /** How reads differ by kind: secrets answer their values only with `?reveal=true`. */
@@ -36,23 +36,15 @@ export function parseTagFilter(values: readonly string[] | undefined): Tag[] | u
   });
 }
 
-interface NameParams {
-  name: string;
-}
-
-interface ReadQuery extends Record<string, unknown> {
-  tags?: string[];
-}
-
 /** `POST/GET /v1/<kind>` and `GET/PUT/DELETE /v1/<kind>/{name}` over one entity service. */
-export function registerCrudRoutes<T extends EntityMeta>(app: FastifyInstance, options: CrudRoutesOptions<T>): void {
+export function registerCrudRoutes<T extends EntityMeta>(app: AdminApp, options: CrudRoutesOptions<T>): void {
   const { kind, schemaId, tag, service } = options;
   const read = options.read ?? ((name: string) => service.get(name));
   const list = options.list ?? ((filter: { tags?: Tag[] } | undefined) => service.list(filter));
   const entityRef = { $ref: `${schemaId}#` };
-  const readQuery = { type: 'object', properties: { ...options.query } };
+  const readQuery = { type: 'object', properties: { ...options.query } } as const;
 
-  app.post<{ Body: unknown }>(
+  app.post(
     `/${kind}`,
     {
       schema: {
@@ -64,12 +56,14 @@ export function registerCrudRoutes<T extends EntityMeta>(app: FastifyInstance, o
       },
     },
     async (request, reply) => {
+      // The body is checked against `<schemaId>Create`, named at run time, so its type cannot be read from the
+      // schema here; its shape is checked and core checks its values (enums, names, references).
       const created = await service.create(request.body as CreateInput<T>);
       return reply.code(201).send(created);
     },
   );
 
-  app.get<{ Querystring: ReadQuery }>(
+  app.get(
     `/${kind}`,
     {
       schema: {
@@ -86,7 +80,7 @@ export function registerCrudRoutes<T extends EntityMeta>(app: FastifyInstance, o
     },
   );
 
-  app.get<{ Params: NameParams; Querystring: Record<string, unknown> }>(
+  app.get(
     `/${kind}/:name`,
     {
       schema: {
@@ -101,7 +95,7 @@ export function registerCrudRoutes<T extends EntityMeta>(app: FastifyInstance, o
     async (request) => read(request.params.name, request.query),
   );
 
-  app.get<{ Params: NameParams }>(
+  app.get(
     `/${kind}/:name/events`,
     {
       schema: {
@@ -119,7 +113,7 @@ export function registerCrudRoutes<T extends EntityMeta>(app: FastifyInstance, o
     },
   );
 
-  app.put<{ Params: NameParams; Body: unknown }>(
+  app.put(
     `/${kind}/:name`,
     {
       schema: {
@@ -134,7 +128,7 @@ export function registerCrudRoutes<T extends EntityMeta>(app: FastifyInstance, o
     async (request) => service.update(request.params.name, request.body as UpdateInput<T>),
   );
 
-  app.delete<{ Params: NameParams }>(
+  app.delete(
     `/${kind}/:name`,
     {
       schema: {

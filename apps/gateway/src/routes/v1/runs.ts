@@ -1,15 +1,9 @@
-import type { Dispatch } from '@dispatch/core';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FromSchema } from 'json-schema-to-ts';
 import { errorResponses, nameParams } from '../../schemas/common.js';
 import { runFailure } from '../../run-failure.js';
-
-interface RunRequestBody {
-  input?: unknown;
-  blocking: boolean;
-  secrets?: string[];
-  maxAttempts?: number;
-  callbackURL?: string;
-}
+import type { runRequestSchema } from '../../schemas/runs.js';
+import type { AdminRoutes } from './typed-routes.js';
 
 const runResponses = {
   200: { $ref: 'Run#' },
@@ -26,6 +20,12 @@ const runHeaders = {
   },
 } as const;
 
+const runQuery = {
+  type: 'object',
+  required: ['functionName'],
+  properties: { functionName: { type: 'string' } },
+} as const;
+
 const listQuery = {
   type: 'object',
   properties: {
@@ -35,17 +35,23 @@ const listQuery = {
   },
 } as const;
 
+const functionRunsQuery = {
+  type: 'object',
+  properties: { limit: listQuery.properties.limit, failed: listQuery.properties.failed },
+} as const;
+
 const listResponses = { 200: { type: 'array', items: { $ref: 'Run#' } }, ...errorResponses } as const;
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string' } } } as const;
 
-type RunHeaders = { 'x-callback-url'?: string; 'idempotency-key'?: string };
+type RunRequestBody = FromSchema<typeof runRequestSchema>;
+type RunHeaders = FromSchema<typeof runHeaders>;
 
 /**
  * Runs: `POST /v1/runs?functionName=` (and V1's `POST /v1/function/{name}/runs`), `GET /v1/runs`, `GET /v1/runs/{id}`,
  * `POST /v1/runs/{id}/requeue`. A blocking run answers 200 with the run; a failed one still answers with the run,
  * plus `code` and `message`, with the status of its failure. `blocking: false` answers 202 once the run is queued.
  */
-export const runsRoutes: FastifyPluginAsync<{ dispatch: Dispatch }> = async (app, { dispatch }) => {
+export const runsRoutes: AdminRoutes = async (app, { dispatch }) => {
   const { runs } = dispatch;
 
   // A run without a body runs the function with no input, as `dispatch exec` with empty stdin does.
@@ -69,18 +75,14 @@ export const runsRoutes: FastifyPluginAsync<{ dispatch: Dispatch }> = async (app
     return reply.code(failure.code).send({ ...run, ...failure });
   }
 
-  app.post<{ Querystring: { functionName: string }; Body: RunRequestBody | undefined; Headers: RunHeaders }>(
+  app.post(
     '/runs',
     {
       schema: {
         operationId: 'runFunction',
         summary: 'Run a function',
         tags: ['runs'],
-        querystring: {
-          type: 'object',
-          required: ['functionName'],
-          properties: { functionName: { type: 'string' } },
-        },
+        querystring: runQuery,
         headers: runHeaders,
         body: { $ref: 'RunRequest#' },
         response: runResponses,
@@ -90,7 +92,7 @@ export const runsRoutes: FastifyPluginAsync<{ dispatch: Dispatch }> = async (app
     (request, reply) => execute(request.query.functionName, request.body, request.headers, reply),
   );
 
-  app.post<{ Params: { name: string }; Body: RunRequestBody | undefined; Headers: RunHeaders }>(
+  app.post(
     '/function/:name/runs',
     {
       schema: {
@@ -107,7 +109,7 @@ export const runsRoutes: FastifyPluginAsync<{ dispatch: Dispatch }> = async (app
     (request, reply) => execute(request.params.name, request.body, request.headers, reply),
   );
 
-  app.get<{ Querystring: { functionName?: string; limit?: number; failed?: boolean } }>(
+  app.get(
     '/runs',
     {
       schema: {
@@ -122,7 +124,7 @@ export const runsRoutes: FastifyPluginAsync<{ dispatch: Dispatch }> = async (app
       runs.list({ functionName: request.query.functionName, limit: request.query.limit, deadLettered: request.query.failed }),
   );
 
-  app.get<{ Params: { name: string }; Querystring: { limit?: number; failed?: boolean } }>(
+  app.get(
     '/function/:name/runs',
     {
       schema: {
@@ -130,14 +132,14 @@ export const runsRoutes: FastifyPluginAsync<{ dispatch: Dispatch }> = async (app
         summary: "List a function's runs, newest first (the V1 path)",
         tags: ['runs'],
         params: nameParams,
-        querystring: { type: 'object', properties: { limit: listQuery.properties.limit, failed: listQuery.properties.failed } },
+        querystring: functionRunsQuery,
         response: listResponses,
       },
     },
     async (request) => runs.list({ functionName: request.params.name, limit: request.query.limit, deadLettered: request.query.failed }),
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/runs/:id',
     {
       schema: {
@@ -151,7 +153,7 @@ export const runsRoutes: FastifyPluginAsync<{ dispatch: Dispatch }> = async (app
     async (request) => runs.get(request.params.id),
   );
 
-  app.post<{ Params: { id: string } }>(
+  app.post(
     '/runs/:id/requeue',
     {
       schema: {

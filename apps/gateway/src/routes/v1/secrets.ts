@@ -1,13 +1,12 @@
-import type { Dispatch } from '@dispatch/core';
-import type { FastifyPluginAsync } from 'fastify';
 import { registerCrudRoutes } from './crud.js';
+import type { AdminRoutes } from './typed-routes.js';
 
 const revealQuery = {
   reveal: { type: 'boolean', default: false, description: 'Answer the values instead of `<hidden>`' },
 };
 
 /** `/v1/secret`: CRUD of secrets, whose values are answered as `<hidden>` unless `?reveal=true`. */
-export const secretsRoutes: FastifyPluginAsync<{ dispatch: Dispatch }> = async (app, { dispatch }) => {
+export const secretsRoutes: AdminRoutes = async (app, { dispatch }) => {
   const { secrets } = dispatch;
   registerCrudRoutes(app, {
     kind: 'secret',
