@@ -13,6 +13,8 @@ export { createDispatch } from './service/create-dispatch.js';
 export { EntityFailedError } from './service/entity-lifecycle.js';
 export { DEFAULT_QUEUE_SETTINGS, MAX_RUN_ATTEMPTS } from './service/queue-settings.js';
 export type { QueueSettings } from './service/queue-settings.js';
+export { DEFAULT_SCALE_IDLE_MS } from './service/autoscaler.js';
+export type { AutoscalerOptions } from './service/autoscaler.js';
 export { CALLBACK_SIGNATURE_HEADER, signCallback, verifyCallbackSignature } from './service/callback-signature.js';
 export { CALLBACK_SECRET_NAME } from './service/callback-delivery.js';
 export * from './source/index.js';

@@ -111,6 +111,8 @@ export function createKnativeDriver(options: KnativeDriverOptions = {}): Driver 
 
   return {
     name: 'knative',
+    // Knative's autoscaler and activator scale functions from the annotations that deploy writes.
+    scalesItself: true,
 
     defaultBaseImages: builder.defaultBaseImages?.bind(builder),
     prepareBaseImage: builder.prepareBaseImage?.bind(builder),

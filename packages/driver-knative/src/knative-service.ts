@@ -42,6 +42,8 @@ export const NAME_LABEL = 'dispatchframework.io/name';
 export const REVISION_ANNOTATION = 'dispatchframework.io/revision';
 export const MIN_SCALE = 'autoscaling.knative.dev/min-scale';
 export const MAX_SCALE = 'autoscaling.knative.dev/max-scale';
+export const TARGET = 'autoscaling.knative.dev/target';
+export const INITIAL_SCALE = 'autoscaling.knative.dev/initial-scale';
 /** The port the function server listens on: Knative passes it as $PORT, which nobody else may set. */
 export const CONTAINER_PORT = 8080;
 /** Knative's ceiling of a revision's timeoutSeconds (max-revision-timeout-seconds). */
@@ -83,6 +85,11 @@ export function serviceManifest(input: ServiceManifestInput): KnativeObject {
   const labels = { [FUNCTION_LABEL]: spec.name, [NAME_LABEL]: spec.name, 'app.kubernetes.io/managed-by': 'dispatch' };
   const scale: Record<string, string> = { [MIN_SCALE]: String(spec.replicas) };
   if (input.maxScale !== undefined && input.maxScale > 0) scale[MAX_SCALE] = String(Math.max(input.maxScale, spec.replicas));
+  if (spec.autoscaling !== undefined) {
+    // Knative's autoscaler scales the function (the activator holds calls at zero): the bounds become its own.
+    const { min, max, target } = spec.autoscaling;
+    Object.assign(scale, { [MIN_SCALE]: String(min), [MAX_SCALE]: String(max), [TARGET]: String(target), [INITIAL_SCALE]: String(spec.replicas) });
+  }
   const env = [
     { name: 'DISPATCH_MODE', value: 'http' },
     { name: 'DISPATCH_HANDLER', value: spec.handler },

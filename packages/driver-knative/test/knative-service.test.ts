@@ -14,6 +14,20 @@ describe('the Knative Service of a function', () => {
     expect(() => validateKnativeService(manifest)).not.toThrow();
   });
 
+  it("hands an autoscaled function's bounds and target to Knative's autoscaler", () => {
+    const autoscaled = { ...spec, replicas: 1, autoscaling: { min: 0, max: 8, target: 4 } };
+    const manifest = serviceManifest({ spec: autoscaled, functionImageURL: 'img', namespace: 'ns', containerConcurrency: 0, maxScale: 5 });
+    const template = manifest.spec?.template as { metadata: { annotations: Record<string, string> } };
+    expect(template.metadata.annotations).toMatchObject({
+      'autoscaling.knative.dev/min-scale': '0',
+      'autoscaling.knative.dev/max-scale': '8',
+      'autoscaling.knative.dev/target': '4',
+      'autoscaling.knative.dev/initial-scale': '1',
+    });
+    defaultKnativeService(manifest as unknown as Record<string, unknown>, 'test', true);
+    expect(() => validateKnativeService(manifest as unknown as Record<string, unknown>)).not.toThrow();
+  });
+
   it('runs the function server in HTTP mode without setting PORT, with scale on the revision template', () => {
     const manifest = serviceManifest({ spec, functionImageURL: 'img', namespace: 'ns', containerConcurrency: 10, maxScale: 5 });
     const template = manifest.spec?.template as { metadata: { annotations: Record<string, string>; labels: Record<string, string> }; spec: any };

@@ -184,7 +184,8 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
     },
 
     async scale(name: string, replicas: number): Promise<void> {
-      const count = replicasOf(replicas);
+      // Zero is allowed here (core's autoscaler stops an idle function); a deploy always starts one process.
+      const count = replicaCount('local', replicas);
       await serialize(name, () => mustGet(name).scale(count));
     },
 
@@ -219,7 +220,7 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
   };
 }
 
-/** At least one process: the local backend has no scale-to-zero. */
+/** At least one process on deploy: READY means a process answered. */
 function replicasOf(replicas: number): number {
   return replicaCount('local', replicas, { min: 1 });
 }

@@ -112,6 +112,7 @@ export class LocalFunction {
     const replicas = { desired: pool.desired, ready };
     if (pool.failure !== undefined) return { ready: false, replicas, reason: pool.failure, failed: true };
     if (ready > 0) return { ready: true, replicas };
+    if (pool.desired === 0) return { ready: false, replicas, reason: 'scaled to zero' };
     return { ready: false, replicas, reason: pool.reason ?? 'starting' };
   }
 

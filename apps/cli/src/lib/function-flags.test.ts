@@ -8,6 +8,12 @@ describe("the function flags' body", () => {
     expect(await functionBody({ replicas: 2 })).not.toHaveProperty('limits');
   });
 
+  it('sends the autoscaling flags as minReplicas, maxReplicas and targetConcurrency', async () => {
+    const body = await functionBody({ 'min-replicas': 0, 'max-replicas': 8, 'target-concurrency': 4 });
+    expect(body).toMatchObject({ minReplicas: 0, maxReplicas: 8, targetConcurrency: 4 });
+    expect(await functionBody({ replicas: 2 })).not.toHaveProperty('minReplicas');
+  });
+
   it('refuses a --cpus that is not a positive number', async () => {
     for (const cpus of ['half', '0', '-1']) {
       await expect(functionBody({ cpus })).rejects.toThrow(/--cpus ".*" must be a number above 0/);

@@ -13,6 +13,9 @@ export const functionFlags = {
   secret: Flags.string({ multiple: true, multipleNonGreedy: true, description: 'a secret merged into context.secrets (repeatable)' }),
   timeout: Flags.integer({ min: 0, description: 'milliseconds a run may take' }),
   replicas: Flags.integer({ min: 0, description: 'how many replicas serve the function' }),
+  'min-replicas': Flags.integer({ min: 0, description: 'autoscaling: the fewest replicas; 0 stops the function when idle' }),
+  'max-replicas': Flags.integer({ min: 1, description: 'autoscaling: the most replicas' }),
+  'target-concurrency': Flags.integer({ min: 1, description: 'autoscaling: calls in flight per replica before another is added (default 10)' }),
   memory: Flags.integer({ min: 1, description: 'megabytes of memory each replica may use (swarm, knative)' }),
   cpus: Flags.string({ description: 'CPUs each replica may use, e.g. 0.5 (swarm, knative)' }),
   env: Flags.string({ multiple: true, multipleNonGreedy: true, description: 'an environment variable K=V (repeatable)' }),
@@ -26,6 +29,9 @@ export interface FunctionFlagValues {
   secret?: string[];
   timeout?: number;
   replicas?: number;
+  'min-replicas'?: number;
+  'max-replicas'?: number;
+  'target-concurrency'?: number;
   memory?: number;
   cpus?: string;
   env?: string[];
@@ -48,6 +54,9 @@ export async function functionBody(flags: FunctionFlagValues, sourcePath?: strin
   if (flags.handler !== undefined) body.handler = flags.handler;
   if (flags.timeout !== undefined) body.timeout = flags.timeout;
   if (flags.replicas !== undefined) body.replicas = flags.replicas;
+  if (flags['min-replicas'] !== undefined) body.minReplicas = flags['min-replicas'];
+  if (flags['max-replicas'] !== undefined) body.maxReplicas = flags['max-replicas'];
+  if (flags['target-concurrency'] !== undefined) body.targetConcurrency = flags['target-concurrency'];
   if (flags.memory !== undefined || flags.cpus !== undefined) {
     const cpus = flags.cpus === undefined ? undefined : Number(flags.cpus);
     if (cpus !== undefined && !(cpus > 0)) throw new CliError(400, `--cpus "${flags.cpus}" must be a number above 0, e.g. 0.5`);

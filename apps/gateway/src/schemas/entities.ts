@@ -97,7 +97,11 @@ export const functionSchemas = entitySchemas('Function', {
   secrets: stringList,
   timeout: { type: 'number', description: 'Milliseconds a run may take' },
   maxAttempts: { type: 'integer', description: 'Async runs are tried this many times when the function fails (default 1)' },
-  replicas: { type: 'integer' },
+  replicas: { type: 'integer', description: 'Replicas of a function that does not autoscale; where an autoscaled one starts' },
+  // null removes the setting on update (the function then keeps a fixed number of replicas).
+  minReplicas: { type: ['integer', 'null'], description: 'Autoscaling: the fewest replicas, 0 to 100; 0 stops an idle function' },
+  maxReplicas: { type: ['integer', 'null'], description: 'Autoscaling: the most replicas, 1 to 100' },
+  targetConcurrency: { type: ['integer', 'null'], description: 'Autoscaling: calls in flight per replica before another is added (default 10)' },
   scale: {
     type: 'object',
     additionalProperties: false,

@@ -26,6 +26,7 @@ const runProperties = {
   executedTime: { type: 'number', description: 'Unix seconds' },
   finishedTime: { type: 'number', description: 'Unix seconds' },
   durationMs: { type: 'number' },
+  coldStartMs: { type: 'number', description: 'Milliseconds the call waited for its function to start (from zero, or while deployed)' },
   attempts: { type: 'integer', description: 'Async runs: how many times the run was started' },
   maxAttempts: { type: 'integer', description: 'Async runs: attempts allowed when the function fails' },
   deadLettered: { type: 'boolean', description: 'Async runs: failed for good; re-queue with POST /v1/runs/{id}/requeue' },

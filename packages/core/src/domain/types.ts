@@ -88,8 +88,16 @@ export interface DispatchFunction extends EntityMeta {
   secrets: string[];
   /** Milliseconds a run may take. */
   timeout: number;
+  /** Replicas of a function that does not autoscale; where an autoscaled one starts. */
   replicas: number;
+  /** Dispatch's legacy scale bounds, kept as given; autoscaling reads `minReplicas` and `maxReplicas`. */
   scale?: FunctionScale;
+  /** Autoscaling (local, swarm; knative's own autoscaler): the fewest replicas; 0 lets an idle function stop. */
+  minReplicas?: number;
+  /** Autoscaling: the most replicas. */
+  maxReplicas?: number;
+  /** Autoscaling: calls in flight per replica before another replica is added (default 10). */
+  targetConcurrency?: number;
   /** Memory and CPU each replica may use (swarm, knative). */
   limits?: FunctionLimits;
   env: Record<string, string>;
@@ -188,6 +196,8 @@ export interface Run {
   finishedTime: number;
   /** Milliseconds from the call to the reply, for run history and benchmarks. */
   durationMs?: number;
+  /** Milliseconds the call waited for its function to start (from zero replicas, or while it was being deployed). */
+  coldStartMs?: number;
   /** Async runs: how many times the run has been started (a retry or a lost worker's lease starts it again). */
   attempts?: number;
   /** Async runs: the attempts allowed when the function fails (FunctionError); platform failures are retried anyway. */

@@ -1,3 +1,4 @@
+import type { FunctionScaling } from '../domain/function-scaling.js';
 import type { FunctionLimits, FunctionProtocol, Language, SystemPackage } from '../domain/types.js';
 import type { RunEnvelope, RunRequest } from '../envelope.js';
 
@@ -42,6 +43,11 @@ export interface DeploySpec {
   handler: string;
   env: Record<string, string>;
   replicas: number;
+  /**
+   * The function's autoscaling, when it has one. Core scales through `scale` on drivers that do not scale by
+   * themselves; a driver that does (`scalesItself`) hands these bounds to its platform.
+   */
+  autoscaling?: FunctionScaling;
   /** Milliseconds a run may take. */
   timeout: number;
   /** Memory and CPU each replica may use; a driver that cannot enforce them says so in its docs. */
@@ -115,8 +121,13 @@ export interface Driver {
    * shows the lines of the runs from before the gateway started first, so that they outlive a restart.
    */
   readonly logsStartEmpty?: boolean;
-  /** Changes the replica count of a running function; core calls it instead of `deploy` when nothing else changed. */
+  /**
+   * Changes the replica count of a running function; core calls it instead of `deploy` when nothing else changed,
+   * and to autoscale (0 for a function idle at `minReplicas: 0`). Replicas that go away finish their calls first.
+   */
   scale?(name: string, replicas: number): Promise<void>;
+  /** True when the platform autoscales functions from `DeploySpec.autoscaling` (Knative): core then never scales them. */
+  readonly scalesItself?: boolean;
   list?(): Promise<DeployedFunction[]>;
   dispose(): Promise<void>;
 }

@@ -11,6 +11,7 @@ export * from './driver.js';
 export * from './logger.js';
 export * from './env-secret.js';
 export * from './replicas.js';
+export * from '../domain/function-scaling.js';
 export * from './run-limits.js';
 export * from '../funker/index.js';
 export * from '../domain/validation.js';

@@ -2,6 +2,7 @@ import { runLimitsFromEnv } from '../driver/run-limits.js';
 import { randomUUID } from 'node:crypto';
 import type { EntityKind } from '../domain/types.js';
 import { DISPATCH_VERSION } from '../version.js';
+import { Autoscaler } from './autoscaler.js';
 import { BackgroundJobs } from './background-jobs.js';
 import { createBaseImageService } from './base-image-service.js';
 import type { CreateDispatchOptions, Dispatch } from './dispatch-service.js';
@@ -35,6 +36,7 @@ export async function createDispatch(options: CreateDispatchOptions): Promise<Di
     driver,
     logger,
     jobs: new BackgroundJobs(logger),
+    autoscaler: new Autoscaler(driver, logger, options.autoscale),
     lifecycles: {
       baseimage: lifecycle('baseimage'),
       image: lifecycle('image'),
@@ -93,6 +95,7 @@ export async function createDispatch(options: CreateDispatchOptions): Promise<Di
     info: () => ({ version: DISPATCH_VERSION, backend: driver.name }),
     async close() {
       await worker.close();
+      context.autoscaler.close();
       await context.jobs.close();
       await driver.dispose();
       await store.close();

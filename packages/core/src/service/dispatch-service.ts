@@ -16,6 +16,7 @@ import type { Driver, LogLine, ProgressListener } from '../driver/driver.js';
 import type { Store } from '../store/store.js';
 import type { DispatchLogger } from '../driver/logger.js';
 import type { QueueSettings } from './queue-settings.js';
+import type { AutoscalerOptions } from './autoscaler.js';
 
 /** What `watch` reports: status changes, and the lines of a build or deploy as they come. */
 export type EntityEvent =
@@ -155,5 +156,7 @@ export interface CreateDispatchOptions {
   callbackSigningKey?: string;
   /** A pino-compatible logger; silent when absent. */
   logger?: DispatchLogger;
+  /** Autoscaling of functions with minReplicas/maxReplicas: the idle window, and who hears of cold starts. */
+  autoscale?: AutoscalerOptions;
 }
 

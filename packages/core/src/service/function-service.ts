@@ -1,6 +1,7 @@
 import { endpointFunctions } from '../domain/trigger-settings.js';
 import type { CreateInput, DispatchFunction, FunctionProtocol, UpdateInput } from '../domain/types.js';
 import { normalizeFunctionLimits } from '../domain/function-limits.js';
+import { initialReplicas, MAX_REPLICAS, normalizeFunctionScaling, scalingOf } from '../domain/function-scaling.js';
 import { assertPositiveInteger, assertStringList, assertStringMap, isImageReference } from '../domain/validation.js';
 import { InvalidInputError } from '../errors.js';
 import type { DeploySpec } from '../driver/driver.js';
@@ -14,7 +15,6 @@ import { jobKey, type ServiceContext } from './service-context.js';
 import { MAX_RUN_ATTEMPTS } from './queue-settings.js';
 
 const MAX_TIMEOUT_MS = 15 * 60_000;
-const MAX_REPLICAS = 100;
 /** How long a deployed function may take to answer before it is marked ERROR. */
 const READY_TIMEOUT_MS = 5 * 60_000;
 
@@ -28,7 +28,9 @@ export interface FunctionServiceInternals {
 type FunctionFields = Omit<DispatchFunction, 'name' | 'id' | 'createdTime' | 'modifiedTime' | 'revision' | 'tags' | 'status' | 'reason'>;
 
 /** The fields whose change needs a new deployment; secrets and schemas apply per run and need none. */
-const DEPLOYED_FIELDS: (keyof FunctionFields)[] = ['image', 'source', 'handler', 'env', 'replicas', 'timeout', 'protocol', 'limits'];
+const DEPLOYED_FIELDS: (keyof FunctionFields)[] = [
+  'image', 'source', 'handler', 'env', 'replicas', 'timeout', 'protocol', 'limits', 'minReplicas', 'maxReplicas', 'targetConcurrency',
+];
 
 /** The runs whose lines `logs` shows after a restart, on a backend whose logs start empty. */
 const HISTORY_RUNS = 50;
@@ -91,6 +93,11 @@ export function createFunctionService(context: ServiceContext): FunctionService 
     if (fields.scale ?? previous?.scale) result.scale = fields.scale ?? previous?.scale;
     // `limits: {}` on update removes them (the key stays, undefined, so that it replaces the stored limits).
     result.limits = normalizeFunctionLimits(fields.limits !== undefined ? fields.limits : previous?.limits);
+    // Always present, undefined when unset, so that removing them (null) replaces the stored ones.
+    const scaling = normalizeFunctionScaling(fields, previous);
+    result.minReplicas = scaling.minReplicas;
+    result.maxReplicas = scaling.maxReplicas;
+    result.targetConcurrency = scaling.targetConcurrency;
     const maxAttempts = fields.maxAttempts ?? previous?.maxAttempts;
     if (maxAttempts !== undefined) {
       assertPositiveInteger(maxAttempts, 'maxAttempts', { min: 1, max: MAX_RUN_ATTEMPTS });
@@ -110,7 +117,8 @@ export function createFunctionService(context: ServiceContext): FunctionService 
       source: fn.source ? decodeSource(fn.source) : Buffer.alloc(0),
       handler: fn.handler,
       env: fn.env,
-      replicas: fn.replicas,
+      replicas: initialReplicas(fn),
+      ...(scalingOf(fn) ? { autoscaling: scalingOf(fn) } : {}),
       timeout: fn.timeout,
       ...(fn.limits ? { limits: fn.limits } : {}),
     };
@@ -137,9 +145,11 @@ export function createFunctionService(context: ServiceContext): FunctionService 
           const fn = await lifecycle.get(name);
           if (scaleOnly && context.driver.scale) {
             // Nothing to build or roll out: the running function gets more or fewer replicas.
-            await context.driver.scale(name, fn.replicas);
+            await context.driver.scale(name, initialReplicas(fn));
             await waitForDriver(name, isCurrent);
-            if (isCurrent()) await lifecycle.setStatus(name, 'READY', '');
+            if (!isCurrent()) return;
+            context.autoscaler.deployed(fn, initialReplicas(fn));
+            await lifecycle.setStatus(name, 'READY', '');
             return;
           }
           const spec = await specFor(fn);
@@ -148,6 +158,7 @@ export function createFunctionService(context: ServiceContext): FunctionService 
           const result = await context.driver.deploy(spec, lifecycle.progressListener(name));
           await waitForDriver(name, isCurrent);
           if (!isCurrent()) return;
+          context.autoscaler.deployed(fn, spec.replicas);
           await lifecycle.setStatus(name, 'READY', '', result.functionImageURL ? { functionImageURL: result.functionImageURL } : {});
         } catch (error) {
           if (isCurrent()) await lifecycle.setStatus(name, 'ERROR', reasonOf(error));
@@ -184,7 +195,9 @@ export function createFunctionService(context: ServiceContext): FunctionService 
         (latest) => {
           const changed = DEPLOYED_FIELDS.filter((field) => JSON.stringify(fields[field]) !== JSON.stringify(latest[field]));
           redeploy = latest.status === 'ERROR' || changed.length > 0;
-          scaleOnly = latest.status === 'READY' && changed.length === 1 && changed[0] === 'replicas';
+          // A platform that autoscales by itself reads the replicas with the bounds, on deploy.
+          const autoscaledElsewhere = context.driver.scalesItself === true && scalingOf(fields) !== undefined;
+          scaleOnly = latest.status === 'READY' && changed.length === 1 && changed[0] === 'replicas' && !autoscaledElsewhere;
           const next: DispatchFunction = { ...latest, ...fields, tags: input.tags ?? latest.tags };
           return redeploy ? { ...next, status: latest.status === 'READY' ? 'UPDATING' : 'INITIALIZED', reason: '' } : next;
         },
@@ -206,6 +219,7 @@ export function createFunctionService(context: ServiceContext): FunctionService 
         await lifecycle.setStatus(name, 'ERROR', `could not remove it from the ${context.driver.name} backend: ${reasonOf(error)}`);
         throw error;
       }
+      context.autoscaler.forget(name);
       await lifecycle.remove(name);
       await context.store.runs.deleteForFunction(name);
       return { ...fn, status: 'DELETING' };

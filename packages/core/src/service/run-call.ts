@@ -1,9 +1,10 @@
 import type { Run, RunError } from '../domain/types.js';
-import { DispatchError } from '../errors.js';
+import { DeadlineExceededError, DispatchError, NotFoundError } from '../errors.js';
 import type { RunEnvelope, RunRequest } from '../envelope.js';
 import { capRunLogs } from '../driver/run-limits.js';
 import { unstorableOutput } from './run-storable.js';
 import type { FunctionRuntime, FunctionRuntimeCache } from './function-runtime-cache.js';
+import { EntityFailedError } from './entity-lifecycle.js';
 import { describeSchemaErrors } from './schema-validator.js';
 import type { ServiceContext } from './service-context.js';
 
@@ -11,6 +12,42 @@ import type { ServiceContext } from './service-context.js';
 const DEADLINE_GRACE_MS = 1000;
 
 export const seconds = (ms: number) => Math.floor(ms / 1000);
+
+/** A function in these statuses answers once its deploy ends (a create, a restart's reconciliation): calls wait. */
+const STARTING = new Set(['INITIALIZED', 'CREATING']);
+
+/**
+ * The function to call, once it can take calls: a function being deployed holds the call until it is READY,
+ * for at most the call's timeout. Answers the milliseconds the call was held, when it was.
+ * @throws NotFoundError when the function does not exist, failed, or is being deleted
+ * @throws DeadlineExceededError when it did not become READY within the timeout
+ */
+export async function runnableFunction(
+  context: ServiceContext,
+  cache: FunctionRuntimeCache,
+  name: string,
+  timeoutMs?: number,
+): Promise<{ runtime: FunctionRuntime; heldMs?: number }> {
+  const runtime = await cache.function(name);
+  const { fn } = runtime;
+  if (fn.status === 'READY' || fn.status === 'UPDATING') return { runtime };
+  if (STARTING.has(fn.status)) {
+    const started = Date.now();
+    const waitMs = timeoutMs ? Math.min(timeoutMs, fn.timeout) : fn.timeout;
+    try {
+      await context.lifecycles.function.waitUntilReady(name, { timeoutMs: waitMs, signal: context.jobs.signal });
+    } catch (error) {
+      if (error instanceof DeadlineExceededError) {
+        throw new DeadlineExceededError(`function "${name}" was still starting after the call's ${waitMs} ms (status ${fn.status})`);
+      }
+      if (!(error instanceof EntityFailedError)) throw error;
+      throw new NotFoundError(`function "${name}" is not READY (${error.message})`);
+    }
+    return { runtime: await cache.function(name), heldMs: Date.now() - started };
+  }
+  // The Dispatch API answers 404 for a function that exists but cannot run.
+  throw new NotFoundError(`function "${name}" is not READY (status ${fn.status}${fn.reason ? `: ${fn.reason}` : ''})`);
+}
 
 /** The request the function gets for `run`: its input, the merged secrets, and the timeout. */
 export async function requestFor(cache: FunctionRuntimeCache, runtime: FunctionRuntime, run: Run, timeoutMs?: number): Promise<RunRequest> {
@@ -28,11 +65,22 @@ export async function callFunction(context: ServiceContext, runtime: FunctionRun
   const started = Date.now();
   let envelope: RunEnvelope;
   let platformError: DispatchError | undefined;
+  const { autoscaler } = context;
+  // A function scaled to zero holds the call until a replica answers, within the call's timeout.
+  const held = autoscaler.enter(runtime.fn, started + request.context.timeout);
+  let counted = true;
   try {
-    envelope = await context.driver.invoke(run.functionName, request, { deadline: started + request.context.timeout + DEADLINE_GRACE_MS });
+    if (held !== undefined) {
+      counted = false;
+      run.coldStartMs = (run.coldStartMs ?? 0) + (await held);
+      counted = true;
+    }
+    envelope = await context.driver.invoke(run.functionName, request, { deadline: Date.now() + request.context.timeout + DEADLINE_GRACE_MS });
   } catch (error) {
     platformError = DispatchError.isInstance(error) ? error : new DispatchError(500, `${context.driver.name}: ${(error as Error).message}`, { cause: error });
     envelope = { context: { logs: { stdout: [], stderr: [] }, error: { type: 'SystemError', message: platformError.message } }, payload: null };
+  } finally {
+    if (counted) autoscaler.leave(runtime.fn);
   }
   const finished = Date.now();
   let error: RunError | undefined = envelope.context.error ?? undefined;

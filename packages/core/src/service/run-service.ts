@@ -4,7 +4,7 @@ import { InvalidInputError, NotFoundError, SchemaValidationError, TooManyRequest
 import type { ExecuteOptions, RunService } from './dispatch-service.js';
 import type { FunctionRuntimeCache } from './function-runtime-cache.js';
 import { MAX_RUN_ATTEMPTS, type QueueSettings } from './queue-settings.js';
-import { callFunction, requestFor, seconds } from './run-call.js';
+import { callFunction, requestFor, runnableFunction, seconds } from './run-call.js';
 import type { RunQueueWorker } from './run-queue-worker.js';
 import { assertStorableInput } from './run-storable.js';
 import { describeSchemaErrors } from './schema-validator.js';
@@ -56,10 +56,10 @@ export function createRunService(
       if (typeof functionName !== 'string' || functionName === '') throw new InvalidInputError('functionName is required');
       const blocking = options.blocking ?? true;
       if (!blocking) checkAsyncOptions(options);
-      const runtime = await cache.function(functionName);
+      // An async run waits in the queue instead; a blocking one waits here for a function being deployed.
+      const { runtime, heldMs } = blocking ? await runnableFunction(context, cache, functionName, options.timeoutMs) : { runtime: await cache.function(functionName) };
       const { fn } = runtime;
-      if (fn.status !== 'READY' && fn.status !== 'UPDATING') {
-        // The Dispatch API answers 404 for a function that exists but cannot run yet.
+      if (!blocking && (fn.status === 'ERROR' || fn.status === 'DELETING')) {
         throw new NotFoundError(`function "${functionName}" is not READY (status ${fn.status}${fn.reason ? `: ${fn.reason}` : ''})`);
       }
       const payload = input === undefined ? null : input;
@@ -83,6 +83,7 @@ export function createRunService(
         executedTime: seconds(now),
         finishedTime: 0,
       };
+      if (heldMs !== undefined) run.coldStartMs = heldMs;
 
       if (!blocking) {
         // Written (with its queue entry) before the caller hears of it: from here on, no crash loses it.

@@ -4,6 +4,7 @@ import type { Driver } from '../driver/driver.js';
 import type { Store } from '../store/store.js';
 import type { BackgroundJobs } from './background-jobs.js';
 import type { DispatchLogger } from '../driver/logger.js';
+import type { Autoscaler } from './autoscaler.js';
 import type { EntityLifecycle } from './entity-lifecycle.js';
 
 /** What the use-cases share: the store, the driver, background work, and each kind's lifecycle. */
@@ -12,6 +13,8 @@ export interface ServiceContext {
   readonly driver: Driver;
   readonly jobs: BackgroundJobs;
   readonly logger?: DispatchLogger;
+  /** Counts calls in flight and scales autoscaled functions (a no-op for the others). */
+  readonly autoscaler: Autoscaler;
   readonly lifecycles: { readonly [K in EntityKind]: EntityLifecycle<K> };
   readonly defaults: { readonly timeoutMs: number; readonly runHistory: number; readonly runLimits: RunLimits };
 }
