@@ -1,6 +1,7 @@
 'use strict';
 // Dispatch's nodejs function server: loads one handler and serves many concurrent calls over
-// funker TCP or HTTP. Plain CommonJS without dependencies, so it runs on any Node 18+ image.
+// funker (TCP or a Unix socket; the same port also speaks Dispatch's multiplexed wire protocol) or HTTP.
+// Plain CommonJS without dependencies, so it runs on any Node 18+ image.
 const fs = require('node:fs');
 const net = require('node:net');
 const http = require('node:http');
@@ -354,7 +355,13 @@ function onFunkerConnection(socket) {
   socket.setTimeout(IDLE_MS);
   socket.on('timeout', destroyIdle);
   socket.on('error', () => {});
-  socket.on('data', (chunk) => {
+  socket.on('data', function onData(chunk) {
+    // A funker request is JSON, which never starts with NUL: a NUL opens Dispatch's wire protocol instead.
+    if (size === 0 && chunk.length > 0 && chunk[0] === 0) {
+      socket.off('data', onData);
+      socket.removeAllListeners('end');
+      return onWireConnection(socket, chunk);
+    }
     size += chunk.length;
     if (size <= MAX_REQUEST_BYTES) return void chunks.push(chunk);
     socket.removeAllListeners('data');
@@ -371,6 +378,64 @@ function onFunkerConnection(socket) {
       socket.end(body, callDone);
     });
   });
+}
+
+// ---- wire mode: many calls at once on one long-lived connection -----------------------------------
+// The gateway's side and the frame format are in @dispatch/core (wire-frame.ts): after the 4-byte preface,
+// frames of u32 body length | u32 call id | u8 kind (1 call, 2 reply, 3 ping, 4 pong) | body.
+
+const WIRE_PREFACE = Buffer.from([0, 0x44, 0x57, 1]);
+const WIRE_HEADER = 9;
+
+function wireFrame(id, kind, body) {
+  const length = body === '' ? 0 : Buffer.byteLength(body);
+  const frame = Buffer.allocUnsafe(WIRE_HEADER + length);
+  frame.writeUInt32BE(length, 0);
+  frame.writeUInt32BE(id, 4);
+  frame[8] = kind;
+  if (length > 0) frame.write(body, WIRE_HEADER, 'utf8');
+  return frame;
+}
+
+function onWireConnection(socket, first) {
+  // The gateway keeps this connection for the life of the process and checks it with pings: no idle timeout.
+  socket.setTimeout(0);
+  socket.off('timeout', destroyIdle);
+  let data = Buffer.alloc(0);
+  let prefaced = false;
+  const take = (chunk) => {
+    data = data.length === 0 ? chunk : Buffer.concat([data, chunk]);
+    if (!prefaced) {
+      if (data.length < WIRE_PREFACE.length) return;
+      if (!data.subarray(0, WIRE_PREFACE.length).equals(WIRE_PREFACE)) return void socket.destroy();
+      prefaced = true;
+      data = data.subarray(WIRE_PREFACE.length);
+    }
+    let offset = 0;
+    while (data.length - offset >= WIRE_HEADER) {
+      const length = data.readUInt32BE(offset);
+      // The gateway never sends more than it accepts itself; a stream this far off is not one to read on.
+      if (length > MAX_REQUEST_BYTES) return void socket.destroy();
+      if (data.length - offset - WIRE_HEADER < length) break;
+      const id = data.readUInt32BE(offset + 4);
+      const kind = data[offset + 8];
+      const start = offset + WIRE_HEADER;
+      offset = start + length;
+      if (kind === 1) {
+        inflight++;
+        serve(data.toString('utf8', start, offset), (type, body) => {
+          if (!socket.destroyed) socket.write(wireFrame(id, 2, body));
+          callDone();
+        });
+      } else if (kind === 3) {
+        socket.write(wireFrame(0, 4, ''));
+      }
+    }
+    data = offset === data.length ? Buffer.alloc(0) : Buffer.from(data.subarray(offset));
+  };
+  socket.on('data', take);
+  socket.on('end', () => socket.end());
+  take(first);
 }
 
 // ---- http mode -----------------------------------------------------------------------------------
@@ -457,6 +522,8 @@ async function main() {
     const mode = env.DISPATCH_MODE || 'funker';
     if (mode !== 'funker' && mode !== 'http') throw new Error(`DISPATCH_MODE must be funker or http, not ${mode}`);
     port = mode === 'http' ? readPort('PORT', 8080) : readPort('DISPATCH_FUNKER_PORT', 9999);
+    // The local backend reaches each process on a Unix socket of its own (funker and wire alike).
+    if (mode === 'funker' && env.DISPATCH_SOCKET) port = env.DISPATCH_SOCKET;
     server = mode === 'http' ? createHttpServer() : net.createServer({ allowHalfOpen: true, noDelay: true }, onFunkerConnection);
   } catch (err) {
     const message = loaderMessage(err);
@@ -473,10 +540,12 @@ async function main() {
     report({ status: 'error', message: loaderMessage(err) });
     process.exit(LOAD_FAILED);
   });
-  server.listen({ port, host: env.DISPATCH_HOST || '0.0.0.0', backlog: 511 }, () => {
+  const where = typeof port === 'string' ? { path: port } : { port, host: env.DISPATCH_HOST || '0.0.0.0' };
+  server.listen({ ...where, backlog: 511 }, () => {
     drainOnSignal(server);
     exitWithParent();
-    report({ status: 'ready', port: server.address().port, pid: process.pid });
+    const address = server.address();
+    report({ status: 'ready', port: typeof address === 'string' ? 0 : address.port, pid: process.pid });
   });
 }
 

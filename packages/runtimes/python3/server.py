@@ -1,6 +1,7 @@
 """Dispatch's python3 function server.
 
-Loads one handler and serves many concurrent calls over funker TCP or HTTP. Standard library only,
+Loads one handler and serves many concurrent calls over funker (TCP or a Unix socket; the same port also
+speaks Dispatch's multiplexed wire protocol) or HTTP. Standard library only,
 Python 3.9+. One file on purpose, although it is longer than most: it is copied into every python3 image and
 run as `python3 server.py`, with no package around it.
 """
@@ -10,6 +11,7 @@ import os
 import signal
 import socket
 import socketserver
+import struct
 import sys
 import threading
 import traceback
@@ -323,7 +325,8 @@ in_flight = InFlight()
 class FunkerHandler(socketserver.BaseRequestHandler):
     def handle(self):
         sock = self.request
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if sock.family != socket.AF_UNIX:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.settimeout(IDLE_SECONDS)
         chunks, size = [], 0
         try:
@@ -331,6 +334,9 @@ class FunkerHandler(socketserver.BaseRequestHandler):
                 chunk = sock.recv(262144)
                 if not chunk:
                     break
+                if size == 0 and chunk[:1] == b"\0":
+                    # A funker request is JSON, which never starts with NUL: a NUL opens the wire protocol.
+                    return wire_session(sock, chunk)
                 size += len(chunk)
                 if size > MAX_REQUEST_BYTES:
                     sock.sendall(failure("InputError", "RangeError: request exceeds 64 MiB")[1])
@@ -347,6 +353,67 @@ class FunkerServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 512
+
+
+class FunkerUnixServer(socketserver.ThreadingUnixStreamServer):
+    """The local backend reaches each process on a Unix socket of its own (funker and wire alike)."""
+    daemon_threads = True
+    request_queue_size = 512
+
+
+# ---- wire mode: many calls at once on one long-lived connection --------------------------------------
+# The gateway's side and the frame format are in @dispatch/core (wire-frame.ts): after the 4-byte preface,
+# frames of u32 body length | u32 call id | u8 kind (1 call, 2 reply, 3 ping, 4 pong) | body. Each call runs
+# on a thread of its own, so a slow call does not hold up the others on the connection.
+
+WIRE_PREFACE = b"\0DW\x01"
+WIRE_HEADER = struct.Struct(">IIB")
+
+
+def wire_session(sock, data):
+    sock.settimeout(None)  # the gateway keeps the connection for the life of the process and pings it
+    write_lock = threading.Lock()
+
+    def send(call_id, kind, body=b""):
+        frame = WIRE_HEADER.pack(len(body), call_id, kind) + body
+        with write_lock:
+            sock.sendall(frame)
+
+    def run(call_id, body):
+        with in_flight:
+            reply = serve(body)[1]
+            try:
+                send(call_id, 2, reply)
+            except OSError:
+                pass  # the gateway went away: its calls are lost with it
+
+    buf = bytearray(data)
+    prefaced = False
+    while True:
+        if not prefaced and len(buf) >= len(WIRE_PREFACE):
+            if bytes(buf[:len(WIRE_PREFACE)]) != WIRE_PREFACE:
+                return
+            del buf[:len(WIRE_PREFACE)]
+            prefaced = True
+        offset = 0
+        while prefaced and len(buf) - offset >= WIRE_HEADER.size:
+            length, call_id, kind = WIRE_HEADER.unpack_from(buf, offset)
+            if length > MAX_REQUEST_BYTES:
+                return  # the gateway never sends this much: not a stream to read on
+            start = offset + WIRE_HEADER.size
+            if len(buf) - start < length:
+                break
+            offset = start + length
+            if kind == 1:
+                threading.Thread(target=run, args=(call_id, bytes(buf[start:offset])), daemon=True).start()
+            elif kind == 3:
+                send(0, 4)
+        if offset:
+            del buf[:offset]
+        chunk = sock.recv(262144)
+        if not chunk:
+            return
+        buf += chunk
 
 
 # ---- http mode ---------------------------------------------------------------------------------------
@@ -445,6 +512,9 @@ def create_server():
     if mode not in ("funker", "http"):
         raise ValueError("DISPATCH_MODE must be funker or http, not %s" % mode)
     port = read_port("PORT", 8080) if mode == "http" else read_port("DISPATCH_FUNKER_PORT", 9999)
+    path = os.environ.get("DISPATCH_SOCKET") or ""
+    if mode == "funker" and path:
+        return FunkerUnixServer(path, FunkerHandler)
     host = os.environ.get("DISPATCH_HOST") or "0.0.0.0"
     server_class = HttpServer if mode == "http" else FunkerServer
     server_class.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -496,7 +566,8 @@ def main(argv):
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
-    report({"status": "ready", "port": server.server_address[1], "pid": os.getpid()})
+    port = server.server_address[1] if isinstance(server.server_address, tuple) else 0
+    report({"status": "ready", "port": port, "pid": os.getpid()})
     exit_with_parent()
     while not stop.wait(3600):
         pass

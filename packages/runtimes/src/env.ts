@@ -4,7 +4,10 @@ export type RuntimeLanguage = 'nodejs' | 'python3';
 /** Every language with a function server, in a stable order. */
 export const RUNTIME_LANGUAGES: readonly RuntimeLanguage[] = ['nodejs', 'python3'];
 
-/** How a function server is reached: funker TCP (local, swarm) or HTTP (knative). */
+/**
+ * How a function server is reached: funker (local, swarm), whose port also speaks Dispatch's multiplexed wire
+ * protocol, or HTTP (knative).
+ */
 export type RuntimeMode = 'funker' | 'http';
 
 /** The environment variables a function server reads. */
@@ -21,6 +24,8 @@ export const RUNTIME_ENV = {
   httpPort: 'PORT',
   /** The address to bind. */
   host: 'DISPATCH_HOST',
+  /** funker mode: listen on this Unix socket instead of the TCP port (the local backend, one per process). */
+  socket: 'DISPATCH_SOCKET',
   /** A file descriptor the server writes its one status line to (see {@link RuntimeStatus}). */
   statusFd: 'DISPATCH_STATUS_FD',
   /** The timeout in ms for requests whose `context.timeout` is 0 or missing; 0 means none. */
@@ -59,6 +64,8 @@ export interface FunctionServerSettings {
   /** The port for the chosen mode (funker: DISPATCH_FUNKER_PORT, http: PORT). */
   port?: number;
   host?: string;
+  /** funker mode: a Unix socket path to listen on instead of `host:port`. */
+  socket?: string;
   statusFd?: number;
   timeoutMs?: number;
   exitWithParent?: boolean;
@@ -71,6 +78,7 @@ export function functionServerEnv(settings: FunctionServerSettings): Record<stri
   if (settings.functionDir !== undefined) env[RUNTIME_ENV.functionDir] = settings.functionDir;
   if (settings.port !== undefined) env[mode === 'http' ? RUNTIME_ENV.httpPort : RUNTIME_ENV.funkerPort] = String(settings.port);
   if (settings.host !== undefined) env[RUNTIME_ENV.host] = settings.host;
+  if (settings.socket !== undefined) env[RUNTIME_ENV.socket] = settings.socket;
   if (settings.statusFd !== undefined) env[RUNTIME_ENV.statusFd] = String(settings.statusFd);
   if (settings.timeoutMs !== undefined) env[RUNTIME_ENV.timeoutMs] = String(settings.timeoutMs);
   if (settings.exitWithParent) env[RUNTIME_ENV.exitWithParent] = '1';
