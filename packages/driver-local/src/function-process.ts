@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { RUNTIME_LOAD_FAILED_EXIT_CODE, parseRuntimeStatus } from '@dispatch/runtimes';
+import { join } from 'node:path';
+import { WireConnection } from '@dispatch/core/driver';
+import { RUNTIME_ENV, RUNTIME_LOAD_FAILED_EXIT_CODE, parseRuntimeStatus } from '@dispatch/runtimes';
 import { trackChild } from './child-registry.js';
 import { readBoundedLines } from './line-reader.js';
 import { SANDBOX_FUNCTION_DIR as SANDBOX_CWD, sandboxArgv } from './sandbox.js';
@@ -16,6 +18,8 @@ export interface LaunchSpec {
   /** Run the server in this bubblewrap sandbox, with these host folders bound in. */
   sandbox?: Sandbox;
   mounts?: SandboxMount[];
+  /** The folder of the processes' Unix sockets, on the host and as the process sees it (in its sandbox). */
+  socketDir: { host: string; seen: string };
 }
 
 export interface ProcessExit {
@@ -49,9 +53,13 @@ export interface FunctionProcessOptions {
   onLine: (process: FunctionProcess, stream: 'stdout' | 'stderr', line: string) => void;
 }
 
+/** Numbers the sockets of the processes this gateway starts, so that a restarted process never meets an old file. */
+let socketSequence = 0;
+
 /**
- * One function server child process: it reports its port on the status fd (3), serves funker calls on
- * 127.0.0.1, and is stopped with SIGTERM then SIGKILL. The pool decides what to do when it exits.
+ * One function server child process: it reports ready on the status fd (3), serves calls on a Unix socket of
+ * its own, over one long-lived wire connection the driver keeps to it, and is stopped with SIGTERM then
+ * SIGKILL. The pool decides what to do when it exits.
  */
 export class FunctionProcess {
   state: ProcessState = 'starting';
@@ -64,6 +72,8 @@ export class FunctionProcess {
   exit: ProcessExit | undefined;
   /** Names the process in log lines. */
   readonly source: string;
+  /** The Unix socket the server listens on, as the driver reaches it. */
+  readonly socketPath: string;
   /** Resolves when the server reports ready; rejects with a StartFailure. */
   readonly started: Promise<void>;
   readonly exited: Promise<ProcessExit>;
@@ -78,6 +88,8 @@ export class FunctionProcess {
   private rejectStarted!: (failure: StartFailure) => void;
   private resolveExited!: (exit: ProcessExit) => void;
   private startTimer: NodeJS.Timeout | undefined;
+  private connection: WireConnection | undefined;
+  private connecting: Promise<WireConnection> | undefined;
 
   constructor(private readonly options: FunctionProcessOptions) {
     this.started = new Promise<void>((resolve, reject) => {
@@ -90,7 +102,9 @@ export class FunctionProcess {
       this.resolveExited = resolve;
     });
 
-    this.child = spawnServer(options.launch);
+    const socketName = `${++socketSequence}.sock`;
+    this.socketPath = join(options.launch.socketDir.host, socketName);
+    this.child = spawnServer(options.launch, `${options.launch.socketDir.seen}/${socketName}`);
     this.child.stdin?.on('error', () => undefined);
     this.source = this.child.pid === undefined ? 'unstarted' : String(this.child.pid);
     trackChild(this.child);
@@ -131,6 +145,28 @@ export class FunctionProcess {
       void this.exited.then(() => clearTimeout(timer));
     }
     return this.exited;
+  }
+
+  /**
+   * The connection calls travel on: opened on first use and again after it closed (the process is then usually
+   * gone too, and the connect fails with a WireConnectError). Synchronous when it is open, as on most calls.
+   */
+  connect(maxReplyBytes: number): WireConnection | Promise<WireConnection> {
+    if (this.connection?.open) return this.connection;
+    this.connecting ??= WireConnection.connect({ path: this.socketPath }, { maxReplyBytes }).then(
+      (connection) => {
+        this.connecting = undefined;
+        this.connection = connection;
+        // The server's end closes when the process exits; ours must not outlive it either.
+        if (this.exit !== undefined) connection.close();
+        return connection;
+      },
+      (error: unknown) => {
+        this.connecting = undefined;
+        throw error;
+      },
+    );
+    return this.connecting;
   }
 
   /** Kills the process at once: for a server stuck in a synchronous loop, which cannot answer SIGTERM. */
@@ -215,6 +251,7 @@ export class FunctionProcess {
     if (this.exit !== undefined) return;
     this.exit = { code, signal };
     clearTimeout(this.startTimer);
+    this.connection?.close();
     if (this.state === 'starting') this.failStart(this.startFailureFromExit(code));
     this.state = 'exited';
     this.resolveExited(this.exit);
@@ -240,10 +277,10 @@ export function describeExit(exit: ProcessExit | undefined): string {
   return `exit code ${exit.code ?? 'unknown'}`;
 }
 
-/** Starts the server, in its sandbox when it has one. */
-function spawnServer(launch: LaunchSpec): ChildProcess {
+/** Starts the server, in its sandbox when it has one, listening on `socket` (the path it sees). */
+function spawnServer(launch: LaunchSpec, socket: string): ChildProcess {
   // stdin is a pipe we never write to: when this process dies, it closes and the server exits with it.
-  const options = { env: launch.env, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] as const };
+  const options = { env: { ...launch.env, [RUNTIME_ENV.socket]: socket }, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] as const };
   const { sandbox } = launch;
   if (sandbox === undefined) return spawn(launch.command, launch.args, { ...options, cwd: launch.cwd, stdio: [...options.stdio] });
   const argv = sandboxArgv(sandbox, launch.mounts ?? [], SANDBOX_CWD, [launch.command, ...launch.args]);

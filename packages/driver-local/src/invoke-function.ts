@@ -1,13 +1,11 @@
 import {
   DeadlineExceededError,
-  FunkerBadReplyError,
-  FunkerConnectError,
-  FunkerEmptyReplyError,
-  FunkerIncompleteReplyError,
-  FunkerReplyTooLargeError,
   UnavailableError,
+  WireConnectError,
+  WireConnection,
+  WireConnectionLostError,
+  WireReplyTooLargeError,
   errorEnvelope,
-  funkerCall,
   isRunEnvelope,
   isTimedOut,
   runLimitsFromEnv,
@@ -15,7 +13,6 @@ import {
 } from '@dispatch/core/driver';
 import type { InvokeOptions, RunEnvelope, RunRequest } from '@dispatch/core/driver';
 import type { FunctionProcess } from './function-process.js';
-import { LOOPBACK } from './launch-spec.js';
 import type { LocalFunction } from './local-function.js';
 import type { ProcessPool } from './process-pool.js';
 
@@ -29,16 +26,18 @@ const MAX_REPLY_BYTES = (() => {
   const { maxOutputBytes, maxLogBytes } = runLimitsFromEnv();
   return maxOutputBytes + 6 * maxLogBytes + 1024 * 1024;
 })();
-/** Refused connections tried on other processes before giving up. */
-const MAX_REFUSED = 3;
+/** Calls that found no connection (never written) and were tried again, on the same process or another. */
+const MAX_UNSENT = 3;
 
 /**
- * Calls a function on one of its ready processes and turns every outcome into an envelope: the
- * function's own, or one describing how its process failed. Throws only when nothing can take the call.
+ * Calls a function on one of its ready processes, over the process's wire connection, and turns every outcome
+ * into an envelope: the function's own, or one describing how its process failed. Throws only when nothing can
+ * take the call. A call is tried again only when it was never written to any process.
  */
 export async function invokeFunction(fn: LocalFunction, request: RunRequest, options: InvokeOptions): Promise<RunEnvelope> {
   const { deadline, signal } = options;
-  let refused = 0;
+  const body = JSON.stringify(request);
+  let unsent = 0;
   for (;;) {
     const pool = fn.active;
     if (pool === undefined) throw fn.unavailable();
@@ -55,15 +54,17 @@ export async function invokeFunction(fn: LocalFunction, request: RunRequest, opt
 
     process.inflight++;
     const sentAt = Date.now();
-    let reply: unknown;
+    let reply: Buffer;
     try {
-      reply = await funkerCall(request, { host: LOOPBACK, port: process.port, deadline, signal, maxReplyBytes: MAX_REPLY_BYTES });
+      const link = process.connect(MAX_REPLY_BYTES);
+      const connection = link instanceof WireConnection ? link : await link;
+      reply = await connection.call(body, { deadline, signal });
     } catch (error) {
       if (signal?.aborted) throw error;
-      if (error instanceof FunkerConnectError && error.errno === 'ECONNREFUSED') {
-        // Nothing listens any more: the process is gone or going, and the handler never saw the request.
-        pool.retire(process, true);
-        if (++refused > MAX_REFUSED) {
+      if (error instanceof WireConnectError) {
+        // Never written: the handler did not see the call. A process whose socket refuses is gone or going.
+        if (error.errno !== 'ECLOSED') pool.retire(process, true);
+        if (++unsent > MAX_UNSENT) {
           throw new UnavailableError(`[local] function "${fn.name}": its processes refuse connections`, { cause: error });
         }
         continue;
@@ -76,7 +77,13 @@ export async function invokeFunction(fn: LocalFunction, request: RunRequest, opt
   }
 }
 
-function answered(fn: LocalFunction, pool: ProcessPool, process: FunctionProcess, reply: unknown): RunEnvelope {
+function answered(fn: LocalFunction, pool: ProcessPool, process: FunctionProcess, body: Buffer): RunEnvelope {
+  let reply: unknown;
+  try {
+    reply = JSON.parse(body.toString('utf8'));
+  } catch {
+    reply = undefined;
+  }
   if (!isRunEnvelope(reply)) {
     return errorEnvelope('SystemError', `[local] the function server of "${fn.name}" answered something that is not a run envelope`);
   }
@@ -105,11 +112,7 @@ async function failedCall(
     pool.retire(process, true);
     return withPrintedLines(timedOutEnvelope(timeout), fn, process, sentAt);
   }
-  if (
-    error instanceof FunkerConnectError ||
-    error instanceof FunkerEmptyReplyError ||
-    error instanceof FunkerIncompleteReplyError
-  ) {
+  if (error instanceof WireConnectionLostError) {
     const exit = process.exit ?? (await exitWithin(process, EXIT_WAIT_MS));
     if (exit !== undefined) {
       const envelope = errorEnvelope('FunctionError', `the function process exited during the call (${process.describeExit()})`);
@@ -117,10 +120,8 @@ async function failedCall(
     }
     return errorEnvelope('SystemError', `[local] ${error.message}`);
   }
-  if (error instanceof FunkerBadReplyError) return errorEnvelope('SystemError', `[local] ${error.message}`);
-  // A reply past MAX_REPLY_BYTES: the function sent more than a run keeps; the process may be mid-write, replace it.
-  if (error instanceof FunkerReplyTooLargeError) {
-    pool.retire(process, true);
+  // The server caps what it sends; a reply past MAX_REPLY_BYTES was skipped, and the connection stays usable.
+  if (error instanceof WireReplyTooLargeError) {
     return errorEnvelope('FunctionError', `the function's reply is larger than ${MAX_REPLY_BYTES} bytes: a run keeps its output and logs within DISPATCH_MAX_OUTPUT_BYTES and DISPATCH_MAX_LOG_BYTES`);
   }
   throw error;

@@ -5,7 +5,7 @@ import { BackendError, RUN_LIMIT_ENV, runLimitsFromEnv } from '@dispatch/core/dr
 import type { DeploySpec } from '@dispatch/core/driver';
 import { RUNTIME_ENV, functionServerCommand, functionServerEnv } from '@dispatch/runtimes';
 import type { LaunchSpec } from './function-process.js';
-import { SANDBOX_FUNCTION_DIR, SANDBOX_IMAGE_DIR, SANDBOX_RUNTIME_DIR } from './sandbox.js';
+import { SANDBOX_FUNCTION_DIR, SANDBOX_IMAGE_DIR, SANDBOX_RUNTIME_DIR, SANDBOX_SOCKET_DIR } from './sandbox.js';
 import type { SandboxSetup } from './sandbox-setup.js';
 
 /** Loopback only: function servers are reached by the driver, never from the network. */
@@ -49,8 +49,12 @@ export async function imageDirOf(imageURL: string, functionName: string): Promis
   throw new BackendError(`[local] the image of function "${functionName}" (${dir}) does not exist: build the image again`);
 }
 
-/** How to start the function server of one revision; computed once, reused by every (re)start. */
-export async function createLaunchSpec(spec: DeploySpec, functionDir: string, setup: SandboxSetup): Promise<LaunchSpec> {
+/**
+ * How to start the function server of one revision; computed once, reused by every (re)start. Each process
+ * listens on a Unix socket of its own in `socketDir` (bound into its sandbox), where the driver keeps one
+ * connection to it.
+ */
+export async function createLaunchSpec(spec: DeploySpec, functionDir: string, setup: SandboxSetup, socketDir: string): Promise<LaunchSpec> {
   const imageDir = await imageDirOf(spec.imageURL, spec.name);
   const { sandbox } = setup;
   const { command, args } = functionServerCommand(spec.language, { node: setup.node, python: setup.python });
@@ -89,12 +93,19 @@ export async function createLaunchSpec(spec: DeploySpec, functionDir: string, se
     const own = spec.env[variable];
     env[variable] = own ? `${path}${delimiter}${own}` : path;
   }
-  const launch: LaunchSpec = { command, args: [seen.serverFile, ...args.slice(1)], cwd: functionDir, env };
+  const launch: LaunchSpec = {
+    command,
+    args: [seen.serverFile, ...args.slice(1)],
+    cwd: functionDir,
+    env,
+    socketDir: { host: socketDir, seen: sandbox ? SANDBOX_SOCKET_DIR : socketDir },
+  };
   if (sandbox !== undefined) {
     launch.sandbox = sandbox;
     launch.mounts = [
       { source: functionDir, dest: SANDBOX_FUNCTION_DIR, writable: true },
       { source: dirname(serverFile), dest: SANDBOX_RUNTIME_DIR, writable: false },
+      { source: socketDir, dest: SANDBOX_SOCKET_DIR, writable: true },
       ...(imageDir === undefined ? [] : [{ source: imageDir, dest: SANDBOX_IMAGE_DIR, writable: false }]),
     ];
   }

@@ -46,6 +46,11 @@ export interface LocalDriverOptions {
   /** Milliseconds between SIGTERM and SIGKILL when a process is stopped; default 2000. */
   stopGraceMs?: number;
   /**
+   * Calls in flight on one function process at most; default 64. More wait in the gateway (up to 1,000 per
+   * function, then 503) until a call ends or a process is added.
+   */
+  maxCallsPerProcess?: number;
+  /**
    * `auto` (default, or DISPATCH_SANDBOX): run each function process in a bubblewrap sandbox where bwrap works;
    * `required`: refuse to run functions without one; `off`: never.
    */
@@ -63,8 +68,8 @@ const BASE_IMAGES: Record<Language, string> = {
 
 /**
  * The embedded default backend: each function is a supervised pool of function server processes on this
- * machine, called over funker on 127.0.0.1. Needs no Docker and no cluster, only Node.js (and Python for
- * python3 functions).
+ * machine, each called over one long-lived wire connection on a Unix socket of its own. Needs no Docker and
+ * no cluster, only Node.js (and Python for python3 functions).
  */
 export function createLocalDriver(options: LocalDriverOptions): Driver {
   const dataDir = resolve(options.dataDir);
@@ -82,6 +87,7 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
     }),
     startTimeoutMs: options.startTimeoutMs ?? 15_000,
     stopGraceMs: options.stopGraceMs ?? 2000,
+    maxCallsPerProcess: options.maxCallsPerProcess ?? 64,
     logger: options.logger,
   };
   const images = new ImageBuilder({

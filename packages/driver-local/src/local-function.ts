@@ -1,4 +1,5 @@
-import { lchown, mkdir, readdir, rm } from 'node:fs/promises';
+import { lchown, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BackendError, DispatchError, InvalidInputError, UnavailableError } from '@dispatch/core/driver';
 import { unpackSource } from '@dispatch/core/source';
@@ -14,6 +15,8 @@ export interface LocalFunctionSettings {
   sandbox: () => Promise<SandboxSetup>;
   startTimeoutMs: number;
   stopGraceMs: number;
+  /** Calls in flight on one process at most; the others wait in the pool for a free place. */
+  maxCallsPerProcess: number;
   logger?: DispatchLogger;
 }
 
@@ -144,20 +147,37 @@ export class LocalFunction {
       const message = error instanceof Error ? error.message : String(error);
       throw new InvalidInputError(`[local] cannot unpack the source of function "${this.name}": ${message}`, { cause: error });
     }
-    const { startTimeoutMs, stopGraceMs, logger } = this.settings;
+    const { startTimeoutMs, stopGraceMs, maxCallsPerProcess, logger } = this.settings;
     let pool: ProcessPool | undefined;
+    // The processes' Unix sockets: in a short path of its own (a socket path has at most 107 bytes), removed
+    // with the pool.
+    const socketDir = await mkdtemp(join(tmpdir(), 'dispatch-sock-'));
     try {
       const setup = await this.settings.sandbox();
-      // The function's folder is the one place it may write: its sandbox user must own it.
-      if (setup.sandbox?.uid !== undefined) await chownTree(sourceDir, setup.sandbox.uid, setup.sandbox.gid ?? setup.sandbox.uid);
-      const launch = await createLaunchSpec(spec, sourceDir, setup);
+      // The function's folder is the one place it may write: its sandbox user must own it (and its socket's folder).
+      if (setup.sandbox?.uid !== undefined) {
+        const { uid, gid = uid } = setup.sandbox;
+        await chownTree(sourceDir, uid, gid);
+        await lchown(socketDir, uid, gid);
+      }
+      const launch = await createLaunchSpec(spec, sourceDir, setup, socketDir);
       onProgress?.(`[local] starting ${replicas} process${replicas === 1 ? '' : 'es'} of "${this.name}" revision ${spec.revision}`);
-      pool = new ProcessPool({ functionName: this.name, revision: spec.revision, launch, startTimeoutMs, stopGraceMs, logs: this.logs, logger });
+      pool = new ProcessPool({
+        functionName: this.name,
+        revision: spec.revision,
+        launch,
+        startTimeoutMs,
+        stopGraceMs,
+        maxCallsPerProcess,
+        logs: this.logs,
+        logger,
+      });
       await pool.start(replicas);
       return pool;
     } catch (error) {
       await pool?.stop();
       await rm(sourceDir, { recursive: true, force: true });
+      await rm(socketDir, { recursive: true, force: true });
       if (DispatchError.isInstance(error) && !(error instanceof UnavailableError)) throw error;
       // A handler that fails to load: the message is the loader's own.
       const reason = pool?.failure ?? (error instanceof Error ? error.message : String(error));

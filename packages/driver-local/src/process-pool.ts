@@ -1,5 +1,6 @@
 // Longer than most files on purpose: the pool's state (starting, ready and retiring processes, waiting calls,
 // restart backoff) changes under one invariant, which is easier to check in one place.
+import { rm } from 'node:fs/promises';
 import { DeadlineExceededError, UnavailableError } from '@dispatch/core/driver';
 import type { DispatchLogger } from '@dispatch/core/driver';
 import { ChangeSignal } from './change-signal.js';
@@ -13,6 +14,8 @@ const BACKOFF_MAX_MS = 5000;
 const BACKOFF_RESET_UPTIME_MS = 10_000;
 /** A process that crashes this many times in a row before ever becoming ready fails the pool. */
 const MAX_START_CRASHES = 3;
+/** Calls that may wait for a process (all busy, or starting) before the next ones are refused with a 503. */
+const MAX_WAITING_CALLS = 1000;
 
 export interface ProcessPoolOptions {
   functionName: string;
@@ -20,6 +23,8 @@ export interface ProcessPoolOptions {
   launch: LaunchSpec;
   startTimeoutMs: number;
   stopGraceMs: number;
+  /** Calls in flight on one process at most (the wire connection carries them all at once). */
+  maxCallsPerProcess: number;
   logs: LogBuffer;
   logger?: DispatchLogger;
 }
@@ -53,6 +58,8 @@ export class ProcessPool {
   private next = 0;
   private readonly change = new ChangeSignal();
   private lastExit: string | undefined;
+  /** Calls waiting in `acquire`. */
+  private waiting = 0;
 
   constructor(readonly options: ProcessPoolOptions) {}
 
@@ -113,7 +120,7 @@ export class ProcessPool {
     if (this.failure !== undefined) throw new UnavailableError(this.failure);
   }
 
-  /** A ready process for a call: the least busy one, ties broken round-robin. */
+  /** A ready process with room for a call: the least busy one, ties broken round-robin. */
   pick(): FunctionProcess | undefined {
     const ready = this.ready;
     const count = ready.length;
@@ -122,15 +129,16 @@ export class ProcessPool {
     if (start >= count) start = 0;
     this.next = start + 1;
     let best = ready[start] as FunctionProcess;
-    if (best.inflight === 0 || count === 1) return best;
-    for (let i = 1; i < count; i++) {
-      const candidate = ready[(start + i) % count] as FunctionProcess;
-      if (candidate.inflight < best.inflight) {
-        best = candidate;
-        if (best.inflight === 0) break;
+    if (best.inflight !== 0 && count > 1) {
+      for (let i = 1; i < count; i++) {
+        const candidate = ready[(start + i) % count] as FunctionProcess;
+        if (candidate.inflight < best.inflight) {
+          best = candidate;
+          if (best.inflight === 0) break;
+        }
       }
     }
-    return best;
+    return best.inflight < this.options.maxCallsPerProcess ? best : undefined;
   }
 
   /** A ready process, waiting for one to (re)start until the deadline. */
@@ -143,18 +151,30 @@ export class ProcessPool {
       if (this.stopped) throw new UnavailableError(`[local] function "${name}" was stopped`);
       if (signal?.aborted) throw new DeadlineExceededError(`[local] the call to "${name}" was aborted`, { cause: signal.reason });
       const left = deadline - Date.now();
-      if (left <= 0) {
-        throw new UnavailableError(`[local] function "${name}" has no process ready to take the call (${this.reason ?? 'starting'})`);
+      if (left <= 0) throw new UnavailableError(`[local] function "${name}" has no process ready to take the call (${this.busyReason()})`);
+      if (this.waiting >= MAX_WAITING_CALLS) {
+        throw new UnavailableError(`[local] function "${name}" has ${MAX_WAITING_CALLS} calls waiting already (${this.busyReason()})`);
       }
-      await this.waitForChange(left, signal);
+      this.waiting++;
+      try {
+        await this.waitForChange(left, signal);
+      } finally {
+        this.waiting--;
+      }
     }
+  }
+
+  private busyReason(): string {
+    const { length } = this.ready;
+    if (length === 0) return this.reason ?? 'starting';
+    return `${length === 1 ? 'its process has' : `its ${length} processes have`} ${this.options.maxCallsPerProcess} calls in flight each`;
   }
 
   /** Ends a call on `process`; a retired process stops once its last call is done. */
   release(process: FunctionProcess): void {
     process.inflight--;
     if (process.retired && process.inflight === 0) void process.stop(this.options.stopGraceMs);
-    if (this.draining) this.notify();
+    if (this.draining || this.waiting > 0) this.notify();
   }
 
   /**
@@ -190,6 +210,7 @@ export class ProcessPool {
     this.ready.length = 0;
     this.notify();
     await Promise.all([...this.all].map((process) => process.stop(this.options.stopGraceMs)));
+    await rm(this.options.launch.socketDir.host, { recursive: true, force: true });
   }
 
   private inflight(): number {

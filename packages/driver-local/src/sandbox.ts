@@ -11,6 +11,8 @@ export type SandboxMode = 'off' | 'auto' | 'required';
 export const SANDBOX_FUNCTION_DIR = '/function';
 export const SANDBOX_IMAGE_DIR = '/dispatch/image';
 export const SANDBOX_RUNTIME_DIR = '/dispatch/runtime';
+/** Where a function server sees the folder of its Unix socket, the one the driver connects to. */
+export const SANDBOX_SOCKET_DIR = '/dispatch/socket';
 /** The user a function runs as when the gateway is root: `nobody`. */
 export const SANDBOX_UID = 65534;
 /** util-linux's setpriv, on every Debian: drops a root sandbox to SANDBOX_UID. */

@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { packSource } from '@dispatch/core/source';
+import type { RunEnvelope } from '@dispatch/core/driver';
+import { deploySpec, plainImage } from '@dispatch/driver-testkit';
+import { createLocalDriver } from '../src/index.js';
+
+const RUNS = 100_000;
+const CONCURRENCY = 64;
+const KILL_EVERY_MS = 1000;
+const dirs: string[] = [];
+
+async function tempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+}
+
+afterAll(async () => {
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+/** Host pids of the function servers (not their bubblewrap) started with `marker` in their environment. */
+function serversWith(marker: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'node') continue;
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(marker)) pids.push(Number(entry));
+    } catch {
+      // Gone, or not ours to read.
+    }
+  }
+  return pids;
+}
+
+describe('local backend under load', () => {
+  it(`answers ${RUNS} runs at concurrency ${CONCURRENCY}, each with its own reply, while a process is killed every ${KILL_EVERY_MS / 1000} s`, async () => {
+    const marker = `DISPATCH_TEST_MARKER=${randomUUID()}`;
+    const [key, value] = marker.split('=') as [string, string];
+    const driver = createLocalDriver({ dataDir: await tempDir('dispatch-load-'), stopGraceMs: 500 });
+    const source = await tempDir('dispatch-load-src-');
+    // The reply is derived from the input, so a reply given to the wrong call shows.
+    await writeFile(join(source, 'echo.js'), 'module.exports = (context, payload) => ({ n: payload.n, square: payload.n * payload.n });\n');
+    const image = await plainImage(driver, 'nodejs');
+    await driver.deploy(
+      deploySpec({ name: 'echo', language: 'nodejs', imageURL: image, source: await packSource(source), handler: 'echo.js', replicas: 2, env: { [key]: value } }),
+    );
+    try {
+      let next = 0;
+      let answered = 0;
+      let wrong = 0;
+      const exitedDuringCall: string[] = [];
+      const other: RunEnvelope[] = [];
+      let kills = 0;
+      const killer = setInterval(() => {
+        const pids = serversWith(marker);
+        const pid = pids[kills % Math.max(pids.length, 1)];
+        if (pid === undefined) return;
+        kills++;
+        process.kill(pid, 'SIGKILL');
+      }, KILL_EVERY_MS);
+      const startedAt = Date.now();
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (next < RUNS) {
+            const n = next++;
+            const request = { context: { secrets: {}, timeout: 0, functionName: 'echo' }, payload: { n } };
+            const reply = await driver.invoke('echo', request, { deadline: Date.now() + 30_000 });
+            answered++;
+            const error = reply.context.error;
+            if (error === undefined) {
+              if (JSON.stringify(reply.payload) !== JSON.stringify({ n, square: n * n })) wrong++;
+            } else if (/the function process exited during the call/.test(error.message)) {
+              // In flight on the killed process: it may have run, so it is answered as failed, never retried.
+              exitedDuringCall.push(error.message);
+            } else {
+              other.push(reply);
+            }
+          }
+        }),
+      );
+      clearInterval(killer);
+      const seconds = (Date.now() - startedAt) / 1000;
+      expect(answered).toBe(RUNS);
+      expect(wrong).toBe(0);
+      expect(other).toEqual([]);
+      expect(kills).toBeGreaterThanOrEqual(Math.floor(seconds / (KILL_EVERY_MS / 1000)) - 1);
+      // Only the calls in flight on a killed process fail: at most one process's bound of calls per kill.
+      expect(exitedDuringCall.length).toBeLessThanOrEqual(kills * CONCURRENCY);
+      console.log(`${RUNS} runs in ${seconds.toFixed(1)} s, ${kills} processes killed, ${exitedDuringCall.length} calls in flight on them`);
+    } finally {
+      await driver.dispose();
+    }
+  }, 120_000);
+});
