@@ -19,7 +19,8 @@ export interface TaskReplacerOptions {
 export interface TaskReplacer {
   /**
    * Kills the container (its function server is stuck and serves nothing) of the running task of `service` whose address on the overlay network is `host`; its
-   * restart policy makes Swarm start a replacement. A report about a call sent to `host` before its task was
+   * restart policy makes Swarm start a replacement. A task on another node (its container unknown to this engine) is
+   * replaced by forcing an update of the service. A report about a call sent to `host` before its task was
    * last replaced is ignored: that call reached the task already replaced (several calls stuck on one task
    * replace it once). Resolves when the container has ended (or when there was nothing to end); never rejects.
    * The function's other operations wait until Swarm runs the new task (15 s at most).
@@ -64,6 +65,20 @@ export function createTaskReplacer(options: TaskReplacerOptions): TaskReplacer {
     }
   }
 
+  async function forceUpdate(service: string, about: Record<string, unknown>): Promise<boolean> {
+    try {
+      const current = (await docker.getService(service).inspect()) as Dockerode.Service;
+      const spec = current.Spec as Dockerode.ServiceSpec;
+      const template = { ...spec.TaskTemplate, ForceUpdate: ((spec.TaskTemplate as { ForceUpdate?: number })?.ForceUpdate ?? 0) + 1 };
+      await docker.getService(service).update({ version: current.Version?.Index, ...spec, TaskTemplate: template });
+      logger?.warn(about, `[swarm] function "${service}": task ${String(about.task)} on node ${String(about.node)}, stuck past its deadline, runs where this engine cannot end it; forced an update of the service, so Swarm replaces its tasks`);
+      return true;
+    } catch (error) {
+      logger?.warn({ ...about, error }, `[swarm] function "${service}": could not force an update to replace task ${String(about.task)} on node ${String(about.node)}`);
+      return false;
+    }
+  }
+
   async function run(service: string, host: string, onEnded: () => void): Promise<void> {
     const details = { function: service, host };
     let task: TaskInfo | undefined;
@@ -85,10 +100,13 @@ export function createTaskReplacer(options: TaskReplacerOptions): TaskReplacer {
       logger?.warn(about, `[swarm] function "${service}": killed task ${task.ID ?? ''} at ${host}, stuck past its deadline; Swarm replaces it`);
     } catch (error) {
       const statusCode = (error as { statusCode?: number }).statusCode;
-      // 304 / 409: the container is not running any more, which is what was wanted.
-      if (statusCode !== 304 && statusCode !== 409) {
-        const where = statusCode === 404 ? ' (no such container on this engine: a task on another node can only be ended by its own engine)' : '';
-        logger?.warn({ ...about, error }, `[swarm] function "${service}": could not replace task ${task.ID ?? ''} at ${host}${where}`);
+      if (statusCode === 404) {
+        // The task runs on another node, whose engine alone can end its container. Swarm has no way to end one
+        // task, but a forced update replaces every task of the service (a rolling update, new tasks first).
+        if (!(await forceUpdate(service, about))) return;
+      } else if (statusCode !== 304 && statusCode !== 409) {
+        // 304 / 409 mean the container is not running any more, which is what was wanted.
+        logger?.warn({ ...about, error }, `[swarm] function "${service}": could not replace task ${task.ID ?? ''} at ${host}`);
         return;
       }
     }

@@ -43,6 +43,8 @@ export interface TestRegistryOptions {
   auth?: { username: string; password: string };
   /** `htpasswd` (default): Basic auth against a `htpasswd -B` file; `token`: the Bearer token dance with a token service. */
   scheme?: 'htpasswd' | 'token';
+  /** The address to listen on (default 127.0.0.1); another address must be one the engine treats as an insecure registry. */
+  host?: string;
 }
 
 /**
@@ -52,7 +54,7 @@ export interface TestRegistryOptions {
  */
 export async function startTestRegistry(options: TestRegistryOptions = {}): Promise<TestRegistry> {
   const dir = await mkdtemp(join(tmpdir(), 'dispatch-registry-'));
-  const address = `127.0.0.1:${await freePort()}`;
+  const address = `${options.host ?? '127.0.0.1'}:${await freePort()}`;
   const lines = ['version: 0.1', 'storage:', '  filesystem:', `    rootdirectory: ${join(dir, 'data')}`, '  delete:', '    enabled: true', 'http:', `  addr: ${address}`];
   let tokens: TokenService | undefined;
   if (options.auth && options.scheme === 'token') {

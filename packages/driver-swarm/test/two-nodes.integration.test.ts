@@ -1,0 +1,102 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import Dockerode from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DispatchLogger } from '@dispatch/core/driver';
+import { deploySpec, eventually, followProgress, registryAuthConfig, requireEngine, requireRegistry, startTestRegistry } from '@dispatch/driver-testkit';
+import type { TestRegistry } from '@dispatch/driver-testkit';
+import { createSwarmDriver } from '../src/index.js';
+import type { TaskInfo } from '../src/service-status.js';
+import { taskAddress } from '../src/task-probe.js';
+import { createTaskReplacer } from '../src/task-replacer.js';
+import { REPO_ROOT, RUN_ID, buildIdleImage } from './helpers.js';
+
+// A Swarm of two nodes on this machine (scripts/docker/ensure-swarm-nodes.sh: a manager and a worker, each a
+// Docker engine in a network namespace of its own). The worker starts with no image and no login: function images
+// reach it only through the registry, with the login the driver passes along with the service.
+const swarm = await requireEngine('swarm');
+const registryBinaries = await requireRegistry({ auth: true });
+const script = `${REPO_ROOT}scripts/docker/ensure-swarm-nodes.sh`;
+
+async function runningTasks(docker: Dockerode, service: string): Promise<TaskInfo[]> {
+  const tasks = (await docker.listTasks({ filters: { service: [service], 'desired-state': ['running'] } })) as TaskInfo[];
+  return tasks.filter((task) => task.Status?.State === 'running');
+}
+
+describe.skipIf(!swarm || !registryBinaries)('swarm driver on a swarm of two nodes', () => {
+  let manager: Dockerode;
+  let worker: Dockerode;
+  let workerNode = '';
+  let registry: TestRegistry;
+  let image = '';
+  const name = `sw-${RUN_ID}-two`;
+  const warnings: string[] = [];
+  const logger = { warn: (_details: unknown, message: string) => warnings.push(message), debug: () => undefined } as unknown as DispatchLogger;
+
+  beforeAll(async () => {
+    const started = Date.now();
+    const { stdout } = await promisify(execFile)('bash', [script]);
+    console.log(`[timing] ensure-swarm-nodes.sh: two Ready nodes in ${Date.now() - started} ms`);
+    const env = Object.fromEntries(stdout.trim().split('\n').map((line) => line.split('=', 2) as [string, string]));
+    manager = new Dockerode({ socketPath: (env.DISPATCH_SWARM_NODES_MANAGER ?? '').replace('unix://', '') });
+    worker = new Dockerode({ socketPath: (env.DISPATCH_SWARM_NODES_WORKER ?? '').replace('unix://', '') });
+    workerNode = ((await worker.info()) as { Swarm: { NodeID: string } }).Swarm.NodeID;
+    registry = await startTestRegistry({ auth: { username: 'dispatch', password: `pw-${RUN_ID}` }, host: env.DISPATCH_SWARM_NODES_HOST ?? '' });
+    image = `${registry.address}/dispatch-test/idle-${RUN_ID}:1`;
+    await buildIdleImage(manager, image);
+    await followProgress(manager, await manager.getImage(image).push({ authconfig: registryAuthConfig(registry) }));
+  }, 120_000);
+
+  afterAll(async () => {
+    await registry?.stop();
+    // Removes the engines with all they hold (services, containers, images), the namespaces and the bridge.
+    await promisify(execFile)('bash', [script, '--down']);
+  }, 60_000);
+
+  const driver = () =>
+    createSwarmDriver({
+      docker: manager,
+      logger,
+      registry: { url: registry.address, repository: 'dispatch-test', username: 'dispatch', password: registry.password ?? '' },
+    });
+
+  it("runs a function's replicas on both nodes, the worker pulling the image from the registry with the driver's login", async () => {
+    await expect(worker.getImage(image).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    await driver().deploy(deploySpec({ name, language: 'nodejs', protocol: 'funker', imageURL: image, source: Buffer.alloc(0), handler: '', replicas: 2 }));
+    const tasks = await eventually(async () => {
+      const running = await runningTasks(manager, name);
+      expect(new Set(running.map((task) => task.NodeID)).size).toBe(2);
+      return running;
+    }, 60_000, 200);
+    expect(tasks.map((task) => task.NodeID)).toContain(workerNode);
+    expect((await worker.getImage(image).inspect()).RepoTags).toContain(image);
+  }, 90_000);
+
+  it('replaces a task stuck on the worker through Swarm, since the manager cannot end its container', async () => {
+    const network = await manager.getNetwork('dispatch').inspect();
+    const stuck = (await runningTasks(manager, name)).find((task) => task.NodeID === workerNode);
+    const host = stuck && taskAddress(stuck, network.Id, 'dispatch');
+    expect(host).toBeDefined();
+    await expect(manager.getContainer(stuck?.Status?.ContainerStatus?.ContainerID ?? '').inspect()).rejects.toMatchObject({ statusCode: 404 });
+
+    const replacer = createTaskReplacer({
+      docker: manager,
+      networkName: 'dispatch',
+      networkId: () => Promise.resolve(network.Id),
+      exclusive: (_service, operation) => operation(),
+      logger,
+    });
+    await replacer.replace(name, host ?? '', Date.now());
+    await eventually(async () => {
+      const running = await runningTasks(manager, name);
+      expect(running.map((task) => task.ID)).not.toContain(stuck?.ID);
+      expect(running).toHaveLength(2);
+    }, 60_000, 200);
+    expect(warnings.join('\n')).toMatch(/runs where this engine cannot end it; forced an update of the service/);
+    // The worker's engine ended the stuck task's container.
+    await eventually(async () => {
+      const container = await worker.getContainer(stuck?.Status?.ContainerStatus?.ContainerID ?? '').inspect().catch(() => undefined);
+      expect(container?.State.Running ?? false).toBe(false);
+    }, 30_000, 200);
+  }, 90_000);
+});
