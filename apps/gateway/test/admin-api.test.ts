@@ -58,7 +58,7 @@ describe('the admin API', () => {
       expect(deleted.json<Secret>().name).toBe('db');
       const gone = await gateway.request({ method: 'GET', url: '/v1/secret/db' });
       expect(gone.statusCode).toBe(404);
-      expect(gone.json()).toEqual({ code: 404, message: expect.stringContaining('db') });
+      expect(gone.json()).toEqual({ code: 404, kind: 'EntityNotFound', entity: { kind: 'secret', name: 'db' }, message: 'secret "db" not found' });
     });
 
     it('answers 409 to an update naming a stale revision', async () => {
@@ -157,10 +157,10 @@ describe('the admin API', () => {
       expect(response.json()).toEqual({ code: 413, message: expect.stringContaining(String(64 * 1024)) });
     });
 
-    it('answers 404 "no route" to an unknown admin path', async () => {
+    it('answers 404 "no route", of kind RouteNotFound, to an unknown admin path', async () => {
       const response = await gateway.request({ method: 'GET', url: '/v1/nothing?x=1' });
       expect(response.statusCode).toBe(404);
-      expect(response.json()).toEqual({ code: 404, message: 'no route for GET /v1/nothing' });
+      expect(response.json()).toEqual({ code: 404, kind: 'RouteNotFound', message: 'no route for GET /v1/nothing' });
     });
   });
 

@@ -66,9 +66,9 @@ describe('images and functions through their lifecycle', () => {
     const source = await sourceOf(HELLO_PY);
     const noImage = await gateway.request({ method: 'POST', url: '/v1/function', payload: { name: 'orphan', image: 'nope', source } });
     expect(noImage.statusCode).toBe(404);
-    expect(noImage.json()).toEqual({ code: 404, message: 'image "nope" not found' });
+    expect(noImage.json()).toEqual({ code: 404, kind: 'EntityNotFound', entity: { kind: 'image', name: 'nope' }, message: 'image "nope" not found' });
     const noSecret = await gateway.request({ method: 'POST', url: '/v1/function', payload: { name: 'orphan', image: 'python3', source, secrets: ['nope'] } });
-    expect(noSecret.json()).toEqual({ code: 404, message: 'secret "nope" not found' });
+    expect(noSecret.json()).toEqual({ code: 404, kind: 'EntityNotFound', entity: { kind: 'secret', name: 'nope' }, message: 'secret "nope" not found' });
   });
 
   it('refuses to delete an image, a secret or a function that something still uses (409)', async () => {

@@ -113,7 +113,7 @@ describe('runs through the REST API', () => {
   it('answers 404 when the function does not exist', async () => {
     const response = await run('nobody', { input: {} });
     expect(response.statusCode).toBe(404);
-    expect(response.json()).toEqual({ code: 404, message: expect.stringContaining('nobody') });
+    expect(response.json()).toEqual({ code: 404, kind: 'EntityNotFound', entity: { kind: 'function', name: 'nobody' }, message: 'function "nobody" not found' });
   });
 
   it('answers 400 when functionName is missing', async () => {

@@ -3,6 +3,8 @@
  * handler, the CLI's base command) translate them, using `code`, which is the HTTP status to answer with.
  */
 
+import type { EntityKind } from './domain/types.js';
+
 const marker = Symbol.for('dispatch.error');
 
 export interface DispatchErrorOptions {
@@ -45,6 +47,16 @@ export class UnauthorizedError extends DispatchError {
 export class NotFoundError extends DispatchError {
   constructor(message: string, options?: DispatchErrorOptions) {
     super(404, message, options);
+  }
+}
+
+/** A named entity that does not exist (404); `entity` says which, for a client that acts on it without reading the message. */
+export class EntityNotFoundError extends NotFoundError {
+  readonly entity: { kind: EntityKind; name: string };
+
+  constructor(entity: { kind: EntityKind; name: string }, message: string, options?: DispatchErrorOptions) {
+    super(message, options);
+    this.entity = { kind: entity.kind, name: entity.name };
   }
 }
 

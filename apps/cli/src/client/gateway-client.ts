@@ -149,7 +149,8 @@ export class GatewayClient {
 
   /**
    * `GET /v1/function/{name}/logs?follow=&tail=`, streaming NDJSON lines. Answers undefined when the gateway
-   * has no such route, so that the caller can fall back to the logs of recent runs.
+   * has no such route, so that the caller can fall back to the logs of recent runs: any 404 but the one naming
+   * the missing entity, since a gateway older than the route may not say `RouteNotFound`.
    */
   async functionLogs(name: string, options: { follow: boolean; tail?: number }): Promise<AsyncIterable<Buffer> | undefined> {
     const response = await this.http.send('GET', `/v1/function/${encodeURIComponent(name)}/logs`, {
@@ -164,7 +165,7 @@ export class GatewayClient {
       // Not JSON: reported as the status and the start of the text.
     }
     const error = errorOf(response, body);
-    if (response.status === 404 && error.message.startsWith('no route for')) return undefined;
+    if (response.status === 404 && (body as { kind?: unknown } | undefined)?.kind !== 'EntityNotFound') return undefined;
     throw error;
   }
 }

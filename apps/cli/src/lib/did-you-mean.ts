@@ -2,15 +2,15 @@ import type { EntityKind } from '@dispatch/core/driver';
 import levenshtein from 'fast-levenshtein';
 import type { GatewayClient } from '../client/gateway-client.js';
 import { GatewayError } from './errors.js';
+import { APPLY_ORDER } from './kinds.js';
 
-/** The gateway's words for each kind in `<label> "name" not found` (core's KIND_LABEL). */
-const KIND_BY_LABEL: Record<string, EntityKind> = {
-  'base image': 'baseimage',
-  image: 'image',
-  function: 'function',
-  secret: 'secret',
-  endpoint: 'endpoint',
-};
+/** The entity a 404 names, as the gateway answers it: `{kind: "EntityNotFound", entity: {kind, name}}`. */
+function missingEntity(error: GatewayError): { kind: EntityKind; name: string } | undefined {
+  const body = error.body as { kind?: unknown; entity?: { kind?: unknown; name?: unknown } } | undefined;
+  if (body?.kind !== 'EntityNotFound' || typeof body.entity?.name !== 'string') return undefined;
+  const kind = APPLY_ORDER.find((known) => known === body.entity?.kind);
+  return kind === undefined ? undefined : { kind, name: body.entity.name };
+}
 
 /** The known name closest to `name`, if one is close enough to be a typo. */
 export function closestName(name: string, known: readonly string[]): string | undefined {
@@ -30,10 +30,9 @@ export function closestName(name: string, known: readonly string[]): string | un
  */
 export async function withSuggestion(error: unknown, client: () => Promise<GatewayClient>): Promise<unknown> {
   if (!(error instanceof GatewayError) || error.code !== 404) return error;
-  const match = /^(base image|image|function|secret|endpoint) "([^"]+)" not found$/.exec(error.message);
-  const kind = match?.[1] === undefined ? undefined : KIND_BY_LABEL[match[1]];
-  if (match === null || kind === undefined) return error;
-  const name = match[2] ?? '';
+  const missing = missingEntity(error);
+  if (missing === undefined) return error;
+  const { kind, name } = missing;
   try {
     const known = (await (await client()).entities(kind).list()).map((entity) => entity.name);
     const suggestion = closestName(name, known.filter((other) => other !== name));

@@ -1,11 +1,21 @@
-import { DispatchError } from '@dispatch/core';
+import { DispatchError, EntityNotFoundError } from '@dispatch/core';
+import type { EntityKind } from '@dispatch/core';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isPublic, publicBody } from '../ingress/public-errors.js';
 import fp from 'fastify-plugin';
 
+/**
+ * What a program may act on without reading `message`: `EntityNotFound` (with `entity`) for a name that does not
+ * exist, `RouteNotFound` for a path the gateway does not serve. New kinds may be added; clients ignore unknown ones.
+ */
+export type ErrorKind = 'EntityNotFound' | 'RouteNotFound';
+
 export interface ErrorBody {
   code: number;
   message: string;
+  kind?: ErrorKind;
+  /** With `EntityNotFound`: the entity asked for. */
+  entity?: { kind: EntityKind; name: string };
 }
 
 /** Statuses for fastify's own errors, with messages that tell a client what to change. */
@@ -37,6 +47,9 @@ function fastifyErrorBody(error: FastifyError, bodyLimit: number): ErrorBody | u
 
 /** Maps every error to `{code, message}` with the matching status. */
 export function toErrorBody(error: unknown, bodyLimit: number): ErrorBody {
+  if (error instanceof EntityNotFoundError) {
+    return { code: error.code, message: error.message, kind: 'EntityNotFound', entity: error.entity };
+  }
   if (DispatchError.isInstance(error)) {
     return { code: error.code, message: error.message };
   }

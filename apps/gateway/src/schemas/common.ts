@@ -4,7 +4,10 @@
  * Route schemas check shapes only; the domain rules (names, references between entities) live in core.
  */
 
-/** The error body of every failure: `{code, message}`, `code` being the HTTP status. */
+/**
+ * The error body of every failure: `{code, message}`, `code` being the HTTP status; `kind` (and `entity`) for the
+ * failures a program acts on, so that no client matches the message's text.
+ */
 export const errorSchema = {
   $id: 'Error',
   type: 'object',
@@ -12,6 +15,15 @@ export const errorSchema = {
   properties: {
     code: { type: 'integer' },
     message: { type: 'string' },
+    kind: {
+      type: 'string',
+      description: '`EntityNotFound` or `RouteNotFound` (404); absent for other failures. More kinds may be added',
+    },
+    entity: {
+      type: 'object',
+      description: 'With `EntityNotFound`: the entity asked for',
+      properties: { kind: { type: 'string' }, name: { type: 'string' } },
+    },
   },
 } as const;
 

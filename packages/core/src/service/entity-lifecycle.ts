@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { EntityByKind, EntityKind, EntityMeta, Status, Tag } from '../domain/types.js';
 import { KIND_LABEL, assertValidName, normalizeTags } from '../domain/validation.js';
-import { ConflictError, DeadlineExceededError, DispatchError, NotFoundError } from '../errors.js';
+import { ConflictError, DeadlineExceededError, DispatchError, EntityNotFoundError, NotFoundError } from '../errors.js';
 import type { ProgressListener } from '../driver/driver.js';
 import type { EntityEvent } from './dispatch-service.js';
 import type { EntityRepository, Store } from '../store/store.js';
@@ -40,7 +40,7 @@ export class EntityLifecycle<K extends EntityKind> {
 
   async get(name: string): Promise<EntityByKind[K]> {
     const entity = await this.repo.get(name);
-    if (!entity) throw new NotFoundError(`${this.label} "${name}" not found`);
+    if (!entity) throw new EntityNotFoundError({ kind: this.kind, name }, `${this.label} "${name}" not found`);
     return entity;
   }
 

@@ -1,5 +1,5 @@
 import type { DispatchFunction } from '../domain/types.js';
-import { NotFoundError } from '../errors.js';
+import { EntityNotFoundError } from '../errors.js';
 import { compilePayloadSchema, type PayloadValidator } from './schema-validator.js';
 import type { ServiceContext } from './service-context.js';
 
@@ -49,7 +49,7 @@ export class FunctionRuntimeCache {
     let values = this.secrets.get(name);
     if (!values) {
       values = this.context.lifecycles.secret.repo.get(name).then((secret) => {
-        if (!secret) throw new NotFoundError(`secret "${name}" not found`);
+        if (!secret) throw new EntityNotFoundError({ kind: 'secret', name }, `secret "${name}" not found`);
         return secret.secrets;
       });
       this.secrets.set(name, values);

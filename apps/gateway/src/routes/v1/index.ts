@@ -35,6 +35,6 @@ export const adminApi: FastifyPluginAsync<AdminApiOptions> = async (app, { dispa
   // Unknown paths under /v1 are API mistakes, not endpoint traffic.
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?', 1)[0];
-    return reply.code(404).send({ code: 404, message: `no route for ${request.method} ${path}` });
+    return reply.code(404).send({ code: 404, kind: 'RouteNotFound', message: `no route for ${request.method} ${path}` });
   });
 };
