@@ -1,23 +1,17 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, readdir, readlink, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '@dispatch/driver-testkit';
+import { blocksScript, freePort, runnableBlocks } from '@dispatch/driver-testkit';
 
-// Replays the README: `npm start` on a fresh data folder, then every shell block of its Quickstart section, as
-// written, against that gateway. If the README's commands stop being true, this fails.
+// Replays the README: `npm start` on a fresh data folder, then every block of it marked runnable (its Quickstart),
+// in order, against that gateway, with curl failing on an HTTP error. If the README's commands stop being true,
+// this fails, naming the block. The runnable blocks of docs/*.md run in the CLI's runnable-docs test.
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const run = promisify(execFile);
-
-async function quickstartScript(): Promise<string> {
-  const readme = await readFile(join(root, 'README.md'), 'utf8');
-  const section = readme.split(/^## Quickstart$/m)[1]?.split(/^## /m)[0];
-  if (!section) throw new Error('README.md has no "## Quickstart" section');
-  return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((block) => block[1]).join('\n');
-}
 
 /**
  * The local backend's function processes for that data folder: those working inside it, and sandboxes (bwrap)
@@ -87,10 +81,14 @@ describe('the README', () => {
 
   it('runs its quickstart as written against `npm start`', async () => {
     // The test's gateway keeps its data (and so its generated token) in a folder of its own, not in ~/.local/share.
-    const script = (await quickstartScript())
-      .replaceAll('127.0.0.1:8080', `127.0.0.1:${port}`)
-      .replaceAll('~/.local/share/dispatch/', `${dataDir}/`);
-    const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', script], { cwd: root, timeout: 120_000 });
+    const blocks = await runnableBlocks(root, 'README.md');
+    expect(blocks.length).toBeGreaterThanOrEqual(5);
+    const script = blocksScript(blocks, (code) =>
+      code.replaceAll('127.0.0.1:8080', `127.0.0.1:${port}`).replaceAll('~/.local/share/dispatch/', `${dataDir}/`),
+    );
+    // A documented curl answered with a 4xx or 5xx fails its block.
+    await writeFile(join(dataDir, '.curlrc'), '--fail-with-body\n');
+    const { stdout } = await run('bash', ['-c', script], { cwd: root, timeout: 120_000, env: { ...process.env, CURL_HOME: dataDir } });
     expect(stdout).toContain('"output":{"myField":"Hello, user from Nowhere"}');
     expect(stdout).toContain('"stdout":["messages to stdout show up in logs"]');
     expect(stdout).toContain('"output":{"myField":"Hello, user from Palo Alto"}');

@@ -14,3 +14,5 @@ export { isolatedPostgresUrl, postgresTestUrl } from './postgres.js';
 export { HTPASSWD_BINARY, REGISTRY_BINARY, requireRegistry, startTestRegistry } from './registry.js';
 export type { TestRegistry, TestRegistryOptions } from './registry.js';
 export { followProgress, localLanguageImages, pushLanguageImages, registryAuthConfig } from './registry-images.js';
+export { RUNNABLE_MARKER, blocksScript, runnableBlocks } from './doc-blocks.js';
+export type { DocBlock } from './doc-blocks.js';
