@@ -11,8 +11,9 @@ export const endpointFlags = {
   }),
   domain: Flags.string({ char: 'd', multiple: true, multipleNonGreedy: true, description: 'a host name to match (repeatable); any host when omitted' }),
   protocol: Flags.string({ multiple: true, multipleNonGreedy: true, options: ['http', 'https'], description: 'a protocol to accept (repeatable)' }),
-  auth: Flags.string({ options: ['public', 'basic', 'bearer', 'hmac'], description: 'who may call it [default: public]' }),
-  'auth-secret': Flags.string({ description: 'the secret holding the users (basic), tokens (bearer), signing keys (hmac) or webhook secrets (github) allowed' }),
+  auth: Flags.string({ options: ['public', 'basic', 'bearer', 'hmac', 'apiKey'], description: 'who may call it [default: public]' }),
+  'auth-secret': Flags.string({ description: 'the secret holding the users (basic), tokens (bearer), signing keys (hmac), API keys (apiKey) or webhook secrets (github) allowed' }),
+  'auth-header': Flags.string({ description: 'apiKey: the request header holding the key [default: x-api-key]' }),
   cors: Flags.boolean({ allowNo: true, description: 'answer CORS preflights and add the Access-Control-Allow-* headers' }),
 };
 
@@ -23,6 +24,7 @@ export interface EndpointFlagValues {
   protocol?: string[];
   auth?: string;
   'auth-secret'?: string;
+  'auth-header'?: string;
   cors?: boolean;
 }
 
@@ -35,6 +37,7 @@ export function endpointBody(flags: EndpointFlagValues): Record<string, unknown>
   if (flags.protocol !== undefined) body.protocols = flags.protocol;
   if (flags.auth !== undefined) body.auth = flags.auth;
   if (flags['auth-secret'] !== undefined) body.authSecret = flags['auth-secret'];
+  if (flags['auth-header'] !== undefined) body.authHeader = flags['auth-header'];
   if (flags.cors !== undefined) body.cors = flags.cors;
   return body;
 }

@@ -31,8 +31,9 @@ async function allowedValues(
 /**
  * Checks a request against the endpoint's auth: `public` is open; `bearer` needs a token equal to one of the
  * values of the secret named by `authSecret`; `basic` needs a user and password that are an entry of it; `hmac`
- * needs a recent timestamp and a signature of the raw body made with one of its values.
- * Undefined when the request may go on.
+ * needs a recent timestamp and a signature of the raw body made with one of its values; `apiKey` needs the
+ * header the endpoint names (`authHeader`, `x-api-key` by default) to hold one of its values, as EventBridge
+ * API destinations send it. Undefined when the request may go on.
  */
 export async function checkEndpointAuth(
   dispatch: Dispatch,
@@ -49,6 +50,18 @@ export async function checkEndpointAuth(
     let matched = false;
     for (const value of allowed) matched = secureEqual(token, value) || matched;
     return matched ? undefined : { message: 'the bearer token is not valid for this endpoint', challenge };
+  }
+  if (endpoint.auth === 'apiKey') {
+    const name = endpoint.authHeader ?? 'x-api-key';
+    const challenge = `ApiKey ${realm}, header="${name}"`;
+    const given = request.headers[name];
+    const key = Array.isArray(given) ? undefined : given;
+    if (key === undefined || key === '') return { message: `this endpoint requires its API key in the ${name} header`, challenge };
+    const allowed = Object.values(await allowedValues(dispatch, endpoint, request.log));
+    // Compare with every value, so the time taken does not tell which one (if any) matched.
+    let matched = false;
+    for (const value of allowed) matched = (value !== '' && secureEqual(key, value)) || matched;
+    return matched ? undefined : { message: `the API key in the ${name} header is not valid for this endpoint`, challenge };
   }
   if (endpoint.auth === 'hmac') {
     const keys = Object.values(await allowedValues(dispatch, endpoint, request.log));

@@ -140,14 +140,15 @@ export const endpointSchemas = entitySchemas('Endpoint', {
     ],
   },
   enabled: { type: 'boolean' },
-  auth: { type: 'string', description: '`public`, `basic`, `bearer` or `hmac` (a signature of the raw body, see docs/endpoints.md)' },
-  authSecret: { type: 'string', description: 'The secret holding the users (basic), tokens (bearer), signing keys (hmac) or GitHub webhook secrets (github) allowed; every value of it is valid' },
-  trigger: { type: 'string', description: '`http`, `alexa` or `github`' },
+  auth: { type: 'string', description: '`public`, `basic`, `bearer`, `hmac` (a signature of the raw body) or `apiKey` (a key in a header), see docs/endpoints.md' },
+  authSecret: { type: 'string', description: 'The secret holding the users (basic), tokens (bearer), signing keys (hmac), API keys (apiKey) or GitHub webhook secrets (github) allowed; every value of it is valid' },
+  authHeader: { type: 'string', description: 'apiKey: the request header holding the key (default x-api-key)' },
+  trigger: { type: 'string', description: '`http`, `alexa`, `github` or `sns`' },
   triggerSettings: {
     type: 'object',
     // Core checks the fields against the trigger and names any it does not know.
     additionalProperties: true,
-    description: 'alexa: `applicationIds`, `intents`, `launch`, `sessionEnded`, `timeoutMs`; github: `events`',
+    description: 'alexa: `applicationIds`, `intents`, `launch`, `sessionEnded`, `timeoutMs`; github: `events`; sns: `topicArns`',
     properties: {
       applicationIds: { ...stringList, description: 'alexa: the skills allowed to call (others get 401)' },
       intents: { ...stringMap, description: 'alexa: intent name → function' },
@@ -155,6 +156,7 @@ export const endpointSchemas = entitySchemas('Endpoint', {
       sessionEnded: { type: 'string', description: 'alexa: the function told of SessionEndedRequest' },
       timeoutMs: { type: 'integer', description: 'alexa: ms before a spoken error (default 7000)' },
       events: { ...stringList, description: 'github: X-GitHub-Event values that run the function (default push; * for all)' },
+      topicArns: { ...stringList, description: 'sns: the topics whose messages are accepted (others get 403)' },
     },
   },
 });

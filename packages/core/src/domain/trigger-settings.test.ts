@@ -28,4 +28,12 @@ describe('trigger settings', () => {
     expect(() => normalizeTriggerSettings('hook', 'github', { events: ['Push!'] })).toThrow(/"Push!" is not a GitHub event name/);
     expect(() => normalizeTriggerSettings('web', 'http', { events: ['push'] })).toThrow(/an http endpoint has no trigger settings/);
   });
+
+  it('keeps the SNS topics allowed, in every partition, and refuses what is not a topic ARN', () => {
+    const topicArns = ['arn:aws:sns:eu-west-1:123456789012:uploads', 'arn:aws-cn:sns:cn-north-1:123456789012:alarms', 'arn:aws-us-gov:sns:us-gov-west-1:123456789012:orders.fifo'];
+    expect(normalizeTriggerSettings('topic', 'sns', { topicArns: [...topicArns, topicArns[0]] })).toEqual({ topicArns });
+    expect(normalizeTriggerSettings('topic', 'sns', undefined)).toEqual({ topicArns: [] });
+    expect(() => normalizeTriggerSettings('topic', 'sns', { topicArns: ['arn:aws:sqs:eu-west-1:123456789012:queue'] })).toThrow(/is not an SNS topic ARN/);
+    expect(() => normalizeTriggerSettings('topic', 'sns', { topics: [] })).toThrow(/unknown field "topics"/);
+  });
 });

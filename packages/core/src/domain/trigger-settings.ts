@@ -1,11 +1,14 @@
 import { InvalidInputError } from '../errors.js';
-import type { AlexaTriggerSettings, Endpoint, EndpointTrigger, GithubTriggerSettings } from './types.js';
+import type { AlexaTriggerSettings, Endpoint, EndpointTrigger, GithubTriggerSettings, SnsTriggerSettings } from './types.js';
 import { assertPositiveInteger, assertStringList, assertStringMap, assertValidName } from './validation.js';
 
 /** Alexa intent names: letters and underscores, with dots for the built-in ones (`AMAZON.StopIntent`). */
 const INTENT_NAME = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 /** GitHub event names (`push`, `pull_request`, …), or `*` for all. */
 const GITHUB_EVENT = /^([a-z_]+|\*)$/;
+
+/** An SNS topic ARN in any partition (aws, aws-cn, aws-us-gov); FIFO topics end in `.fifo`. */
+const SNS_TOPIC_ARN = /^arn:aws(-[a-z]+)*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
 
 /** The default time an Alexa endpoint gives its function: Alexa itself gives up after about 8 s. */
 export const DEFAULT_ALEXA_TIMEOUT_MS = 7000;
@@ -57,6 +60,16 @@ function githubSettings(settings: Record<string, unknown>, field: string): Githu
   return { events: [...new Set(events)] };
 }
 
+function snsSettings(settings: Record<string, unknown>, field: string): SnsTriggerSettings {
+  assertKnownKeys(settings, ['topicArns'], field);
+  const topicArns = settings.topicArns ?? [];
+  assertStringList(topicArns, `${field}.topicArns`);
+  const trimmed = topicArns.map((arn) => arn.trim()).filter(Boolean);
+  const bad = trimmed.find((arn) => !SNS_TOPIC_ARN.test(arn));
+  if (bad !== undefined) throw new InvalidInputError(`${field}.topicArns: "${bad}" is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>)`);
+  return { topicArns: [...new Set(trimmed)] };
+}
+
 /**
  * Checks an endpoint's `triggerSettings` against its `trigger` and answers them normalised (defaults filled
  * in), or undefined for an `http` endpoint without settings. Throws InvalidInputError naming the bad field.
@@ -71,6 +84,7 @@ export function normalizeTriggerSettings(
   const given = (settings ?? {}) as Record<string, unknown>;
   if (trigger === 'alexa') return { ...alexaSettings(given, field) };
   if (trigger === 'github') return { ...githubSettings(given, field) };
+  if (trigger === 'sns') return { ...snsSettings(given, field) };
   if (Object.keys(given).length > 0) throw new InvalidInputError(`${field}: an http endpoint has no trigger settings`);
   return undefined;
 }

@@ -114,8 +114,8 @@ export interface Secret extends EntityMeta {
   secrets: Record<string, string>;
 }
 
-export type EndpointAuth = 'public' | 'basic' | 'bearer' | 'hmac';
-export type EndpointTrigger = 'http' | 'alexa' | 'github';
+export type EndpointAuth = 'public' | 'basic' | 'bearer' | 'hmac' | 'apiKey';
+export type EndpointTrigger = 'http' | 'alexa' | 'github' | 'sns';
 
 export interface EndpointCors {
   enabled: boolean;
@@ -135,8 +135,10 @@ export interface Endpoint extends EntityMeta {
   auth: EndpointAuth;
   /** Users (`basic`) or tokens (`bearer`) allowed when `auth` is not public; secret names holding them. */
   authSecret?: string;
+  /** `apiKey` auth: the request header carrying the key (lower case; `x-api-key` by default). */
+  authHeader?: string;
   trigger: EndpointTrigger;
-  /** `AlexaTriggerSettings` or `GithubTriggerSettings`, by `trigger`; checked by core when written. */
+  /** `AlexaTriggerSettings`, `GithubTriggerSettings` or `SnsTriggerSettings`, by `trigger`; checked by core when written. */
   triggerSettings?: Record<string, unknown>;
 }
 
@@ -161,6 +163,12 @@ export interface AlexaTriggerSettings {
 export interface GithubTriggerSettings {
   /** The `X-GitHub-Event` values that run the function (default `push`); `*` for every event. */
   events?: string[];
+}
+
+/** The settings of an endpoint with `trigger: sns`. */
+export interface SnsTriggerSettings {
+  /** The topics whose messages are accepted (`arn:aws:sns:region:account:name`); any other is refused with 403. */
+  topicArns: string[];
 }
 
 export type RunStatus = 'INITIALIZED' | 'CREATING' | 'READY' | 'ERROR';

@@ -6,8 +6,12 @@ import type { EndpointService } from './dispatch-service.js';
 import { EndpointMatcher, normalizeHost, normalizePath } from './endpoint-matcher.js';
 import type { ServiceContext } from './service-context.js';
 
-const AUTHS: readonly EndpointAuth[] = ['public', 'basic', 'bearer', 'hmac'];
-const TRIGGERS: readonly EndpointTrigger[] = ['http', 'alexa', 'github'];
+const AUTHS: readonly EndpointAuth[] = ['public', 'basic', 'bearer', 'hmac', 'apiKey'];
+const TRIGGERS: readonly EndpointTrigger[] = ['http', 'alexa', 'github', 'sns'];
+/** An HTTP header name (RFC 9110 token), at most 64 characters. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/;
+/** The header an `apiKey` endpoint reads when it names none: what EventBridge connections and most gateways use. */
+const DEFAULT_API_KEY_HEADER = 'x-api-key';
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', '*']);
 
 type EndpointFields = Omit<Endpoint, 'name' | 'id' | 'createdTime' | 'modifiedTime' | 'revision' | 'tags' | 'status' | 'reason'>;
@@ -44,7 +48,7 @@ export function createEndpointService(context: ServiceContext): EndpointService 
       throw new InvalidInputError(`endpoint "${name}": paths under /v1 and /healthz belong to the Dispatch API`);
     }
 
-    // Alexa and GitHub only ever POST.
+    // Alexa, GitHub and SNS only ever POST.
     const methods = (input.methods ?? previous?.methods ?? (trigger === 'http' ? ['GET'] : ['POST'])).map((method) => (typeof method === 'string' ? method.toUpperCase() : method));
     assertStringList(methods, 'methods');
     const badMethod = methods.find((method) => !METHODS.has(method));
@@ -60,9 +64,15 @@ export function createEndpointService(context: ServiceContext): EndpointService 
       throw new InvalidInputError(`endpoint "${name}": a github endpoint needs authSecret, a secret holding the webhook secret (every value is accepted, for rotation)`);
     }
     if (auth !== 'public' || trigger === 'github') {
-      if (!authSecret) throw new InvalidInputError(`endpoint "${name}": auth "${auth}" needs authSecret, a secret holding the ${auth === 'basic' ? 'users and passwords' : 'accepted tokens'}`);
+      if (!authSecret) throw new InvalidInputError(`endpoint "${name}": auth "${auth}" needs authSecret, a secret holding the ${auth === 'basic' ? 'users and passwords' : auth === 'apiKey' ? 'accepted API keys' : 'accepted tokens'}`);
       await context.lifecycles.secret.get(authSecret);
     }
+    const givenHeader = input.authHeader ?? (input.auth === undefined || input.auth === previous?.auth ? previous?.authHeader : undefined);
+    if (givenHeader !== undefined && auth !== 'apiKey') throw new InvalidInputError(`endpoint "${name}": authHeader is for auth "apiKey"`);
+    if (givenHeader !== undefined && (typeof givenHeader !== 'string' || !HEADER_NAME.test(givenHeader))) {
+      throw new InvalidInputError(`endpoint "${name}": authHeader must be an HTTP header name such as x-api-key`);
+    }
+    const authHeader = auth === 'apiKey' ? (givenHeader ?? DEFAULT_API_KEY_HEADER).toLowerCase() : undefined;
 
     const fields: EndpointFields = {
       function: fn,
@@ -76,6 +86,7 @@ export function createEndpointService(context: ServiceContext): EndpointService 
       trigger,
     };
     if (authSecret) fields.authSecret = authSecret;
+    if (authHeader) fields.authHeader = authHeader;
     if (triggerSettings) fields.triggerSettings = triggerSettings;
     return fields;
   }
@@ -114,7 +125,8 @@ export function createEndpointService(context: ServiceContext): EndpointService 
     async update(name: string, input: UpdateInput<Endpoint>) {
       const fields = await normalize(name, input, await lifecycle.get(name));
       await assertNoOverlap(name, fields);
-      const updated = await lifecycle.modify(name, (current) => ({ ...current, ...fields, tags: input.tags ?? current.tags, status: 'READY', reason: '' }), input.revision);
+      // A header name left from an earlier apiKey auth would only mislead whoever reads the endpoint.
+      const updated = await lifecycle.modify(name, ({ authHeader: _previousHeader, ...current }) => ({ ...current, ...fields, tags: input.tags ?? current.tags, status: 'READY', reason: '' }), input.revision);
       await reload();
       return updated;
     },

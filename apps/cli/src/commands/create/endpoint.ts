@@ -10,6 +10,8 @@ export default class CreateEndpoint extends WriteCommand<typeof CreateEndpoint> 
     '<%= config.bin %> create endpoint hook hello -m POST -p /hooks/* -d api.example.com --cors',
     '<%= config.bin %> create endpoint skill launch --trigger alexa -m POST -p / --application-id amzn1.ask.skill.… --intent HelloIntent=hello-intent --launch launch',
     '<%= config.bin %> create endpoint push push-logger --trigger github -m POST -p /github --auth-secret github-webhook --event push',
+    '<%= config.bin %> create endpoint uploads s3-upload-handler --trigger sns -m POST -p /sns/uploads --topic-arn arn:aws:sns:eu-west-1:123456789012:uploads',
+    '<%= config.bin %> create endpoint orders order-stream -m POST -p /eventbridge/orders --auth apiKey --auth-header x-api-key --auth-secret eventbridge-key',
   ];
   static override args = {
     name: Args.string({ description: 'the endpoint name', required: true }),
