@@ -26,7 +26,7 @@ export interface GatewayConfig {
   logLevel: string;
   /** Create the default base images and images on a new store (default true). */
   seedDefaults: boolean;
-  /** How trigger endpoints check their callers: `DISPATCH_ALEXA_*` (see `triggerOptionsFromEnv`). */
+  /** How trigger endpoints check their callers: `DISPATCH_ALEXA_*` and `DISPATCH_SNS_*` (see `triggerOptionsFromEnv`). */
   triggers?: TriggerOptions;
   /** Runs kept per function in the history (`DISPATCH_RUN_HISTORY`, default 1000). */
   runHistory?: number;

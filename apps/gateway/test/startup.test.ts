@@ -24,7 +24,7 @@ describe('gateway configuration', () => {
       bodyLimit: 6 * 1024 * 1024,
       logLevel: 'info',
       seedDefaults: true,
-      triggers: { alexa: { verify: true } },
+      triggers: { alexa: { verify: true }, sns: {} },
     });
   });
 
@@ -57,7 +57,7 @@ describe('gateway configuration', () => {
       bodyLimit: 1024,
       logLevel: 'debug',
       seedDefaults: false,
-      triggers: { alexa: { verify: true } },
+      triggers: { alexa: { verify: true }, sns: {} },
     });
   });
 

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { runFailure } from '../run-failure.js';
 import { captureTriggerBodies } from '../triggers/raw-body.js';
+import { registerSnsBodies } from '../triggers/sns/sns-body.js';
 import { createTriggerHandlers, type TriggerOptions } from '../triggers/triggers.js';
 import { allowedMethods, registerEndpointCors } from './cors.js';
 import { checkEndpointAuth } from './endpoint-auth.js';
@@ -40,6 +41,7 @@ export const ingressPlugin = fp<IngressOptions>(async (app, { dispatch, triggers
   // Endpoint traffic gets a scope of its own: its hooks (CORS) run for no route of the API, console or health.
   await app.register(async (scope) => {
     await registerEndpointCors(scope, (request) => matchOf(request)?.endpoint);
+    registerSnsBodies(scope, (request) => matchOf(request)?.endpoint);
     scope.setNotFoundHandler(async (request: FastifyRequest, reply: FastifyReply) => {
       const path = pathOf(request.url);
       const match = matchOf(request);
@@ -67,6 +69,8 @@ export const ingressPlugin = fp<IngressOptions>(async (app, { dispatch, triggers
           .header('www-authenticate', refused.challenge)
           .send({ code: 401, message: refused.message });
       }
+      // SNS signs the message itself; basic auth (in the subscription's URL) may guard the endpoint as well.
+      if (endpoint.trigger === 'sns') return triggerHandlers.sns(endpoint, request, reply);
 
       const run = await runs.execute(endpoint.function, endpointPayload(request, match.params), { blocking: true, record: true });
       const failure = runFailure(run);

@@ -1,6 +1,7 @@
 import { Transform } from 'node:stream';
 import type { Dispatch } from '@dispatch/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { SNS_MAX_BODY_BYTES, snsBodyTooLarge } from './sns/sns-body.js';
 
 const rawBodies = new WeakMap<FastifyRequest, Buffer[]>();
 
@@ -22,10 +23,16 @@ export function captureTriggerBodies(app: FastifyInstance, dispatch: Dispatch): 
     const match = dispatch.endpoints.match(request.hostname.toLowerCase(), query < 0 ? request.url : request.url.slice(0, query), request.method);
     // Signed requests: trigger endpoints, and endpoints with `hmac` auth.
     if (match === undefined || (match.endpoint.trigger === 'http' && match.endpoint.auth !== 'hmac')) return payload;
+    // SNS bodies have a limit of their own, far below the gateway's: a message is at most 256 KiB.
+    const limit = match.endpoint.trigger === 'sns' ? SNS_MAX_BODY_BYTES : Infinity;
+    if (Number(request.headers['content-length'] ?? 0) > limit) throw snsBodyTooLarge();
     const chunks: Buffer[] = [];
+    let size = 0;
     rawBodies.set(request, chunks);
     const tee = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
+        size += chunk.length;
+        if (size > limit) return callback(snsBodyTooLarge());
         chunks.push(chunk);
         callback(null, chunk);
       },

@@ -14,14 +14,16 @@ export interface CertificateUrlRule {
   host: string | RegExp;
   /** The path must start with this (case-sensitive) once `.` and `..` segments are resolved. */
   pathPrefix: string;
+  /** The path must end with this (case-sensitive), when given: `.pem` for SNS. */
+  pathSuffix?: string;
 }
 
 export interface SigningCertificatesOptions {
   /** Names the sender in messages: `Alexa`, `SNS`. */
   sender: string;
   urlRule: CertificateUrlRule;
-  /** The DNS name the signing certificate must carry in its subject alternative names. */
-  subjectName: string;
+  /** The DNS name the signing certificate must carry in its subject alternative names (one of them, if several). */
+  subjectName: string | readonly string[];
   /** The roots a chain must end at; Node's bundled Mozilla roots when absent. */
   trustAnchors?: readonly X509Certificate[];
   /** Fetches the PEM chain at a URL; HTTPS with a timeout and a size cap when absent. */
@@ -90,6 +92,7 @@ export function checkCertificateUrl(text: string, rule: CertificateUrlRule, send
   if (url.port !== '' && url.port !== '443') throw refuse('names a port other than 443');
   if (url.username !== '' || url.password !== '') throw refuse('carries credentials');
   if (!url.pathname.startsWith(rule.pathPrefix)) throw refuse(`is not under ${rule.pathPrefix}`);
+  if (rule.pathSuffix !== undefined && !url.pathname.endsWith(rule.pathSuffix)) throw refuse(`is not a ${rule.pathSuffix} file`);
   return url;
 }
 
@@ -120,8 +123,9 @@ function checkChain(chain: X509Certificate[], options: Required<Pick<SigningCert
     expires = Math.min(expires, to);
   }
   // Amazon requires the name among the subject alternative names; the subject's CN does not count.
-  if (leaf.checkHost(subjectName, { subject: 'never', wildcards: false }) === undefined) {
-    throw new RequestVerificationError(`${sender} signing certificate does not name ${subjectName}`);
+  const names = typeof subjectName === 'string' ? [subjectName] : subjectName;
+  if (!names.some((name) => leaf.checkHost(name, { subject: 'never', wildcards: false }) !== undefined)) {
+    throw new RequestVerificationError(`${sender} signing certificate does not name ${names.join(' or ')}`);
   }
   for (let i = 0; i < chain.length; i++) {
     const certificate = chain[i] as X509Certificate;
