@@ -42,6 +42,34 @@ export async function runClosedLoop(call, concurrency, durationMs) {
   return completed / ((performance.now() - started) / 1000);
 }
 
+/**
+ * Keeps `concurrency` calls in flight for `durationMs`: completed calls per second, the latency of each call
+ * under that load (p50, p99), and how many failed (a failed call counts in neither throughput nor latency).
+ */
+export async function runLoad(call, concurrency, durationMs) {
+  const until = performance.now() + durationMs;
+  const durations = [];
+  let failed = 0;
+  let firstError;
+  const worker = async () => {
+    while (performance.now() < until) {
+      const started = performance.now();
+      try {
+        await call();
+        durations.push(performance.now() - started);
+      } catch (error) {
+        failed++;
+        firstError ??= error;
+      }
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsed = (performance.now() - started) / 1000;
+  if (firstError !== undefined) console.error(`${failed} calls failed, the first with: ${firstError.message}`);
+  return { throughput: durations.length / elapsed, ...summarize(durations), failed };
+}
+
 export function summarize(durations) {
   const sorted = [...durations].sort((a, b) => a - b);
   const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];

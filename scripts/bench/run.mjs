@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// `npm run bench`: latency and throughput of blocking runs through the gateway, next to a direct funker call to
-// the same function server measured in the same run, plus the time from create to READY.
+// `npm run bench`: latency and throughput of blocking runs through the gateway at concurrency 1 and 64, next to
+// a bare fastify route and a direct call to the same function server (over one wire connection, as the gateway
+// calls it, and over funker, a connection per call) measured in the same run, plus the time from create to READY.
 // Prints a Markdown report (copy it into docs/benchmarks.md). Everything runs on loopback and stops by itself.
 //
-// Options (environment): BENCH_SECONDS (throughput window per case, default 5), BENCH_CONCURRENCY (default 32),
+// Options (environment): BENCH_SECONDS (throughput window per case, default 5), BENCH_CONCURRENCY (default 64),
 // BENCH_LATENCY_CALLS (sequential calls for p50/p99, default 2000), BENCH_LANGUAGES (default "nodejs,python3"),
 // BENCH_BACKENDS (default "local,async": blocking runs, then async runs on SQLite and PostgreSQL from
 // scripts/bench/async-runs.mjs; "local,swarm,knative" adds the sections of scripts/bench/swarm.mjs and
@@ -17,13 +18,13 @@ import http from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { funkerCall, packSource } from '@dispatch/core';
+import { WireConnection, funkerCall, packSource } from '@dispatch/core';
 import { functionServerCommand } from '@dispatch/runtimes';
-import { freePort, summarize, runClosedLoop, runSequential, formatMs } from './measure.mjs';
+import { freePort, summarize, runLoad, runSequential, formatMs } from './measure.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
-const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const latencyCalls = Number(process.env.BENCH_LATENCY_CALLS ?? 2000);
 const languages = (process.env.BENCH_LANGUAGES ?? 'nodejs,python3').split(',');
 const backends = (process.env.BENCH_BACKENDS ?? 'local,async').split(',').map((name) => name.trim()).filter(Boolean);
@@ -44,8 +45,11 @@ process.on('exit', () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** Starts a function server directly, as the local backend does, and resolves with its funker port. */
-function startFunctionServer(language, dir) {
+/**
+ * Starts a function server directly, as the local backend does (a Unix socket of its own), and resolves with
+ * the socket's path and its funker port (the same server also listening on TCP, for the classic funker case).
+ */
+function startFunctionServer(language, dir, socket) {
   const { command, args } = functionServerCommand(language);
   const child = spawn(command, args, {
     stdio: ['ignore', 'ignore', 'inherit', 'pipe'],
@@ -57,6 +61,7 @@ function startFunctionServer(language, dir) {
       DISPATCH_FUNKER_PORT: '0',
       DISPATCH_HOST: '127.0.0.1',
       DISPATCH_STATUS_FD: '3',
+      ...(socket === undefined ? {} : { DISPATCH_SOCKET: socket }),
     },
   });
   children.push(child);
@@ -70,6 +75,16 @@ function startFunctionServer(language, dir) {
       else reject(new Error(status.message));
     });
     child.on('exit', (code) => reject(new Error(`function server exited with ${code}`)));
+  });
+}
+
+/** The bare fastify route (scripts/bench/bare-fastify.mjs) in a process of its own; resolves with its port. */
+function startBareFastify() {
+  const child = spawn(process.execPath, [join(root, 'scripts/bench/bare-fastify.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    child.stdout.once('data', (chunk) => resolve(Number(String(chunk).trim())));
+    child.on('exit', (code) => reject(new Error(`the bare fastify route exited with ${code}`)));
   });
 }
 
@@ -146,7 +161,7 @@ function gatewayCaller(base, name, agent) {
     });
 }
 
-function directCaller(port) {
+function funkerCaller(port) {
   const request = { context: { secrets: {}, timeout: 30000 }, payload: { name: 'bench' } };
   return async () => {
     const envelope = await funkerCall(request, { host: '127.0.0.1', port, deadline: Date.now() + 30000 });
@@ -154,28 +169,64 @@ function directCaller(port) {
   };
 }
 
+/** Calls over one long-lived wire connection, as the local backend does. */
+function wireCaller(connection) {
+  const body = JSON.stringify({ context: { secrets: {}, timeout: 30000 }, payload: { name: 'bench' } });
+  return async () => {
+    const envelope = JSON.parse((await connection.call(body, { deadline: Date.now() + 30000 })).toString('utf8'));
+    if (envelope?.context?.error) throw new Error(envelope.context.error.message);
+  };
+}
+
+function bareCaller(port, agent) {
+  const url = new URL(`http://127.0.0.1:${port}/bare`);
+  const body = JSON.stringify({ input: { name: 'bench' }, blocking: true });
+  return () =>
+    new Promise((resolve, reject) => {
+      const request = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
+        response.resume();
+        response.on('end', () => (response.statusCode === 200 ? resolve() : reject(new Error(`bare route answered ${response.statusCode}`))));
+      });
+      request.on('error', reject);
+      request.end(body);
+    });
+}
+
+/** Concurrency 1 (sequential calls: latency and runs/s), then `concurrency` callers for `seconds`. */
+async function measureBoth(call) {
+  await runSequential(call, 200); // warm up
+  const startedAt = performance.now();
+  const sequential = await runSequential(call, latencyCalls);
+  const one = { ...summarize(sequential), throughput: latencyCalls / ((performance.now() - startedAt) / 1000) };
+  const many = await runLoad(call, concurrency, seconds * 1000);
+  return { one, many };
+}
+
 /** The local section: the gateway and the function server as processes on this machine, and the CLI. */
 async function benchLocal() {
   const base = await startGateway();
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const rows = [];
+  rows.push({ language: '', path: 'bare fastify route (ceiling)', ...(await measureBoth(bareCaller(await startBareFastify(), agent))) });
   for (const language of languages) {
     const dir = join(work, language);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, TRIVIAL[language].file), TRIVIAL[language].code);
 
     const readyMs = await createAndWait(base, `bench-${language.replace(/\d/g, '')}`, language, dir);
-    const port = await startFunctionServer(language, dir);
+    const socket = join(work, `${language}.sock`);
+    await startFunctionServer(language, dir, socket);
+    const connection = await WireConnection.connect({ path: socket });
+    const tcpPort = await startFunctionServer(language, dir);
     const cases = [
-      { path: 'direct funker call', call: directCaller(port) },
+      { path: 'direct wire call (reference)', call: wireCaller(connection) },
+      { path: 'direct funker call, a connection per call', call: funkerCaller(tcpPort) },
       { path: 'through the gateway', call: gatewayCaller(base, `bench-${language.replace(/\d/g, '')}`, agent) },
     ];
     for (const { path, call } of cases) {
-      await runSequential(call, 200); // warm up
-      const latency = summarize(await runSequential(call, latencyCalls));
-      const throughput = await runClosedLoop(call, concurrency, seconds * 1000);
-      rows.push({ language, path, ...latency, throughput, readyMs: path === 'through the gateway' ? readyMs : undefined });
+      rows.push({ language, path, ...(await measureBoth(call)), readyMs: path === 'through the gateway' ? readyMs : undefined });
     }
+    connection.close();
   }
 
   // CLI start-up: whole `dispatch` processes, as a user runs them, against the same gateway.
@@ -210,17 +261,17 @@ async function benchLocal() {
 
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   console.log(`\n### Blocking runs of a trivial function, local backend (${cpus().length} cores, ${cpu}, Node ${process.version})\n`);
-  console.log(`Sequential calls for latency: ${latencyCalls}; throughput: ${concurrency} concurrent callers for ${seconds} s.\n`);
-  console.log('| language | path | p50 | p99 | throughput (runs/s) | create → READY |');
-  console.log('|---|---|---|---|---|---|');
-  for (const row of rows) {
-    console.log(
-      `| ${row.language} | ${row.path} | ${formatMs(row.p50)} | ${formatMs(row.p99)} | ${Math.round(row.throughput)} | ${row.readyMs === undefined ? '' : formatMs(row.readyMs)} |`,
-    );
+  console.log(`Concurrency 1: ${latencyCalls} sequential calls; concurrency ${concurrency}: closed loop for ${seconds} s.\n`);
+  console.log(`| language | path | c=1 p50 | c=1 p99 | c=1 runs/s | c=${concurrency} p50 | c=${concurrency} p99 | c=${concurrency} runs/s | failed | create → READY |`);
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const { language, path, one, many, readyMs } of rows) {
+    const cells = [language, path, formatMs(one.p50), formatMs(one.p99), Math.round(one.throughput), formatMs(many.p50), formatMs(many.p99), Math.round(many.throughput), many.failed, readyMs === undefined ? '' : formatMs(readyMs)];
+    console.log(`| ${cells.join(' | ')} |`);
   }
   for (const language of languages) {
-    const [direct, gateway] = rows.filter((row) => row.language === language);
-    console.log(`\n${language}: the gateway adds ${formatMs(gateway.p50 - direct.p50)} at p50 and ${formatMs(gateway.p99 - direct.p99)} at p99.`);
+    const direct = rows.find((row) => row.language === language && row.path.startsWith('direct wire'));
+    const gateway = rows.find((row) => row.language === language && row.path === 'through the gateway');
+    console.log(`\n${language}: the gateway adds ${formatMs(gateway.one.p50 - direct.one.p50)} at p50 (concurrency 1) over a direct wire call.`);
   }
   console.log(`\n### CLI start-up (${cliRuns} runs each, whole processes)\n`);
   console.log('| command | p50 | max |');
