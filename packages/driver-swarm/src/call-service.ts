@@ -1,7 +1,18 @@
 import { lookup } from 'node:dns/promises';
-import { FunkerEmptyReplyError, UnavailableError, funkerCall, isRetryableFunkerError } from '@dispatch/core/driver';
+import {
+  FunkerEmptyReplyError,
+  UnavailableError,
+  WireConnectError,
+  WireConnection,
+  WireConnectionLostError,
+  decodeFunkerReply,
+  funkerCall,
+  isRetryableFunkerError,
+} from '@dispatch/core/driver';
+import type { FunkerCallOptions } from '@dispatch/core/driver';
 import { TaskGoneError } from './task-liveness.js';
 import type { TaskLiveness } from './task-liveness.js';
+import type { WirePool } from './wire-pool.js';
 
 /** Resolves a service name to the addresses of its tasks. */
 export type ResolveAddress = (service: string) => Promise<string[]>;
@@ -41,6 +52,11 @@ export interface CallServiceOptions {
    * another task as a call that a dying task closed.
    */
   liveness?: TaskLiveness;
+  /**
+   * Dispatch's runtimes: calls travel on the pool's long-lived wire connection to each task (a task that speaks
+   * funker only, an image older than the wire protocol, is called over funker). Without it, funker.
+   */
+  wire?: WirePool;
 }
 
 /** The reply of a call and the task that gave it. */
@@ -72,7 +88,7 @@ export class TaskCallError extends Error {
 }
 
 /**
- * Calls a service over funker, spreading calls over its tasks. A connection refused, reset or timed out before
+ * Calls a service over funker (or its tasks' wire connections, see `wire`), spreading calls over its tasks. A connection refused, reset or timed out before
  * any reply byte means that the task did not take the call (it is starting, stopping or being replaced): the
  * call is retried on another task, then on freshly resolved addresses with a growing pause, within the retry
  * window. Anything else (a reply, an empty reply, the deadline) ends the call: a reply resolves with the task
@@ -85,6 +101,7 @@ export async function callService(options: CallServiceOptions): Promise<ServiceR
   let pause = 20;
   let lastProblem = 'no task is running';
   let emptyReplyRetried = false;
+  const wireBody = options.wire === undefined ? undefined : JSON.stringify(options.body) ?? 'null';
   for (;;) {
     let addresses: string[] = [];
     try {
@@ -103,16 +120,24 @@ export async function callService(options: CallServiceOptions): Promise<ServiceR
       // Watched from the connection on: until then the connect timeout covers a task that is gone.
       let unwatch: (() => void) | undefined;
       try {
-        const reply = await funkerCall(options.body, {
+        const onConnect = liveness === undefined ? undefined : () => (unwatch = liveness.watch(service, host, call));
+        const link = options.wire?.connection(host);
+        const connection = link === undefined || link instanceof WireConnection ? link : await link;
+        if (connection !== undefined && wireBody !== undefined) {
+          onConnect?.();
+          const body = await connection.call(wireBody, { deadline, signal: call.signal });
+          return { reply: decodeFunkerReply(body, host, options.port), host, sentAt };
+        }
+        const funker: FunkerCallOptions = {
           host,
           port: options.port,
           deadline,
           signal: call.signal,
           keepAliveMs: options.keepAliveMs,
           connectTimeoutMs: Math.max(1, Math.min(2000, deadline - Date.now())),
-          onConnect: liveness === undefined ? undefined : () => (unwatch = liveness.watch(service, host, call)),
-        });
-        return { reply, host, sentAt };
+          onConnect,
+        };
+        return { reply: await funkerCall(options.body, funker), host, sentAt };
       } catch (error) {
         const gone: unknown = call.signal.reason;
         if (gone instanceof TaskGoneError && !signal?.aborted) {
@@ -120,6 +145,7 @@ export async function callService(options: CallServiceOptions): Promise<ServiceR
           // The task is out of the service's addresses, so the next resolution cannot pick it again.
           emptyReplyRetried = true;
           tried.add(host);
+          options.wire?.drop(host);
           lastProblem = gone.message;
           retryUntil = Math.min(deadline, Date.now() + options.retryWindowMs);
           continue;
@@ -127,9 +153,10 @@ export async function callService(options: CallServiceOptions): Promise<ServiceR
         const taskDied =
           options.retryEmptyReply === true &&
           !emptyReplyRetried &&
-          error instanceof FunkerEmptyReplyError &&
+          (error instanceof FunkerEmptyReplyError || error instanceof WireConnectionLostError) &&
           ordered.some((other) => other !== host && !tried.has(other));
-        if (signal?.aborted || !(isRetryableFunkerError(error) || taskDied)) throw new TaskCallError(host, sentAt, error);
+        const neverSent = isRetryableFunkerError(error) || error instanceof WireConnectError;
+        if (signal?.aborted || !(neverSent || taskDied)) throw new TaskCallError(host, sentAt, error);
         if (taskDied) emptyReplyRetried = true;
         tried.add(host);
         lastProblem = (error as Error).message;

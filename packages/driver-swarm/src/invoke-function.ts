@@ -5,6 +5,7 @@ import {
   FunkerIncompleteReplyError,
   NotFoundError,
   UnavailableError,
+  WireConnectionLostError,
   errorEnvelope,
   isRunEnvelope,
   timedOutEnvelope,
@@ -16,6 +17,7 @@ import type { ResolveAddress, ServiceReply } from './call-service.js';
 import { TaskGoneError } from './task-liveness.js';
 import type { TaskLiveness } from './task-liveness.js';
 import type { TaskReplacer } from './task-replacer.js';
+import type { WirePool } from './wire-pool.js';
 
 /** How long a timed-out call waits for the engine to kill its stuck task before it answers. */
 const KILL_WAIT_MS = 1000;
@@ -36,13 +38,15 @@ export interface SwarmInvokerOptions {
   keepAliveMs: number;
   replacer: TaskReplacer;
   liveness: TaskLiveness;
+  /** The long-lived connections to the tasks of Dispatch's runtimes. */
+  wire: WirePool;
   /** The function's settings; rejects with NotFoundError (or why it failed) when it is not deployed. */
   metaOf(name: string): Promise<FunctionMeta>;
   /** Whether the function's service still exists; when it does not, the driver forgets what it knew of it. */
   stillDeployed(name: string): Promise<boolean>;
 }
 
-/** Calls functions over funker, round robin across their tasks. */
+/** Calls functions over funker (Dispatch's runtimes: long-lived wire connections), round robin across their tasks. */
 export interface SwarmInvoker {
   invoke(name: string, request: RunRequest, options: InvokeOptions): Promise<RunEnvelope>;
   /** Forgets a removed function's place in the round robin. */
@@ -93,6 +97,7 @@ export function createSwarmInvoker(options: SwarmInvokerOptions): SwarmInvoker {
           keepAliveMs: options.keepAliveMs,
           retryEmptyReply: meta.protocol !== 'funker',
           liveness: options.liveness,
+          wire: meta.protocol === 'funker' ? undefined : options.wire,
           nextIndex: () => {
             const index = roundRobin.get(name) ?? Math.floor(Math.random() * 1000);
             roundRobin.set(name, index + 1);
@@ -137,7 +142,7 @@ function failedCall(name: string, meta: FunctionMeta, request: RunRequest, error
   if (error instanceof TaskGoneError) {
     return errorEnvelope('FunctionError', `the function's container was removed during the call`);
   }
-  if (error instanceof FunkerEmptyReplyError) {
+  if (error instanceof FunkerEmptyReplyError || error instanceof WireConnectionLostError) {
     return errorEnvelope(
       'FunctionError',
       meta.protocol === 'funker'

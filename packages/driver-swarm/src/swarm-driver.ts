@@ -35,6 +35,7 @@ import type { TaskInfo } from './service-status.js';
 import { ensureSwarmNetwork } from './swarm-network.js';
 import type { SwarmNetwork } from './swarm-network.js';
 import { createTaskLiveness } from './task-liveness.js';
+import { WirePool } from './wire-pool.js';
 import { createTaskReplacer } from './task-replacer.js';
 
 /** Options of the swarm backend. */
@@ -70,8 +71,9 @@ export interface SwarmDriverOptions {
 
 /**
  * The Docker Swarm backend: each function is a Swarm service named after it, on an attachable overlay network,
- * called over funker on port 9999 by its tasks' addresses (`tasks.<name>`). The driver must run in a container
- * attached to that network (the gateway as a Swarm service) to reach functions.
+ * called on port 9999 by its tasks' addresses (`tasks.<name>`): over one long-lived wire connection per task for
+ * Dispatch's runtimes, over funker (a connection per call) for plain funker images. The driver must run in a
+ * container attached to that network (the gateway as a Swarm service) to reach functions.
  */
 export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
   const docker = options.docker ?? new Dockerode();
@@ -160,6 +162,7 @@ export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
     metas.set(spec.name, { protocol: spec.protocol, timeout: spec.timeout });
   }
 
+  const wire = new WirePool({ port: funkerPort, keepAliveMs: options.keepAliveMs ?? 30_000 });
   const invoker = createSwarmInvoker({
     funkerPort,
     resolveAddress,
@@ -168,6 +171,7 @@ export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
     keepAliveMs: options.keepAliveMs ?? 30_000,
     replacer,
     liveness: createTaskLiveness(resolveAddress),
+    wire,
     metaOf,
     async stillDeployed(name) {
       if (await inspect(name)) return true;
@@ -307,6 +311,7 @@ export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
       if (disposed) return;
       await queues.whenIdle();
       disposed = true;
+      wire.close();
       // Services keep running: they belong to the Swarm, not to this process.
     },
   };

@@ -144,8 +144,10 @@ export class WireConnection {
     const sentAt = Date.now();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.close();
+        // Its pong will never be matched: take it out first, so that closing does not answer it.
+        this.pongs = this.pongs.filter((other) => other !== pong);
         reject(new WireConnectionLostError(this.target, 'EPINGTIMEOUT'));
+        this.close();
       }, timeoutMs);
       const pong = (): void => {
         clearTimeout(timer);

@@ -1,0 +1,158 @@
+import { createServer } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FrameReader, WireKind, encodeFrame } from '@dispatch/core/driver';
+import { TaskCallError, callService } from './call-service.js';
+import type { CallServiceOptions } from './call-service.js';
+import { WirePool } from './wire-pool.js';
+
+// "Tasks" on loopback addresses of their own, each a function server stand-in: `wire` speaks the wire protocol
+// (after its 4-byte preface) and funker; `funker-only` is a server older than the wire protocol, which waits for
+// a funker request to end. The resolver plays Swarm's DNS.
+const A = '127.0.0.4';
+const B = '127.0.0.5';
+
+const servers: Server[] = [];
+const sockets: Socket[] = [];
+const pools: WirePool[] = [];
+
+afterEach(async () => {
+  for (const pool of pools.splice(0)) pool.close();
+  for (const socket of sockets.splice(0)) socket.destroy();
+  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+});
+
+interface Task {
+  connections: number;
+  calls: number;
+  /** Closes every connection at the next call, without answering it (a task that dies mid-call). */
+  dieOnCall: boolean;
+}
+
+function task(host: string, port: number, kind: 'wire' | 'funker-only'): Promise<Task> {
+  const state: Task = { connections: 0, calls: 0, dieOnCall: false };
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
+    sockets.push(socket);
+    state.connections++;
+    let mode: 'unknown' | 'wire' | 'funker' = 'unknown';
+    const funker: Buffer[] = [];
+    const reader = new FrameReader(
+      {
+        frame(id, frameKind, body) {
+          if (frameKind === WireKind.ping) return void socket.write(encodeFrame(0, WireKind.pong));
+          state.calls++;
+          if (state.dieOnCall) return void socket.destroy();
+          const request = JSON.parse(body.toString('utf8')) as { payload: unknown };
+          socket.write(encodeFrame(id, WireKind.reply, JSON.stringify({ context: {}, payload: { served: host, echo: request.payload } })));
+        },
+        tooLarge: () => socket.destroy(),
+      },
+      1 << 20,
+    );
+    socket.on('data', (chunk: Buffer) => {
+      if (mode === 'unknown') mode = kind === 'wire' && chunk[0] === 0 ? 'wire' : 'funker';
+      if (mode === 'wire') reader.push(chunk.subarray(chunk[0] === 0 && chunk[1] === 0x44 ? 4 : 0));
+      else funker.push(chunk);
+    });
+    socket.on('end', () => {
+      if (mode !== 'funker') return;
+      let request: { payload: unknown };
+      try {
+        request = JSON.parse(Buffer.concat(funker).toString('utf8')) as { payload: unknown };
+      } catch {
+        // The probe of a newer caller (its preface and a ping), closed unanswered: not a call.
+        return void socket.end();
+      }
+      state.calls++;
+      socket.end(JSON.stringify({ context: {}, payload: { served: host, echo: request.payload, funker: true } }));
+    });
+  });
+  servers.push(server);
+  return new Promise((resolve) => server.listen(port, host, () => resolve(state)));
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+let index = 0;
+
+function options(port: number, addresses: string[], wire: WirePool, payload: unknown): CallServiceOptions {
+  return {
+    service: 'svc',
+    body: { context: {}, payload },
+    port,
+    deadline: Date.now() + 10_000,
+    resolveAddress: async () => addresses,
+    retryWindowMs: 2000,
+    keepAliveMs: 30_000,
+    nextIndex: () => index++,
+    retryEmptyReply: true,
+    wire,
+  };
+}
+
+function newPool(port: number): WirePool {
+  const pool = new WirePool({ port, keepAliveMs: 30_000 });
+  pools.push(pool);
+  return pool;
+}
+
+describe('calls to the tasks of Dispatch runtimes', () => {
+  it('carries many calls on one connection per task, each answered with its own reply', async () => {
+    const port = await freePort();
+    const tasks = await Promise.all([task(A, port, 'wire'), task(B, port, 'wire')]);
+    const pool = newPool(port);
+    const replies = await Promise.all(
+      Array.from({ length: 200 }, (_, n) => callService(options(port, [A, B], pool, n)).then((answer) => answer.reply as { payload: { echo: number } })),
+    );
+    expect(replies.map((reply) => reply.payload.echo)).toEqual(Array.from({ length: 200 }, (_, n) => n));
+    expect(tasks.map((state) => state.connections)).toEqual([1, 1]);
+    expect(tasks[0]!.calls + tasks[1]!.calls).toBe(200);
+  });
+
+  it('calls a task whose function server predates the wire protocol over funker', async () => {
+    const port = await freePort();
+    const old = await task(A, port, 'funker-only');
+    const pool = newPool(port);
+    const first = await callService(options(port, [A], pool, 'one'));
+    const second = await callService(options(port, [A], pool, 'two'));
+    expect([first.reply, second.reply]).toEqual([
+      { context: {}, payload: { served: A, echo: 'one', funker: true } },
+      { context: {}, payload: { served: A, echo: 'two', funker: true } },
+    ]);
+    // The probe's connection, then one per funker call; the probe is not repeated for the second call.
+    expect(old.connections).toBe(3);
+  });
+
+  it('retries a call once on another task when its task dies with the call in flight', async () => {
+    const port = await freePort();
+    const [dying] = await Promise.all([task(A, port, 'wire'), task(B, port, 'wire')]);
+    const pool = newPool(port);
+    dying!.dieOnCall = true;
+    const answers = await Promise.all([0, 1, 2, 3].map((n) => callService(options(port, [A, B], pool, n))));
+    expect(answers.map((answer) => (answer.reply as { payload: { served: string } }).payload.served)).toEqual([B, B, B, B]);
+  });
+
+  it('tries another task when a task refuses the connection, without sending the call twice', async () => {
+    const port = await freePort();
+    const alive = await task(B, port, 'wire');
+    const pool = newPool(port);
+    const answer = await callService(options(port, [A, B], pool, 'x'));
+    expect(answer.host).toBe(B);
+    expect(alive.calls).toBe(1);
+  });
+
+  it('does not retry a call when the other tasks are gone too: the caller learns the task died', async () => {
+    const port = await freePort();
+    const dying = await task(A, port, 'wire');
+    dying.dieOnCall = true;
+    const pool = newPool(port);
+    await expect(callService(options(port, [A], pool, 'x'))).rejects.toBeInstanceOf(TaskCallError);
+    expect(dying.calls).toBe(1);
+  });
+});
