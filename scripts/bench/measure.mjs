@@ -70,6 +70,38 @@ export async function runLoad(call, concurrency, durationMs) {
   return { throughput: durations.length / elapsed, ...summarize(durations), failed };
 }
 
+/**
+ * `runLoad` over a long window, with the first and the last `edgeMs` reported on their own as well, so that a
+ * throughput that collapses as the run goes on (sockets piling up in TIME_WAIT) shows.
+ */
+export async function runSustained(call, concurrency, durationMs, edgeMs = 10_000) {
+  const started = performance.now();
+  const until = started + durationMs;
+  const done = [];
+  let failed = 0;
+  let firstError;
+  const worker = async () => {
+    while (performance.now() < until) {
+      const at = performance.now();
+      try {
+        await call();
+        done.push([performance.now(), performance.now() - at]);
+      } catch (error) {
+        failed++;
+        firstError ??= error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const ended = performance.now();
+  if (firstError !== undefined) console.error(`${failed} calls failed, the first with: ${firstError.message}`);
+  const part = (from, to) => {
+    const inside = done.filter(([at]) => at >= from && at < to).map(([, ms]) => ms);
+    return { throughput: inside.length / ((to - from) / 1000), ...summarize(inside) };
+  };
+  return { whole: { ...part(started, ended + 1), failed }, first: part(started, started + edgeMs), last: part(ended - edgeMs, ended + 1) };
+}
+
 export function summarize(durations) {
   const sorted = [...durations].sort((a, b) => a - b);
   const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];

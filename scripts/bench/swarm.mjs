@@ -129,11 +129,20 @@ await waitFor(
 const readyMs = await createFunctionTimed(api, spec, 5 * 60_000);
 
 cleanup.add(() => run('docker', ['rm', '-f', client], { timeoutMs: 30_000 }).catch(() => undefined));
+// The ceiling reference: a bare fastify route in a container of its own on the same overlay network.
+const bare = `dispatch-bench-bare-${id}`;
+cleanup.add(() => run('docker', ['rm', '-f', bare], { timeoutMs: 30_000 }).catch(() => undefined));
+await run(
+  'docker',
+  ['run', '-d', '--name', bare, '--network', network, '-e', 'BARE_HOST=0.0.0.0', '-e', 'BARE_PORT=8080', '-v', `${root}:${root}:ro`, '-w', root, clientImage, 'node', 'scripts/bench/bare-fastify.mjs'],
+  { timeoutMs: 60_000 },
+);
 // The gateway service's task by Swarm's DNS name: its virtual IP (`${stack}_gateway`) needs IPVS, which this
 // host may not have, as swarm/stack.yml says of the routing mesh.
 const gatewayHost = `tasks.${stack}_gateway`;
-const clientArgs = { fn, gateway: `http://${gatewayHost}:8080`, token, ...settings };
-const limitMs = (60 + 4 * (settings.seconds + settings.latencyCalls / 100)) * 1000;
+const sustainedSeconds = Number(process.env.BENCH_SWARM_SECONDS ?? 60);
+const clientArgs = { fn, gateway: `http://${gatewayHost}:8080`, bare: `http://${bare}:8080`, token, ...settings, sustainedSeconds };
+const limitMs = (60 + 6 * (settings.seconds + settings.latencyCalls / 100) + sustainedSeconds + 20) * 1000;
 const out = await run(
   'docker',
   ['run', '--rm', '--name', client, '--network', network, '-v', `${root}:${root}:ro`, '-w', root, clientImage, 'node', 'scripts/bench/swarm-client.mjs', JSON.stringify(clientArgs)],
@@ -150,10 +159,19 @@ console.log(
 );
 console.log('| language | path | p50 | p99 | throughput (runs/s) | create → READY |');
 console.log('|---|---|---|---|---|---|');
-console.log(row(`direct funker call to \`tasks.${fn}\`:9999 (reference)`, result.direct));
+console.log(row('bare fastify route in a container on the overlay (ceiling)', result.bare));
+console.log(row(`direct wire call to \`tasks.${fn}\`:9999, a connection per task (reference)`, result.directWire));
+console.log(row(`direct funker call to \`tasks.${fn}\`:9999, a connection per call`, result.direct));
 console.log(row(`through the gateway (\`http://${gatewayHost}:8080\`)`, result.gateway, `${formatMs(readyMs)} (first create: ${formatMs(coldMs)})`));
 console.log(
   `\nswarm: the gateway adds ${formatMs(result.gateway.p50 - result.direct.p50)} at p50 and ${formatMs(result.gateway.p99 - result.direct.p99)} at p99.`,
 );
+const edge = (r) => `${Math.round(r.throughput)} runs/s, p50 ${formatMs(r.p50)}, p99 ${formatMs(r.p99)}`;
+console.log(`\nSustained: ${settings.concurrency} concurrent callers for ${sustainedSeconds} s (the bare route for ${Math.min(sustainedSeconds, 20)} s).\n`);
+console.log('| path | whole window | first 10 s | last 10 s | failed |');
+console.log('|---|---|---|---|---|');
+for (const [path, r] of [['through the gateway', result.sustainedGateway], ['bare fastify route', result.sustainedBare]]) {
+  console.log(`| ${path} | ${edge(r.whole)} | ${edge(r.first)} | ${edge(r.last)} | ${r.whole.failed} |`);
+}
 await cleanup.run();
 process.exit(0);
