@@ -42,21 +42,33 @@ FORWARD_RULE=(DOCKER-USER -i "$BRIDGE" -o "$BRIDGE" -j ACCEPT)
 started=$(date +%s%N)
 
 down() {
+  # Services first: their tasks stop together (2 s of grace each), where an engine stopping with containers
+  # still running stops them one by one.
+  if running m; then
+    services=$(on m service ls -q 2>/dev/null || true)
+    [ -n "$services" ] && on m service rm $services >/dev/null 2>&1 || true
+    for _ in $(seq 1 150); do
+      [ -z "$(on m ps -q 2>/dev/null)$(running w && on w ps -q 2>/dev/null)" ] && break
+      sleep 0.2
+    done
+  fi
   for node in w m; do
     if running "$node"; then
-      on "$node" swarm leave --force >/dev/null 2>&1 || true
       local pid; pid=$(cat "$(pidfile "$node")")
       kill "$pid" 2>/dev/null || true
-      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
       kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
       say "$node: dockerd (pid $pid) stopped"
     fi
-    # Containers still mounted keep the data root busy: the engine unmounted them on exit.
-    rm -rf "/var/lib/dispatch-swarm-$node" "/var/run/dispatch-swarm-$node" "$(sock "$node")" "$(pidfile "$node")"
     ip netns del "$(netns "$node")" 2>/dev/null && say "$node: network namespace removed" || true
   done
   ip link del "$BRIDGE" 2>/dev/null && say "bridge $BRIDGE removed" || true
   while iptables -D "${FORWARD_RULE[@]}" 2>/dev/null; do :; done
+  # Last, as it takes longest (the images of both engines): the engines' data, sockets and pid files.
+  for node in w m; do
+    rm -rf "/var/lib/dispatch-swarm-$node" "/var/run/dispatch-swarm-$node" "$(sock "$node")" "$(pidfile "$node")"
+  done
+  say "removed"
 }
 
 if [ "${1:-}" = "--down" ]; then

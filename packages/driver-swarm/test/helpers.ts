@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type Dockerode from 'dockerode';
 import { packSource } from '@dispatch/core/source';
-import { createDockerImageBuilder } from '@dispatch/docker-builder';
+import { createDockerImageBuilder, registryFromEnv } from '@dispatch/docker-builder';
 import type { DockerImageBuilder } from '@dispatch/docker-builder';
 
 /** A name unique to this test run, so that runs never share services or images. */
@@ -31,11 +31,14 @@ export function localPythonImage(): string {
   return process.env.DISPATCH_PYTHON_IMAGE ?? process.env.DISPATCH_LOCAL_PYTHON_IMAGE ?? 'dispatch-local/python:3.11';
 }
 
+/** The builder of the tests; with DISPATCH_REGISTRY_URL set (a swarm of two nodes), it pushes images there. */
 export function testBuilder(docker: Dockerode): DockerImageBuilder {
+  const registry = registryFromEnv();
   return createDockerImageBuilder({
     docker,
     errorPrefix: 'swarm',
     baseImageArgs: { NODE_IMAGE: localNodeImage(), PYTHON_IMAGE: localPythonImage() },
+    ...(registry ? { registry } : {}),
   });
 }
 

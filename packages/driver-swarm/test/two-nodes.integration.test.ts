@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { createSwarmDriver } from '../src/index.js';
 import type { TaskInfo } from '../src/service-status.js';
 import { taskAddress } from '../src/task-probe.js';
 import { createTaskReplacer } from '../src/task-replacer.js';
-import { REPO_ROOT, RUN_ID, buildIdleImage } from './helpers.js';
+import { REPO_ROOT, RUN_ID, buildIdleImage, localNodeImage, localPythonImage } from './helpers.js';
 
 // A Swarm of two nodes on this machine (scripts/docker/ensure-swarm-nodes.sh: a manager and a worker, each a
 // Docker engine in a network namespace of its own). The worker starts with no image and no login: function images
@@ -25,6 +25,7 @@ async function runningTasks(docker: Dockerode, service: string): Promise<TaskInf
 
 describe.skipIf(!swarm || !registryBinaries)('swarm driver on a swarm of two nodes', () => {
   let manager: Dockerode;
+  let managerSocket = '';
   let worker: Dockerode;
   let workerNode = '';
   let registry: TestRegistry;
@@ -35,10 +36,13 @@ describe.skipIf(!swarm || !registryBinaries)('swarm driver on a swarm of two nod
 
   beforeAll(async () => {
     const started = Date.now();
-    const { stdout } = await promisify(execFile)('bash', [script]);
+    // The suite of calls runs on the manager, in a container of the language stand-in.
+    const images = `${localNodeImage()} ${localPythonImage()}`;
+    const { stdout } = await promisify(execFile)('bash', [script], { env: { ...process.env, DISPATCH_SWARM_NODES_IMAGES: images } });
     console.log(`[timing] ensure-swarm-nodes.sh: two Ready nodes in ${Date.now() - started} ms`);
     const env = Object.fromEntries(stdout.trim().split('\n').map((line) => line.split('=', 2) as [string, string]));
-    manager = new Dockerode({ socketPath: (env.DISPATCH_SWARM_NODES_MANAGER ?? '').replace('unix://', '') });
+    managerSocket = (env.DISPATCH_SWARM_NODES_MANAGER ?? '').replace('unix://', '');
+    manager = new Dockerode({ socketPath: managerSocket });
     worker = new Dockerode({ socketPath: (env.DISPATCH_SWARM_NODES_WORKER ?? '').replace('unix://', '') });
     workerNode = ((await worker.info()) as { Swarm: { NodeID: string } }).Swarm.NodeID;
     registry = await startTestRegistry({ auth: { username: 'dispatch', password: `pw-${RUN_ID}` }, host: env.DISPATCH_SWARM_NODES_HOST ?? '' });
@@ -51,7 +55,7 @@ describe.skipIf(!swarm || !registryBinaries)('swarm driver on a swarm of two nod
     await registry?.stop();
     // Removes the engines with all they hold (services, containers, images), the namespaces and the bridge.
     await promisify(execFile)('bash', [script, '--down']);
-  }, 60_000);
+  }, 180_000);
 
   const driver = () =>
     createSwarmDriver({
@@ -99,4 +103,37 @@ describe.skipIf(!swarm || !registryBinaries)('swarm driver on a swarm of two nod
       expect(container?.State.Running ?? false).toBe(false);
     }, 30_000, 200);
   }, 90_000);
+
+  // The contract suite and the call tests (test/in-network), from a container on the manager's overlay network,
+  // with the registry: every image the driver builds on the manager reaches the worker through it.
+  it('passes the contract suite and the call tests with tasks on both nodes', async () => {
+    const env = {
+      CI: process.env.CI ?? '',
+      DISPATCH_NODE_IMAGE: localNodeImage(),
+      DISPATCH_PYTHON_IMAGE: localPythonImage(),
+      DISPATCH_REGISTRY_URL: registry.address,
+      DISPATCH_REGISTRY_REPOSITORY: 'dispatch',
+      DISPATCH_REGISTRY_USERNAME: registry.username ?? '',
+      DISPATCH_REGISTRY_PASSWORD: registry.password ?? '',
+    };
+    const args = [
+      '-H', `unix://${managerSocket}`, 'run', '--rm', '--network', 'dispatch',
+      '-v', `${REPO_ROOT}:${REPO_ROOT}`, '-v', `${managerSocket}:/var/run/docker.sock`, '-w', REPO_ROOT,
+      ...Object.entries(env).flatMap(([key, value]) => ['-e', `${key}=${value}`]),
+      localNodeImage(),
+      'node', 'node_modules/vitest/vitest.mjs', 'run', '--config', 'packages/driver-swarm/test/in-network/vitest.config.ts',
+    ];
+    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = spawn('docker', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let text = '';
+      child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+      child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+      child.on('close', (exit) => resolve({ code: exit, output: text }));
+    });
+    console.log(output);
+    expect(code, output.split('\n').filter((line) => /FAIL|✗|×|Error/.test(line)).slice(0, 30).join('\n')).toBe(0);
+    // The worker ran functions' tasks: it holds images it could only have pulled from the registry.
+    const pulled = (await worker.listImages()).flatMap((entry) => entry.RepoTags ?? []);
+    expect(pulled.filter((tag) => tag.startsWith(`${registry.address}/dispatch/fn-`)).length).toBeGreaterThan(0);
+  }, 1_200_000);
 });

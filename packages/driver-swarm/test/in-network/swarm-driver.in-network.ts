@@ -1,7 +1,8 @@
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Driver } from '@dispatch/core/driver';
-import { callFunction, deploySpec, driverContract, eventually, plainImage, requireEngine } from '@dispatch/driver-testkit';
+import { registryFromEnv, registryPrefix } from '@dispatch/registry-builder';
+import { callFunction, deploySpec, driverContract, eventually, followProgress, plainImage, requireEngine } from '@dispatch/driver-testkit';
 import { createSwarmDriver, swarmDriverOptionsFromEnv } from '../../src/index.js';
 import { RUN_ID, buildOneShotImage, packTestFixture, removeImages, testBuilder } from '../helpers.js';
 
@@ -11,19 +12,40 @@ const createDriver = (): Driver => createSwarmDriver({ ...swarmDriverOptionsFrom
 
 afterAll(async () => {
   if (swarm) await removeImages(docker, [`dispatch/fn-contract-${RUN_ID}`, `dispatch/fn-sw-${RUN_ID}`, `dispatch-test/oneshot-${RUN_ID}`]);
+  // With a registry (on the swarm of two nodes) images are named after it: that swarm is removed with all it holds.
 }, 60_000);
 
 if (swarm) driverContract({ name: 'swarm', createDriver, timeoutScale: 2, namePrefix: `contract-${RUN_ID}` });
 
-/** The container IDs of a service's running tasks. */
-async function runningContainers(name: string): Promise<string[]> {
+interface RunningTask {
+  id: string;
+  node: string;
+  container: string;
+}
+
+/** A service's running tasks, on whichever node (this suite also runs on a swarm of two nodes). */
+async function runningTasks(name: string): Promise<RunningTask[]> {
   const tasks = (await docker.listTasks({ filters: { service: [name], 'desired-state': ['running'] } })) as Array<{
+    ID?: string;
+    NodeID?: string;
     Status?: { State?: string; ContainerStatus?: { ContainerID?: string } };
   }>;
   return tasks
     .filter((task) => task.Status?.State === 'running')
-    .map((task) => task.Status?.ContainerStatus?.ContainerID ?? '')
-    .filter(Boolean);
+    .map((task) => ({ id: task.ID ?? '', node: task.NodeID ?? '', container: task.Status?.ContainerStatus?.ContainerID ?? '' }));
+}
+
+const taskIds = async (name: string): Promise<string[]> => (await runningTasks(name)).map((task) => task.id);
+
+/** An image this engine built, where every node gets it: pushed to the registry the driver uses, when there is one. */
+async function everywhere(image: string): Promise<string> {
+  const registry = registryFromEnv();
+  if (registry === undefined) return image;
+  const target = `${registryPrefix(registry)}${image.replace(/^[^/]*\//, '')}`;
+  await docker.getImage(image).tag({ repo: target.slice(0, target.lastIndexOf(':')), tag: target.slice(target.lastIndexOf(':') + 1) });
+  const auth = { username: registry.username ?? '', password: registry.password ?? '', serveraddress: registryPrefix(registry).split('/')[0] };
+  await followProgress(docker, await docker.getImage(target).push({ authconfig: auth }));
+  return target;
 }
 
 describe.skipIf(!swarm)('swarm driver on the overlay network', () => {
@@ -72,9 +94,11 @@ describe.skipIf(!swarm)('swarm driver on the overlay network', () => {
   });
 
   it("loses no call when a task's container is removed under a steady load, and Swarm replaces it", async () => {
-    const before = await runningContainers(spread);
+    const before = await runningTasks(spread);
     expect(before).toHaveLength(3);
-    const victim = before[0] as string;
+    // This engine can remove only the containers of its own node.
+    const self = ((await docker.info()) as { Swarm: { NodeID: string } }).Swarm.NodeID;
+    const victim = before.find((task) => task.node === self) as RunningTask;
     let stop = false;
     let calls = 0;
     const failures: unknown[] = [];
@@ -91,11 +115,11 @@ describe.skipIf(!swarm)('swarm driver on the overlay network', () => {
     };
     const workers = Array.from({ length: 8 }, () => worker());
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    await docker.getContainer(victim).remove({ force: true });
+    await docker.getContainer(victim.container).remove({ force: true });
     await eventually(async () => {
-      const now = await runningContainers(spread);
+      const now = await taskIds(spread);
       expect(now).toHaveLength(3);
-      expect(now).not.toContain(victim);
+      expect(now).not.toContain(victim.id);
     }, 60_000, 200);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     stop = true;
@@ -107,7 +131,7 @@ describe.skipIf(!swarm)('swarm driver on the overlay network', () => {
   }, 120_000);
 
   it('answers repeated calls of a plain funker function that exits after each call', async () => {
-    const image = await buildOneShotImage(docker, `dispatch-test/oneshot-${RUN_ID}:1`);
+    const image = await everywhere(await buildOneShotImage(docker, `dispatch-test/oneshot-${RUN_ID}:1`));
     await driver.deploy(
       deploySpec({ name: oneshot, language: 'nodejs', protocol: 'funker', imageURL: image, source: Buffer.alloc(0), handler: '', replicas: 1 }),
     );
@@ -130,7 +154,7 @@ describe.skipIf(!swarm)('swarm driver on the overlay network', () => {
     const source = await packTestFixture('hang');
     await driver.deploy(deploySpec({ name: hang, language: 'nodejs', imageURL: nodeImage, source, handler: 'handler.js', timeout: 1000 }));
     await ready(hang, 1);
-    const [stuck] = await runningContainers(hang);
+    const [stuck] = await taskIds(hang);
     expect(stuck).toBeDefined();
     const started = Date.now();
     const envelope = await callFunction(driver, hang, { hang: true }, { timeoutMs: 1000, deadlineMs: 2500 });
@@ -147,8 +171,8 @@ describe.skipIf(!swarm)('swarm driver on the overlay network', () => {
     expect(next.payload).toEqual({ ok: true });
     expect(Date.now() - timedOutAt).toBeLessThan(10_000);
     // Swarm may report the new task as running a moment after its container first answers.
-    await expect.poll(() => runningContainers(hang), { timeout: 10_000, interval: 200 }).toHaveLength(1);
-    expect(await runningContainers(hang)).not.toContain(stuck);
+    await expect.poll(() => taskIds(hang), { timeout: 10_000, interval: 200 }).toHaveLength(1);
+    expect(await taskIds(hang)).not.toContain(stuck);
     await ready(hang, 1);
   }, 120_000);
 });
