@@ -125,7 +125,7 @@ describe.skipIf(!swarm)('swarm driver on the overlay network', () => {
     stop = true;
     await Promise.all(workers);
     console.log(`[load] ${calls} calls while a container was removed and replaced; ${failures.length} failed`);
-    expect(failures).toEqual([]);
+    expect(failures.map((failure) => (failure instanceof Error ? `${failure.name}: ${failure.message}` : JSON.stringify(failure)))).toEqual([]);
     expect(calls).toBeGreaterThan(50);
     await ready(spread, 3);
   }, 120_000);
