@@ -151,6 +151,22 @@ describe('the sns trigger on the local backend', () => {
     expect(run.output).toMatchObject({ alarm: 'api-5xx', state: 'ALARM', text: expect.stringMatching(/^\[ALARM\] api-5xx \(was OK\) in EU \(Ireland\): Threshold Crossed/) });
   });
 
+  it('hands an EventBridge event its detail, and S3\'s test event no records', async () => {
+    const event = { version: '0', id: randomUUID(), 'detail-type': 'Order Placed', source: 'com.example.orders', account: '123456789012', time: '2026-12-06T02:30:00Z', region: 'eu-west-1', resources: [], detail: { orderId: 'order-42', total: 12.5 } };
+    const viaEventBridge = await deliver(signed(await sample('cloudwatch-alarm-notifier', { Message: JSON.stringify(event), Subject: undefined }), '2'), '/sns/alarms');
+    expect(viaEventBridge.statusCode, viaEventBridge.body).toBe(202);
+    const run = await finished(viaEventBridge.json<{ runId: string }>().runId);
+    expect(run.input).toMatchObject({ kind: 'eventbridge', event: { source: 'com.example.orders', detailType: 'Order Placed' }, detail: { orderId: 'order-42', total: 12.5 } });
+    expect(run.input).not.toHaveProperty('subject');
+    expect(run.output).toEqual({ ignored: 'eventbridge' });
+
+    const testEvent = { Service: 'Amazon S3', Event: 's3:TestEvent', Time: '2026-12-06T02:30:00.000Z', Bucket: 'photo-uploads', RequestId: 'C3D13FE58DE4C810' };
+    const viaS3 = await deliver(signed(await sample('s3-upload-handler', { Message: JSON.stringify(testEvent) }), '1'));
+    const s3Run = await finished(viaS3.json<{ runId: string }>().runId);
+    expect(s3Run.input).toMatchObject({ kind: 's3', records: [] });
+    expect(s3Run.output).toEqual({ uploads: [] });
+  });
+
   it('confirms a subscription to an allowed topic by visiting its SubscribeURL, and refuses one to another topic', async () => {
     const allowed = signed(confirmation('SubscriptionConfirmation', UPLOADS_TOPIC), '2');
     const response = await deliver(allowed);
