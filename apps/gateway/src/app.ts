@@ -12,6 +12,7 @@ import { exactBodyValidators } from './plugins/validator-compilers.js';
 import { schemasPlugin } from './plugins/schemas.js';
 import { swaggerPlugin } from './plugins/swagger.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsPlugin, type MetricsAccess } from './metrics/metrics-plugin.js';
 import { adminApi } from './routes/v1/index.js';
 import type { TriggerOptions } from './triggers/triggers.js';
 
@@ -36,6 +37,8 @@ export interface GatewayOptions {
   allowedOrigins?: string[];
   /** How trigger endpoints check their callers (Alexa's trust anchors and certificate fetcher…). */
   triggers?: TriggerOptions;
+  /** Who may read `/metrics`: by default the admin token only (docs/metrics.md). */
+  metrics?: MetricsAccess;
 }
 
 /**
@@ -78,6 +81,7 @@ export async function buildApp(options: GatewayOptions): Promise<FastifyInstance
   await app.register(schemasPlugin);
   await app.register(swaggerPlugin, { version: dispatch.info().version });
   await app.register(healthRoutes);
+  await app.register(metricsPlugin, { dispatch, adminToken: token, ...options.metrics });
   await app.register(adminApi, {
     prefix: '/v1',
     dispatch,

@@ -34,6 +34,8 @@ export interface GatewayConfig {
   queue?: Partial<QueueSettings>;
   /** The key that signs run callbacks; by default the secret `dispatch-callbacks` holds one. */
   callbackSigningKey?: string;
+  /** Who may read `/metrics` besides the admin token: `DISPATCH_METRICS_TOKEN` (or `_FILE`), `DISPATCH_METRICS_PUBLIC`. */
+  metrics?: { public?: boolean; token?: string };
 }
 
 /** The queue settings read from the environment: variable, field, lowest and highest value. */
@@ -57,6 +59,14 @@ function queueSettings(env: NodeJS.ProcessEnv): Partial<QueueSettings> | undefin
     if (text(env, name) !== undefined) settings[field] = integer(env, name, 0, min, max);
   }
   return Object.keys(settings).length ? settings : undefined;
+}
+
+/** Who reads `/metrics` besides the admin token; undefined when nothing is set (the admin token only). */
+function metricsAccess(env: NodeJS.ProcessEnv): GatewayConfig['metrics'] {
+  const isPublic = flag(env, 'DISPATCH_METRICS_PUBLIC', false);
+  const token = secretFromEnv(env, 'DISPATCH_METRICS_TOKEN');
+  if (!isPublic && token === undefined) return undefined;
+  return { public: isPublic, ...(token === undefined ? {} : { token }) };
 }
 
 export const DEFAULT_PORT = 8080;
@@ -113,7 +123,8 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
  * `DISPATCH_BACKEND` (local), `DISPATCH_STORE_URL` (postgres://…), `DISPATCH_TOKEN` or `DISPATCH_TOKEN_FILE`, `DISPATCH_ALLOWED_HOSTS`, `DISPATCH_ALLOWED_ORIGINS`, `DISPATCH_BODY_LIMIT` (bytes, 6 MiB), `DISPATCH_LOG_LEVEL` (info),
  * `DISPATCH_SEED_DEFAULTS` (true), and the trigger settings `DISPATCH_ALEXA_VERIFY`, `DISPATCH_ALEXA_TRUST_ANCHORS`,
  * `DISPATCH_ALEXA_CERT_MIRROR`, the queue's `DISPATCH_QUEUE_*` and friends (docs/durability.md),
- * `DISPATCH_CALLBACK_SECRET`.
+ * `DISPATCH_CALLBACK_SECRET`, and who reads `/metrics`: `DISPATCH_METRICS_TOKEN` (or `DISPATCH_METRICS_TOKEN_FILE`),
+ * `DISPATCH_METRICS_PUBLIC` (false).
  */
 export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): GatewayConfig {
   return {
@@ -133,5 +144,6 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env, cwd: 
     runHistory: text(env, 'DISPATCH_RUN_HISTORY') === undefined ? undefined : integer(env, 'DISPATCH_RUN_HISTORY', 1000, 1, Number.MAX_SAFE_INTEGER),
     queue: queueSettings(env),
     callbackSigningKey: text(env, 'DISPATCH_CALLBACK_SECRET'),
+    metrics: metricsAccess(env),
   };
 }

@@ -93,6 +93,7 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<R
       allowedHosts: options.allowedHosts,
       allowedOrigins: options.allowedOrigins,
       ...(options.triggers ? { triggers: options.triggers } : {}),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
     });
     await app.listen({
       host,

@@ -42,6 +42,8 @@ describe('gateway configuration', () => {
         DISPATCH_BODY_LIMIT: '1024',
         DISPATCH_LOG_LEVEL: 'debug',
         DISPATCH_SEED_DEFAULTS: 'false',
+        DISPATCH_METRICS_TOKEN: 'scrape-only',
+        DISPATCH_METRICS_PUBLIC: 'no',
       },
       '/srv',
     );
@@ -58,6 +60,7 @@ describe('gateway configuration', () => {
       logLevel: 'debug',
       seedDefaults: false,
       triggers: { alexa: { verify: true }, sns: {} },
+      metrics: { public: false, token: 'scrape-only' },
     });
   });
 

@@ -10,6 +10,7 @@ export * from './store/store.js';
 export * from './service/dispatch-service.js';
 export { DEFAULT_ALEXA_TIMEOUT_MS, endpointFunctions, normalizeTriggerSettings } from './domain/trigger-settings.js';
 export { createDispatch } from './service/create-dispatch.js';
+export type { BuildEvent, ColdStartEvent, DispatchObserver } from './service/dispatch-observer.js';
 export { EntityFailedError } from './service/entity-lifecycle.js';
 export { DEFAULT_QUEUE_SETTINGS, MAX_RUN_ATTEMPTS } from './service/queue-settings.js';
 export type { QueueSettings } from './service/queue-settings.js';

@@ -11,6 +11,8 @@ export type { CallOptions } from './helpers.js';
 export * from './engines.js';
 export { freePort, getWithHost } from './net.js';
 export { isolatedPostgresUrl, postgresTestUrl } from './postgres.js';
+export { PROMETHEUS_BINARY, requirePrometheus, startTestPrometheus } from './prometheus.js';
+export type { PrometheusSample, TestPrometheus, TestPrometheusOptions } from './prometheus.js';
 export { HTPASSWD_BINARY, REGISTRY_BINARY, requireRegistry, startTestRegistry } from './registry.js';
 export type { TestRegistry, TestRegistryOptions } from './registry.js';
 export { followProgress, localLanguageImages, pushLanguageImages, registryAuthConfig } from './registry-images.js';

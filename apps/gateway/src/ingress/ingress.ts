@@ -2,6 +2,7 @@ import type { Dispatch, EndpointMatch } from '@dispatch/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { runFailure } from '../run-failure.js';
+import { noteRun } from '../metrics/metrics-plugin.js';
 import { captureTriggerBodies } from '../triggers/raw-body.js';
 import { registerSnsBodies } from '../triggers/sns/sns-body.js';
 import { createTriggerHandlers, type TriggerOptions } from '../triggers/triggers.js';
@@ -73,6 +74,7 @@ export const ingressPlugin = fp<IngressOptions>(async (app, { dispatch, triggers
       if (endpoint.trigger === 'sns') return triggerHandlers.sns(endpoint, request, reply);
 
       const run = await runs.execute(endpoint.function, endpointPayload(request, match.params), { blocking: true, record: true });
+      noteRun(reply, run);
       const failure = runFailure(run);
       if (failure) return reply.code(failure.code).send(publicBody(request, reply, failure, run.error));
       return reply.type('application/json; charset=utf-8').send(JSON.stringify(run.output ?? null));

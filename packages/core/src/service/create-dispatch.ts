@@ -19,6 +19,7 @@ import { createRunService } from './run-service.js';
 import { createSecretService } from './secret-service.js';
 import type { ServiceContext } from './service-context.js';
 import { seedDefaults } from './seed-defaults.js';
+import { DispatchObservers } from './dispatch-observer.js';
 
 const RECONCILE_LEASE = 'reconcile';
 /** Long enough for a reconciliation; a gateway that dies while holding it frees it after this. */
@@ -35,6 +36,7 @@ export async function createDispatch(options: CreateDispatchOptions): Promise<Di
     store,
     driver,
     logger,
+    observers: new DispatchObservers(),
     jobs: new BackgroundJobs(logger),
     autoscaler: new Autoscaler(driver, logger, options.autoscale),
     lifecycles: {
@@ -93,6 +95,7 @@ export async function createDispatch(options: CreateDispatchOptions): Promise<Di
     driver,
     store,
     info: () => ({ version: DISPATCH_VERSION, backend: driver.name }),
+    observe: (observer) => context.observers.add(observer),
     async close() {
       await worker.close();
       context.autoscaler.close();

@@ -17,6 +17,7 @@ import type { Store } from '../store/store.js';
 import type { DispatchLogger } from '../driver/logger.js';
 import type { QueueSettings } from './queue-settings.js';
 import type { AutoscalerOptions } from './autoscaler.js';
+import type { DispatchObserver } from './dispatch-observer.js';
 
 /** What `watch` reports: status changes, and the lines of a build or deploy as they come. */
 export type EntityEvent =
@@ -132,6 +133,11 @@ export interface Dispatch {
   readonly driver: Driver;
   readonly store: Store;
   info(): DispatchInfo;
+  /**
+   * Tells `observer` of every function call, build and cold start from now on (the gateway's metrics count them);
+   * answers a function that stops telling it.
+   */
+  observe(observer: DispatchObserver): () => void;
   /** Stops background work, disposes the driver and closes the store. */
   close(): Promise<void>;
 }

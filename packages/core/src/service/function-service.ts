@@ -141,6 +141,8 @@ export function createFunctionService(context: ServiceContext): FunctionService 
   const service: FunctionService & FunctionServiceInternals = {
     deploy(name: string, scaleOnly = false): void {
       context.jobs.start(jobKey('function', name), async (isCurrent) => {
+        // Set once the backend deploys (the wait for the image is the image's build, measured there).
+        let deployStarted: number | undefined;
         try {
           const fn = await lifecycle.get(name);
           if (scaleOnly && context.driver.scale) {
@@ -155,12 +157,15 @@ export function createFunctionService(context: ServiceContext): FunctionService 
           const spec = await specFor(fn);
           if (!isCurrent()) return;
           if (fn.status !== 'UPDATING') await lifecycle.setStatus(name, 'CREATING');
+          deployStarted = performance.now();
           const result = await context.driver.deploy(spec, lifecycle.progressListener(name));
           await waitForDriver(name, isCurrent);
           if (!isCurrent()) return;
           context.autoscaler.deployed(fn, spec.replicas);
+          context.observers.buildFinished({ kind: 'function', name, ok: true, durationMs: performance.now() - deployStarted });
           await lifecycle.setStatus(name, 'READY', '', result.functionImageURL ? { functionImageURL: result.functionImageURL } : {});
         } catch (error) {
+          if (deployStarted !== undefined) context.observers.buildFinished({ kind: 'function', name, ok: false, durationMs: performance.now() - deployStarted });
           if (isCurrent()) await lifecycle.setStatus(name, 'ERROR', reasonOf(error));
         }
       });

@@ -63,6 +63,7 @@ export function createImageService(context: ServiceContext): EntityService<Image
       context.jobs.start(jobKey('image', name), async (isCurrent) => {
         const image = await lifecycle.get(name);
         const rebuild = image.status === 'UPDATING';
+        let buildStarted: number | undefined;
         try {
           let baseImageURL = image.baseImage;
           if (!isImageReference(image.baseImage)) {
@@ -70,6 +71,7 @@ export function createImageService(context: ServiceContext): EntityService<Image
           }
           if (!isCurrent()) return;
           if (!rebuild) await lifecycle.setStatus(name, 'CREATING');
+          buildStarted = performance.now();
           const built = await context.driver.buildImage(
             {
               name,
@@ -81,10 +83,12 @@ export function createImageService(context: ServiceContext): EntityService<Image
             },
             lifecycle.progressListener(name),
           );
+          context.observers.buildFinished({ kind: 'image', name, ok: true, durationMs: performance.now() - buildStarted });
           if (!isCurrent()) return;
           await lifecycle.setStatus(name, 'READY', '', { imageURL: built.imageURL });
           if (rebuild) service.onRebuilt?.(name);
         } catch (error) {
+          if (buildStarted !== undefined) context.observers.buildFinished({ kind: 'image', name, ok: false, durationMs: performance.now() - buildStarted });
           if (isCurrent()) await lifecycle.setStatus(name, 'ERROR', reasonOf(error));
         }
       });

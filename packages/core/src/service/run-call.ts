@@ -63,16 +63,21 @@ export async function requestFor(cache: FunctionRuntimeCache, runtime: FunctionR
  */
 export async function callFunction(context: ServiceContext, runtime: FunctionRuntime, run: Run, request: RunRequest): Promise<DispatchError | undefined> {
   const started = Date.now();
+  // The call's duration to the microsecond: the gateway's overhead is measured against it.
+  const startedPrecisely = performance.now();
   let envelope: RunEnvelope;
   let platformError: DispatchError | undefined;
   const { autoscaler } = context;
   // A function scaled to zero holds the call until a replica answers, within the call's timeout.
   const held = autoscaler.enter(runtime.fn, started + request.context.timeout);
   let counted = true;
+  context.observers.callStarted(run.functionName);
   try {
     if (held !== undefined) {
       counted = false;
-      run.coldStartMs = (run.coldStartMs ?? 0) + (await held);
+      const heldMs = await held;
+      run.coldStartMs = (run.coldStartMs ?? 0) + heldMs;
+      context.observers.coldStart({ functionName: run.functionName, durationMs: heldMs });
       counted = true;
     }
     envelope = await context.driver.invoke(run.functionName, request, { deadline: Date.now() + request.context.timeout + DEADLINE_GRACE_MS });
@@ -83,6 +88,7 @@ export async function callFunction(context: ServiceContext, runtime: FunctionRun
     if (counted) autoscaler.leave(runtime.fn);
   }
   const finished = Date.now();
+  const durationMs = Math.round((performance.now() - startedPrecisely) * 1000) / 1000;
   let error: RunError | undefined = envelope.context.error ?? undefined;
   if (!error && runtime.validateOut && !runtime.validateOut(envelope.payload)) {
     error = { type: 'FunctionError', message: `the output does not match schema.out: ${describeSchemaErrors(runtime.validateOut.errors, 'output')}` };
@@ -93,7 +99,7 @@ export async function callFunction(context: ServiceContext, runtime: FunctionRun
   // The function servers cap their logs already; this holds for any backend and any server version.
   run.logs = capRunLogs({ stdout: envelope.context.logs?.stdout ?? [], stderr: envelope.context.logs?.stderr ?? [] }, maxLogBytes);
   run.finishedTime = seconds(finished);
-  run.durationMs = finished - started;
+  run.durationMs = durationMs;
   if (error) {
     run.error = error;
     run.status = 'ERROR';
@@ -103,5 +109,6 @@ export async function callFunction(context: ServiceContext, runtime: FunctionRun
     run.status = 'READY';
     run.reason = '';
   }
+  context.observers.callFinished(run);
   return platformError;
 }

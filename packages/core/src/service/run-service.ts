@@ -83,7 +83,10 @@ export function createRunService(
         executedTime: seconds(now),
         finishedTime: 0,
       };
-      if (heldMs !== undefined) run.coldStartMs = heldMs;
+      if (heldMs !== undefined) {
+        run.coldStartMs = heldMs;
+        context.observers.coldStart({ functionName, durationMs: heldMs });
+      }
 
       if (!blocking) {
         // Written (with its queue entry) before the caller hears of it: from here on, no crash loses it.

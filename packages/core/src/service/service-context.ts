@@ -6,6 +6,7 @@ import type { BackgroundJobs } from './background-jobs.js';
 import type { DispatchLogger } from '../driver/logger.js';
 import type { Autoscaler } from './autoscaler.js';
 import type { EntityLifecycle } from './entity-lifecycle.js';
+import type { DispatchObservers } from './dispatch-observer.js';
 
 /** What the use-cases share: the store, the driver, background work, and each kind's lifecycle. */
 export interface ServiceContext {
@@ -15,6 +16,8 @@ export interface ServiceContext {
   readonly logger?: DispatchLogger;
   /** Counts calls in flight and scales autoscaled functions (a no-op for the others). */
   readonly autoscaler: Autoscaler;
+  /** Told of calls, builds and cold starts (the gateway's metrics); report a start from zero with `observers.coldStart`. */
+  readonly observers: DispatchObservers;
   readonly lifecycles: { readonly [K in EntityKind]: EntityLifecycle<K> };
   readonly defaults: { readonly timeoutMs: number; readonly runHistory: number; readonly runLimits: RunLimits };
 }

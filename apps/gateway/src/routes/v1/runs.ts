@@ -4,6 +4,7 @@ import { errorResponses, nameParams } from '../../schemas/common.js';
 import { runFailure } from '../../run-failure.js';
 import type { runRequestSchema } from '../../schemas/runs.js';
 import type { AdminRoutes } from './typed-routes.js';
+import { noteRun } from '../../metrics/metrics-plugin.js';
 
 const runResponses = {
   200: { $ref: 'Run#' },
@@ -70,6 +71,7 @@ export const runsRoutes: AdminRoutes = async (app, { dispatch }) => {
       idempotencyKey: headers['idempotency-key'],
     });
     if (!blocking) return reply.code(202).send(run);
+    noteRun(reply, run);
     const failure = runFailure(run);
     if (failure === undefined) return reply.send(run);
     return reply.code(failure.code).send({ ...run, ...failure });
