@@ -1,7 +1,6 @@
 import { requirePrometheus, startTestPrometheus } from '@dispatch/driver-testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGatewayMetrics } from '../src/metrics/gateway-metrics.js';
-import { HELLO_JS, createFunction, startTestGateway, writeFunction, type TestGateway } from './harness.js';
+import { HELLO_JS, createFunction, sourceOf, startTestGateway, writeFunction, type TestGateway } from './harness.js';
 
 /** The value of one series in Prometheus' text format (`name{labels}` exactly as written), undefined when absent. */
 function sample(text: string, series: string): number | undefined {
@@ -100,19 +99,25 @@ describe('/metrics with DISPATCH_METRICS_PUBLIC', () => {
 });
 
 describe('cold starts', () => {
-  it('counts a start from zero reported through the observer, with its duration', async () => {
+  it('counts a call that waited for its function to start, with how long it waited', async () => {
     const gateway = await startTestGateway({ memoryStore: true });
     try {
-      const metrics = createGatewayMetrics(gateway.dispatch);
-      metrics.observer.coldStart?.({ functionName: 'hello-js', durationMs: 80 });
-      const text = await metrics.scrape();
-      expect(sample(text, 'dispatch_cold_starts_total{function="hello-js"}')).toBe(1);
-      expect(sample(text, 'dispatch_cold_start_duration_seconds_bucket{le="0.1",function="hello-js"}')).toBe(1);
-      expect(sample(text, 'dispatch_cold_start_duration_seconds_bucket{le="0.05",function="hello-js"}')).toBe(0);
+      // The function is still being deployed when the call comes: the call waits for it instead of failing.
+      const created = await gateway.request({ method: 'POST', url: '/v1/function', payload: { name: 'late', image: 'nodejs', source: await sourceOf(HELLO_JS) } });
+      expect(created.statusCode).toBe(201);
+      const run = await gateway.request({ method: 'POST', url: '/v1/runs?functionName=late', payload: { input: { name: 'Ada' } } });
+      expect(run.statusCode).toBe(200);
+      const coldStartMs = (run.json() as { coldStartMs?: number }).coldStartMs;
+      expect(coldStartMs).toBeGreaterThan(0);
+
+      const text = (await gateway.request({ method: 'GET', url: '/metrics' })).body;
+      expect(sample(text, 'dispatch_cold_starts_total{function="late"}')).toBe(1);
+      expect(sample(text, 'dispatch_cold_start_duration_seconds_count{function="late"}')).toBe(1);
+      expect(sample(text, 'dispatch_cold_start_duration_seconds_sum{function="late"}')).toBeCloseTo((coldStartMs ?? 0) / 1000, 3);
     } finally {
       await gateway.close();
     }
-  });
+  }, 120_000);
 });
 
 describe('scraped by a real Prometheus server', async () => {
