@@ -3,6 +3,8 @@
  * small helpers for drivers' own tests.
  */
 export { driverContract } from './driver-contract.js';
+export { autoscaleSuite } from './autoscale-suite.js';
+export type { AutoscaleSuiteOptions } from './autoscale-suite.js';
 export type { DriverContractContext, DriverContractOptions } from './driver-contract.js';
 export { fixtureHandler, fixturePath, packFixture } from './fixtures.js';
 export type { FixtureName } from './fixtures.js';
