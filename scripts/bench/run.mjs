@@ -7,7 +7,7 @@
 // Options (environment): BENCH_SECONDS (throughput window per case, default 5), BENCH_CONCURRENCY (default 64),
 // BENCH_LATENCY_CALLS (sequential calls for p50/p99, default 2000), BENCH_LANGUAGES (default "nodejs,python3"),
 // BENCH_BACKENDS (default "local,async,coldstart": blocking runs, then async runs on SQLite and PostgreSQL from
-// scripts/bench/async-runs.mjs, then cold starts from zero from scripts/bench/cold-starts.mjs; "local,swarm,knative" adds the sections of scripts/bench/swarm.mjs and
+// scripts/bench/async-runs.mjs, then cold starts from zero from scripts/bench/cold-starts.mjs ("swarmcold": on Swarm, scripts/bench/swarm-cold-starts.mjs); "local,swarm,knative" adds the sections of scripts/bench/swarm.mjs and
 // scripts/bench/knative.mjs, each run as its own process, stopped after BENCH_BACKEND_TIME_LIMIT seconds, default 1800;
 // "images" adds scripts/bench/images.mjs: a function image assembled in a registry beside `docker build`).
 import { execFile, spawn } from 'node:child_process';
@@ -28,9 +28,9 @@ const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const latencyCalls = Number(process.env.BENCH_LATENCY_CALLS ?? 2000);
 const languages = (process.env.BENCH_LANGUAGES ?? 'nodejs,python3').split(',');
 const backends = (process.env.BENCH_BACKENDS ?? 'local,async,coldstart').split(',').map((name) => name.trim()).filter(Boolean);
-const BACKEND_SCRIPTS = { swarm: 'swarm.mjs', knative: 'knative.mjs', images: 'images.mjs', async: 'async-runs.mjs', coldstart: 'cold-starts.mjs' };
+const BACKEND_SCRIPTS = { swarm: 'swarm.mjs', knative: 'knative.mjs', images: 'images.mjs', async: 'async-runs.mjs', coldstart: 'cold-starts.mjs', swarmcold: 'swarm-cold-starts.mjs' };
 for (const name of backends) {
-  if (name !== 'local' && !(name in BACKEND_SCRIPTS)) throw new Error(`BENCH_BACKENDS: unknown backend "${name}" (local, async, coldstart, swarm, knative, images)`);
+  if (name !== 'local' && !(name in BACKEND_SCRIPTS)) throw new Error(`BENCH_BACKENDS: unknown backend "${name}" (local, async, coldstart, swarm, swarmcold, knative, images)`);
 }
 
 const TRIVIAL = {

@@ -190,7 +190,7 @@ export class Autoscaler {
     try {
       await state.applying;
       if (state.failure !== undefined) throw state.failure;
-      for (let delay = 10; ; delay = Math.min(delay * 2, 250)) {
+      for (let delay = 10; ; delay = Math.min(delay * 2, 100)) {
         const status = await this.driver.status(state.name);
         if (status.ready) break;
         if (status.failed) throw new UnavailableError(`function "${state.name}" cannot start: ${status.reason ?? 'it failed'}`);
