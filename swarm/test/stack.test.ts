@@ -22,6 +22,8 @@ const GATEWAY_IMAGE = `dispatch/gateway:${STACK}`;
 const TOKEN = randomBytes(16).toString('hex');
 // The admin token goes to the gateway as a Docker secret of this run's own name (the engine is shared).
 const TOKEN_SECRET = `${STACK}_token`;
+// The token Prometheus would hold: it reads /metrics and nothing else.
+const METRICS_TOKEN = randomBytes(16).toString('hex');
 
 describe.skipIf(!swarm)('the gateway on Docker Swarm (swarm/stack.yml)', { timeout: 180_000 }, () => {
   let port: number;
@@ -58,6 +60,7 @@ describe.skipIf(!swarm)('the gateway on Docker Swarm (swarm/stack.yml)', { timeo
         DISPATCH_SEED_DEFAULTS: 'false',
         DISPATCH_NODE_IMAGE: nodeImage,
         DISPATCH_PYTHON_IMAGE: pythonImage,
+        DISPATCH_METRICS_TOKEN: METRICS_TOKEN,
       },
     });
     const deadline = Date.now() + 120_000;
@@ -137,6 +140,20 @@ describe.skipIf(!swarm)('the gateway on Docker Swarm (swarm/stack.yml)', { timeo
     const reply = await getWithHost(port, '/hello?name=Jon', 'default.dispatch-server.dispatch.local');
     expect(reply.status).toBe(200);
     expect(JSON.parse(reply.body)).toEqual({ myField: 'Hello, Jon from Nowhere' });
+  });
+
+  it('exposes /metrics for scraping: the service is labelled for discovery, and the metrics token reads the runs made', async () => {
+    const { stdout: labels } = await exec('docker', ['service', 'inspect', `${STACK}_gateway`, '--format', '{{json .Spec.Labels}}']);
+    expect(JSON.parse(labels)).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8080', 'prometheus.io/path': '/metrics' });
+    expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(401);
+    const metrics = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    expect(metrics.status).toBe(200);
+    const text = await metrics.text();
+    // The quickstart ran hello twice: `dispatch exec` and the endpoint.
+    expect(text).toContain('dispatch_runs_total{function="hello",outcome="success"} 2');
+    expect(text).toContain('dispatch_function_replicas{function="hello",state="ready"} 1');
+    // The metrics token is no admin token.
+    expect((await fetch(`http://127.0.0.1:${port}/v1/function`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).status).toBe(401);
   });
 
   it('runs the gateway as a non-root user, with the token only in a secret file', async () => {

@@ -39,6 +39,10 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- default (printf "%s-admin" (include "dispatch.fullname" .)) .Values.adminToken.existingSecret -}}
 {{- end -}}
 
+{{- define "dispatch.metricsSecret" -}}
+{{- default (printf "%s-metrics" (include "dispatch.fullname" .)) .Values.metrics.token.existingSecret -}}
+{{- end -}}
+
 {{- define "dispatch.registrySecret" -}}
 {{- default (printf "%s-registry" (include "dispatch.fullname" .)) .Values.registry.existingSecret -}}
 {{- end -}}

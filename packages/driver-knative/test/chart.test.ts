@@ -71,6 +71,10 @@ function validate(object: any): void {
       break;
     case 'ServiceAccount':
       break;
+    case 'ServiceMonitor':
+      expect(object.apiVersion).toBe('monitoring.coreos.com/v1');
+      expect(object.spec.endpoints[0]).toMatchObject({ port: 'http', path: '/metrics' });
+      break;
     case 'StatefulSet': {
       const container = object.spec.template.spec.containers[0];
       expect(object.spec.selector.matchLabels).toEqual(expect.objectContaining(object.spec.template.metadata.labels));
@@ -93,7 +97,7 @@ describe('charts/dispatch', () => {
   it('renders valid objects with the default values: the gateway on the knative backend, its store on a volume', async () => {
     const objects = await render();
     for (const object of objects) validate(object);
-    expect(objects.map((object) => object.kind).sort()).toEqual(['Deployment', 'PersistentVolumeClaim', 'Role', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount']);
+    expect(objects.map((object) => object.kind).sort()).toEqual(['Deployment', 'PersistentVolumeClaim', 'Role', 'RoleBinding', 'Secret', 'Secret', 'Service', 'ServiceAccount']);
     const deployment = objects.find((object) => object.kind === 'Deployment');
     expect(deployment.spec.template.spec.volumes[0].persistentVolumeClaim.claimName).toBe('dispatch-server');
     // The admin token reaches the gateway as a file from its Secret, never as a variable.
@@ -109,6 +113,48 @@ describe('charts/dispatch', () => {
     // Images are assembled in the registry by default: no Docker engine for the gateway.
     expect(deployment.spec.template.spec.containers[0].env).toContainEqual({ name: 'DISPATCH_KNATIVE_BUILDER', value: 'registry' });
     expect(deployment.spec.template.spec.containers[0].env.some((variable: any) => variable.name === 'DOCKER_HOST')).toBe(false);
+  }, 60_000);
+
+  it('exposes /metrics for scraping: pod annotations, a metrics-only token from its own Secret', async () => {
+    const objects = await render();
+    const pod = objects.find((object) => object.kind === 'Deployment').spec.template;
+    expect(pod.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8080', 'prometheus.io/path': '/metrics' });
+    const gateway = pod.spec.containers[0];
+    expect(gateway.env).toContainEqual({ name: 'DISPATCH_METRICS_TOKEN_FILE', value: '/etc/dispatch/metrics/token' });
+    expect(gateway.env.some((variable: any) => variable.name === 'DISPATCH_METRICS_PUBLIC')).toBe(false);
+    expect(gateway.volumeMounts).toContainEqual({ name: 'metrics-token', mountPath: '/etc/dispatch/metrics', readOnly: true });
+    expect(pod.spec.volumes).toContainEqual({
+      name: 'metrics-token',
+      secret: { secretName: 'dispatch-server-metrics', defaultMode: 0o440, items: [{ key: 'token', path: 'token' }] },
+    });
+    const secret = objects.find((object) => object.kind === 'Secret' && object.metadata.name === 'dispatch-server-metrics');
+    // Generated, and not the admin token.
+    const admin = objects.find((object) => object.kind === 'Secret' && object.metadata.name === 'dispatch-server-admin');
+    expect(Buffer.from(secret.data.token, 'base64').toString()).toMatch(/^[A-Za-z0-9]{40}$/);
+    expect(secret.data.token).not.toBe(admin.data.token);
+    expect(objects.some((object) => object.kind === 'ServiceMonitor')).toBe(false);
+  }, 60_000);
+
+  it('renders a ServiceMonitor that sends the metrics token, and honours an existing Secret and public metrics', async () => {
+    const objects = await render([
+      '--set', 'metrics.serviceMonitor.enabled=true',
+      '--set', 'metrics.serviceMonitor.labels.release=kube-prometheus',
+      '--set', 'metrics.token.existingSecret=scrape-token',
+      '--set', 'metrics.public=true',
+      '--set', 'metrics.podAnnotations=false',
+    ]);
+    for (const object of objects) validate(object);
+    const monitor = objects.find((object) => object.kind === 'ServiceMonitor');
+    expect(monitor.metadata.labels.release).toBe('kube-prometheus');
+    expect(monitor.spec.endpoints[0].authorization).toEqual({ type: 'Bearer', credentials: { name: 'scrape-token', key: 'token' } });
+    const service = objects.find((object) => object.kind === 'Service');
+    for (const [key, value] of Object.entries(monitor.spec.selector.matchLabels)) expect(service.metadata.labels[key]).toBe(value);
+    expect(objects.some((object) => object.kind === 'Secret' && object.metadata.name.endsWith('-metrics'))).toBe(false);
+    const pod = objects.find((object) => object.kind === 'Deployment').spec.template;
+    expect(pod.metadata.annotations['prometheus.io/scrape']).toBeUndefined();
+    expect(pod.spec.containers[0].env).toContainEqual({ name: 'DISPATCH_METRICS_PUBLIC', value: 'true' });
+    expect(pod.spec.volumes.find((volume: any) => volume.name === 'metrics-token').secret.secretName).toBe('scrape-token');
+    await helm(['lint', chart, '--set', 'metrics.serviceMonitor.enabled=true']);
   }, 60_000);
 
   it('renders valid objects with customised values: registry credentials from a Secret, an Ingress, another namespace', async () => {
@@ -131,7 +177,7 @@ describe('charts/dispatch', () => {
   it('runs several gateway replicas on a bundled PostgreSQL, its URL and password in a Secret', async () => {
     const objects = await render(['--set', 'postgresql.enabled=true', '--set', 'replicaCount=2', '--set', 'postgresql.password=pgpass']);
     for (const object of objects) validate(object);
-    expect(objects.map((object) => object.kind).sort()).toEqual(['Deployment', 'Role', 'RoleBinding', 'Secret', 'Secret', 'Service', 'Service', 'ServiceAccount', 'StatefulSet']);
+    expect(objects.map((object) => object.kind).sort()).toEqual(['Deployment', 'Role', 'RoleBinding', 'Secret', 'Secret', 'Secret', 'Service', 'Service', 'ServiceAccount', 'StatefulSet']);
     const deployment = objects.find((object) => object.kind === 'Deployment');
     expect(deployment.spec.replicas).toBe(2);
     expect(deployment.spec.strategy.type).toBe('RollingUpdate');
