@@ -27,9 +27,12 @@ export interface MetricsPluginOptions extends MetricsAccess {
   replicaCacheMs?: number;
 }
 
-/** Notes on the reply that the request ran `run`, so that its gateway overhead is counted when it is answered. */
+/**
+ * Notes on the reply that the request ran `run`, so that its gateway overhead is counted when it is answered. A run
+ * that waited for its function to start is left out: that wait is a cold start, counted as one, not overhead.
+ */
 export function noteRun(reply: FastifyReply, run: Run): void {
-  if (run.durationMs !== undefined) reply.dispatchCallMs = run.durationMs;
+  if (run.durationMs !== undefined && run.coldStartMs === undefined) reply.dispatchCallMs = run.durationMs;
 }
 
 /**
