@@ -11,6 +11,8 @@ export * from './service/dispatch-service.js';
 export { DEFAULT_ALEXA_TIMEOUT_MS, endpointFunctions, normalizeTriggerSettings } from './domain/trigger-settings.js';
 export { createDispatch } from './service/create-dispatch.js';
 export type { BuildEvent, ColdStartEvent, DispatchObserver } from './service/dispatch-observer.js';
+export { MAX_CRON_LENGTH } from './domain/cron.js';
+export { MAX_SCHEDULE_INPUT_BYTES } from './service/schedule-service.js';
 export { EntityFailedError } from './service/entity-lifecycle.js';
 export { DEFAULT_QUEUE_SETTINGS, MAX_RUN_ATTEMPTS } from './service/queue-settings.js';
 export type { QueueSettings } from './service/queue-settings.js';

@@ -15,7 +15,7 @@ export const swaggerPlugin = fp<SwaggerOptions>(async (app, { version }) => {
       openapi: '3.0.3',
       info: {
         title: 'Dispatch',
-        description: 'The REST API of the Dispatch gateway: images, functions, secrets, endpoints and runs.',
+        description: 'The REST API of the Dispatch gateway: images, functions, secrets, endpoints, schedules and runs.',
         version,
       },
       components: {

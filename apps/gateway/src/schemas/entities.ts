@@ -161,10 +161,23 @@ export const endpointSchemas = entitySchemas('Endpoint', {
   },
 });
 
+export const scheduleSchemas = entitySchemas(
+  'Schedule',
+  {
+    function: { type: 'string', description: 'The function each tick runs (asynchronously, through the run queue)' },
+    cron: { type: 'string', maxLength: 256, description: 'Five fields (`0 2 * * *`), or six with seconds first (`*/10 * * * * *`)' },
+    timezone: { type: 'string', description: 'The IANA time zone the expression is read in (default `UTC`)' },
+    input: { description: 'The payload of every run (at most 64 KiB of JSON)' },
+    enabled: { type: 'boolean', description: 'A disabled schedule keeps its settings and runs nothing (default true)' },
+  },
+  { nextRuns: { type: 'array', items: { type: 'integer' }, description: 'The next tick times, Unix seconds; empty when disabled' } },
+);
+
 export const allEntitySchemas: readonly EntitySchemas[] = [
   baseImageSchemas,
   imageSchemas,
   functionSchemas,
   secretSchemas,
   endpointSchemas,
+  scheduleSchemas,
 ];

@@ -9,6 +9,7 @@ export {
   endpointSchemas,
   functionSchemas,
   imageSchemas,
+  scheduleSchemas,
   secretSchemas,
   type EntitySchemas,
 } from './entities.js';

@@ -32,6 +32,8 @@ const runProperties = {
   deadLettered: { type: 'boolean', description: 'Async runs: failed for good; re-queue with POST /v1/runs/{id}/requeue' },
   dedupeKey: { type: 'string', description: 'Async runs: the Idempotency-Key the run was submitted with' },
   callbackURL: { type: 'string', description: 'Async runs: where the finished run is POSTed' },
+  schedule: { type: 'string', description: 'Runs started by a schedule: its name' },
+  scheduledTime: { type: 'number', description: 'Runs started by a schedule: the tick the run is for, Unix seconds' },
   callback: {
     type: 'object',
     description: "The callback's delivery",

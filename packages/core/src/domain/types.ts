@@ -171,6 +171,23 @@ export interface SnsTriggerSettings {
   topicArns: string[];
 }
 
+/**
+ * A function run on a cron expression. Each tick is claimed once through the store, so gateways sharing it
+ * never run one tick twice; the ticks missed while no gateway ran are caught up by one run.
+ */
+export interface Schedule extends EntityMeta {
+  function: string;
+  /** Five fields (minute precision) or six (with seconds first), as croner reads them. */
+  cron: string;
+  /** The IANA time zone the expression is read in (default `UTC`); DST changes are croner's. */
+  timezone: string;
+  /** The payload of every run. */
+  input: unknown;
+  enabled: boolean;
+  /** Answered, not stored: the next tick times (Unix seconds), none when disabled. */
+  nextRuns?: number[];
+}
+
 export type RunStatus = 'INITIALIZED' | 'CREATING' | 'READY' | 'ERROR';
 
 /** The kinds of failure a run reports, as in Dispatch's function runtime. */
@@ -218,6 +235,10 @@ export interface Run {
   callbackURL?: string;
   /** Async runs with a callback URL: the delivery's state. */
   callback?: RunCallback;
+  /** Runs started by a schedule: its name. */
+  schedule?: string;
+  /** Runs started by a schedule: the tick (Unix seconds) the run is for. */
+  scheduledTime?: number;
 }
 
 /** The state of a run's callback delivery. */
@@ -231,7 +252,7 @@ export interface RunCallback {
   deliveredTime?: number;
 }
 
-export type EntityKind = 'baseimage' | 'image' | 'function' | 'secret' | 'endpoint';
+export type EntityKind = 'baseimage' | 'image' | 'function' | 'secret' | 'endpoint' | 'schedule';
 
 export interface EntityByKind {
   baseimage: BaseImage;
@@ -239,6 +260,7 @@ export interface EntityByKind {
   function: DispatchFunction;
   secret: Secret;
   endpoint: Endpoint;
+  schedule: Schedule;
 }
 
 /** The fields a caller gives when creating an entity; the rest is filled in by Dispatch. */

@@ -10,6 +10,7 @@ export const KIND_LABEL: Record<EntityKind, string> = {
   function: 'function',
   secret: 'secret',
   endpoint: 'endpoint',
+  schedule: 'schedule',
 };
 
 /**

@@ -16,6 +16,8 @@ import { createCallbackDelivery } from './callback-delivery.js';
 import { DEFAULT_QUEUE_SETTINGS, type QueueSettings } from './queue-settings.js';
 import { RunQueueWorker } from './run-queue-worker.js';
 import { createRunService } from './run-service.js';
+import { createScheduleService } from './schedule-service.js';
+import { Scheduler } from './scheduler.js';
 import { createSecretService } from './secret-service.js';
 import type { ServiceContext } from './service-context.js';
 import { seedDefaults } from './seed-defaults.js';
@@ -45,6 +47,7 @@ export async function createDispatch(options: CreateDispatchOptions): Promise<Di
       function: lifecycle('function'),
       secret: lifecycle('secret'),
       endpoint: lifecycle('endpoint'),
+      schedule: lifecycle('schedule'),
     },
     defaults: {
       timeoutMs: options.defaultTimeoutMs ?? 30_000,
@@ -84,6 +87,16 @@ export async function createDispatch(options: CreateDispatchOptions): Promise<Di
   const worker: RunQueueWorker = new RunQueueWorker(context, cache, queueSettings, deliver, (run) => runs.pruneNowAndThen(run));
   const runs = createRunService(context, cache, { worker, settings: queueSettings });
   worker.start();
+  const scheduler = options.scheduler === false ? undefined : new Scheduler(context, (schedule, tick) => runs.submitTick(schedule, tick));
+  function reloadSchedules(): void {
+    scheduler?.reload().catch((error: unknown) => logger?.warn({ err: error }, 'could not reload the schedules'));
+  }
+  const schedules = createScheduleService(context, reloadSchedules);
+  // Another gateway sharing the store changed a schedule: its timer must follow.
+  store.watchChanges?.(({ kind }) => {
+    if (kind === 'schedule') reloadSchedules();
+  });
+  reloadSchedules();
 
   return {
     baseImages,
@@ -91,12 +104,14 @@ export async function createDispatch(options: CreateDispatchOptions): Promise<Di
     functions,
     secrets: { ...createSecretService(context), values: (name: string) => cache.mergedSecrets([name]) },
     endpoints,
+    schedules,
     runs,
     driver,
     store,
     info: () => ({ version: DISPATCH_VERSION, backend: driver.name }),
     observe: (observer) => context.observers.add(observer),
     async close() {
+      scheduler?.close();
       await worker.close();
       context.autoscaler.close();
       await context.jobs.close();

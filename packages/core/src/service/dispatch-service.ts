@@ -8,6 +8,7 @@ import type {
   EntityMeta,
   Image,
   Run,
+  Schedule,
   Secret,
   Tag,
   UpdateInput,
@@ -129,6 +130,8 @@ export interface Dispatch {
   readonly functions: FunctionService;
   readonly secrets: SecretService;
   readonly endpoints: EndpointService;
+  /** Functions run on a cron expression; answered with their next tick times (`nextRuns`). */
+  readonly schedules: EntityService<Schedule>;
   readonly runs: RunService;
   readonly driver: Driver;
   readonly store: Store;
@@ -164,5 +167,7 @@ export interface CreateDispatchOptions {
   logger?: DispatchLogger;
   /** Autoscaling of functions with minReplicas/maxReplicas: the idle window, and who hears of cold starts. */
   autoscale?: AutoscalerOptions;
+  /** Run the schedules in this process (default true); a process that only serves the API may leave it off. */
+  scheduler?: boolean;
 }
 

@@ -215,7 +215,8 @@ export function createFunctionService(context: ServiceContext): FunctionService 
     async delete(name: string) {
       const fn = await lifecycle.get(name);
       const users = (await context.lifecycles.endpoint.repo.list()).filter((endpoint) => endpointFunctions(endpoint).includes(name));
-      lifecycle.assertUnused(name, users.map((endpoint) => `endpoint "${endpoint.name}"`));
+      const schedules = (await context.lifecycles.schedule.repo.list()).filter((schedule) => schedule.function === name);
+      lifecycle.assertUnused(name, [...users.map((endpoint) => `endpoint "${endpoint.name}"`), ...schedules.map((schedule) => `schedule "${schedule.name}"`)]);
       context.jobs.cancel(jobKey('function', name));
       await lifecycle.setStatus(name, 'DELETING');
       try {

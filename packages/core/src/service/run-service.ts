@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Run } from '../domain/types.js';
+import type { Run, Schedule } from '../domain/types.js';
+import type { ScheduleTick } from '../store/store.js';
 import { InvalidInputError, NotFoundError, SchemaValidationError, TooManyRequestsError } from '../errors.js';
 import type { ExecuteOptions, RunService } from './dispatch-service.js';
 import type { FunctionRuntimeCache } from './function-runtime-cache.js';
@@ -19,7 +20,7 @@ export function createRunService(
   context: ServiceContext,
   cache: FunctionRuntimeCache,
   queue: { worker: RunQueueWorker; settings: QueueSettings },
-): RunService & { pruneNowAndThen(run: Run): void } {
+): RunService & { pruneNowAndThen(run: Run): void; submitTick(schedule: Schedule, tick: ScheduleTick): Promise<boolean> } {
   const runsSincePrune = new Map<string, number>();
 
   /** Prunes the function's history once every PRUNE_EVERY finished runs. */
@@ -52,6 +53,26 @@ export function createRunService(
   return {
     pruneNowAndThen,
 
+    /**
+     * Queues the async run of a schedule's tick, claiming the tick in the same transaction: false when the tick
+     * (or a later one) was claimed already, by this gateway or another sharing the store. Like any async run, it
+     * waits in the queue while its function is being deployed (after a restart, say).
+     */
+    async submitTick(schedule: Schedule, tick: ScheduleTick) {
+      checkAsyncOptions({ blocking: false });
+      const runtime = await cache.function(schedule.function);
+      const payload = schedule.input ?? null;
+      if (runtime.validateIn && !runtime.validateIn(payload)) {
+        throw new SchemaValidationError(`the input of schedule "${schedule.name}" does not match schema.in of function "${schedule.function}": ${describeSchemaErrors(runtime.validateIn.errors, 'input')}`);
+      }
+      const run = newRun(schedule.function, payload, false, [], Date.now());
+      run.schedule = schedule.name;
+      run.scheduledTime = seconds(tick.time);
+      const { created } = await context.store.queue.submit(run, { tick });
+      if (created) queue.worker.wake();
+      return created;
+    },
+
     async execute(functionName: string, input: unknown, options: ExecuteOptions = {}) {
       if (typeof functionName !== 'string' || functionName === '') throw new InvalidInputError('functionName is required');
       const blocking = options.blocking ?? true;
@@ -67,22 +88,8 @@ export function createRunService(
       if (runtime.validateIn && !runtime.validateIn(payload)) {
         throw new SchemaValidationError(`the input does not match schema.in of function "${functionName}": ${describeSchemaErrors(runtime.validateIn.errors, 'input')}`);
       }
-      const id = randomUUID();
       const now = Date.now();
-      const run: Run = {
-        name: id,
-        id,
-        functionName,
-        blocking,
-        input: payload,
-        output: null,
-        logs: { stdout: [], stderr: [] },
-        secrets: options.secrets ?? [],
-        status: blocking ? 'CREATING' : 'INITIALIZED',
-        reason: '',
-        executedTime: seconds(now),
-        finishedTime: 0,
-      };
+      const run = newRun(functionName, payload, blocking, options.secrets ?? [], now);
       if (heldMs !== undefined) {
         run.coldStartMs = heldMs;
         context.observers.coldStart({ functionName, durationMs: heldMs });
@@ -131,5 +138,24 @@ export function createRunService(
       queue.worker.wake();
       return again;
     },
+  };
+}
+
+/** A run about to start (blocking) or be queued (async). */
+function newRun(functionName: string, input: unknown, blocking: boolean, secrets: string[], now: number): Run {
+  const id = randomUUID();
+  return {
+    name: id,
+    id,
+    functionName,
+    blocking,
+    input,
+    output: null,
+    logs: { stdout: [], stderr: [] },
+    secrets,
+    status: blocking ? 'CREATING' : 'INITIALIZED',
+    reason: '',
+    executedTime: seconds(now),
+    finishedTime: 0,
   };
 }

@@ -24,6 +24,10 @@ export interface Migration {
  * The run queue is its own small table rather than columns of `runs`: it holds only the work still to do
  * (a row leaves when its work is settled), so claiming scans a few rows, not the history. A run and its queue
  * row are written in one transaction. `available_at` and `lease_until` are epoch milliseconds.
+ *
+ * A schedule's ticks are claimed by inserting (schedule, tick) in the transaction that submits the tick's run:
+ * the primary key lets one gateway win a tick, and a claim older than the schedule's newest is refused, so
+ * only the newest claim per schedule needs keeping. `tick` is epoch milliseconds.
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -91,6 +95,20 @@ export const MIGRATIONS: readonly Migration[] = [
         DROP INDEX run_queue_leased;
         CREATE INDEX run_queue_waiting ON run_queue (available_at) WHERE lease_owner IS NULL;
         CREATE INDEX run_queue_leased ON run_queue (lease_until) WHERE lease_owner IS NOT NULL;
+      `);
+    },
+  },
+  {
+    version: 4,
+    description: 'schedule ticks, each claimed once',
+    up(db) {
+      db.exec(`
+        CREATE TABLE schedule_ticks (
+          schedule TEXT    NOT NULL,
+          tick     INTEGER NOT NULL,
+          run_id   TEXT    NOT NULL,
+          PRIMARY KEY (schedule, tick)
+        ) WITHOUT ROWID;
       `);
     },
   },

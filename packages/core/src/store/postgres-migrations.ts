@@ -64,6 +64,17 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; description: strin
       CREATE INDEX run_queue_waiting ON run_queue (available_at) WHERE lease_owner IS NULL;
       CREATE INDEX run_queue_leased ON run_queue (lease_until) WHERE lease_owner IS NOT NULL;`,
   },
+  {
+    version: 4,
+    description: 'schedule ticks, each claimed once',
+    sql: `
+      CREATE TABLE schedule_ticks (
+        schedule TEXT   NOT NULL,
+        tick     BIGINT NOT NULL,
+        run_id   TEXT   NOT NULL,
+        PRIMARY KEY (schedule, tick)
+      );`,
+  },
 ];
 
 /**

@@ -30,6 +30,20 @@ export function createPostgresRunQueue(pool: Pool): RunQueue {
   return {
     submit: (run, options = {}) =>
       transaction(pool, async (client) => {
+        const tick = options.tick;
+        if (tick) {
+          // Claims of one schedule take turns, so a late claim of an older tick always sees the newer one and is
+          // refused (rather than slipping in while the newer claim deletes the older rows).
+          await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`dispatch.schedule/${tick.schedule}`]);
+          const { rowCount } = await client.query(
+            `INSERT INTO schedule_ticks (schedule, tick, run_id) SELECT $1, $2, $3
+             WHERE NOT EXISTS (SELECT 1 FROM schedule_ticks WHERE schedule = $1 AND tick >= $2)
+             ON CONFLICT DO NOTHING`,
+            [tick.schedule, tick.time, run.id],
+          );
+          if (!rowCount) return { run, created: false };
+          await client.query('DELETE FROM schedule_ticks WHERE schedule = $1 AND tick < $2', [tick.schedule, tick.time]);
+        }
         const key = options.dedupeKey;
         if (key !== undefined) {
           // Serialises submissions carrying the same key, so two concurrent ones never both insert.
@@ -120,6 +134,10 @@ export function createPostgresRunQueue(pool: Pool): RunQueue {
     async depth(kind) {
       const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM run_queue WHERE kind = $1', [kind]);
       return rows[0]?.n ?? 0;
+    },
+
+    async forgetTicks(schedule) {
+      await pool.query('DELETE FROM schedule_ticks WHERE schedule = $1', [schedule]);
     },
   };
 }

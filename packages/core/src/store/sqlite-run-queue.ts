@@ -58,9 +58,20 @@ export function createSqliteRunQueue(db: Database, flush: () => void): RunQueue 
       UPDATE run_queue SET available_at = max(available_at, ?), lease_owner = NULL, lease_until = 0, attempts = attempts - 1
       WHERE run_id = ? AND kind = ? AND lease_owner = ?`),
     depth: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM run_queue WHERE kind = ?'),
+    // A tick at or before the schedule's newest claim is refused, so only the newest claim needs keeping.
+    claimTick: db.prepare<{ schedule: string; tick: number; runId: string }>(`
+      INSERT INTO schedule_ticks (schedule, tick, run_id) SELECT @schedule, @tick, @runId
+      WHERE NOT EXISTS (SELECT 1 FROM schedule_ticks WHERE schedule = @schedule AND tick >= @tick)`),
+    olderTicks: db.prepare<[string, number]>('DELETE FROM schedule_ticks WHERE schedule = ? AND tick < ?'),
+    forgetTicks: db.prepare<[string]>('DELETE FROM schedule_ticks WHERE schedule = ?'),
   };
 
   const submit = db.transaction((run: Run, options: SubmitOptions): { run: Run; created: boolean } => {
+    const tick = options.tick;
+    if (tick) {
+      if (statements.claimTick.run({ schedule: tick.schedule, tick: tick.time, runId: run.id }).changes === 0) return { run, created: false };
+      statements.olderTicks.run(tick.schedule, tick.time);
+    }
     const key = options.dedupeKey;
     if (key !== undefined) {
       const existing = statements.runByKey.get(run.functionName, key);
@@ -126,6 +137,9 @@ export function createSqliteRunQueue(db: Database, flush: () => void): RunQueue 
     },
     async depth(kind) {
       return statements.depth.get(kind)?.n ?? 0;
+    },
+    async forgetTicks(schedule) {
+      statements.forgetTicks.run(schedule);
     },
   };
 }

@@ -284,6 +284,33 @@ describe.each(backends)('the $name store', (backend) => {
     });
   });
 
+  describe.skipIf(backend.skip)('schedule ticks', () => {
+    const tickRun = (id: string) => run(id, 'hello', 1, { blocking: false, schedule: 'every' });
+
+    it('runs a tick once, whichever of the stores sharing the state claims it first', async () => {
+      const { store, open } = await fresh();
+      const other = await open();
+      const submitted = await Promise.all(
+        [store, other, store, other].map((s, i) => s.queue.submit(tickRun(`r${i}`), { tick: { schedule: 'every', time: 5000 } })),
+      );
+      expect(submitted.filter((result) => result.created)).toHaveLength(1);
+      expect(await store.queue.depth('run')).toBe(1);
+      expect((await store.runs.list()).map((r) => r.schedule)).toEqual(['every']);
+    });
+
+    it('refuses a tick older than the newest claimed, keeps other schedules apart, and forgets a deleted schedule', async () => {
+      const { store } = await fresh();
+      expect((await store.queue.submit(tickRun('t2'), { tick: { schedule: 'every', time: 2000 } })).created).toBe(true);
+      expect((await store.queue.submit(tickRun('t1'), { tick: { schedule: 'every', time: 1000 } })).created).toBe(false);
+      expect((await store.queue.submit(tickRun('o1'), { tick: { schedule: 'other', time: 1000 } })).created).toBe(true);
+      expect((await store.queue.submit(tickRun('t3'), { tick: { schedule: 'every', time: 3000 } })).created).toBe(true);
+      expect((await store.queue.submit(tickRun('t3-again'), { tick: { schedule: 'every', time: 3000 } })).created).toBe(false);
+      await store.queue.forgetTicks('every');
+      expect((await store.queue.submit(tickRun('t1-new'), { tick: { schedule: 'every', time: 1000 } })).created).toBe(true);
+      expect(ids(await store.runs.list()).sort()).toEqual(['o1', 't1-new', 't2', 't3']);
+    });
+  });
+
   describe.skipIf(backend.skip)('work leases', () => {
     it('gives a key to one owner until it expires or is released', async () => {
       const { store, open } = await fresh();

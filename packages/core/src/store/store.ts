@@ -61,6 +61,18 @@ export interface SubmitOptions {
   dedupeKey?: string;
   /** Unix seconds: a run carrying the key but executed before this no longer counts (the key's window). */
   dedupeSince?: number;
+  /**
+   * Claims a schedule's tick in the same transaction: when this tick or a later one of the schedule is claimed
+   * already (by this gateway or another sharing the store), nothing is written and `created` is false.
+   */
+  tick?: ScheduleTick;
+}
+
+/** One tick of a schedule. */
+export interface ScheduleTick {
+  schedule: string;
+  /** Epoch milliseconds. */
+  time: number;
 }
 
 export interface ClaimOptions {
@@ -98,6 +110,8 @@ export interface RunQueue {
   requeue(run: Run, kind: QueueKind): Promise<void>;
   /** How many entries of this kind are waiting or running. */
   depth(kind: QueueKind): Promise<number>;
+  /** Forgets the ticks claimed for a schedule (it was deleted: one created under its name starts afresh). */
+  forgetTicks(schedule: string): Promise<void>;
 }
 
 /**

@@ -9,6 +9,7 @@ import { functionsRoutes } from './functions.js';
 import { imagesRoutes } from './images.js';
 import { openApiRoutes } from './openapi.js';
 import { runsRoutes } from './runs.js';
+import { schedulesRoutes } from './schedules.js';
 import { secretsRoutes } from './secrets.js';
 import { versionRoutes } from './version.js';
 
@@ -28,6 +29,7 @@ export const adminApi: FastifyPluginAsync<AdminApiOptions> = async (app, { dispa
   await app.register(functionLogsRoutes, { dispatch });
   await app.register(secretsRoutes, { dispatch });
   await app.register(endpointsRoutes, { dispatch });
+  await app.register(schedulesRoutes, { dispatch });
   await app.register(runsRoutes, { dispatch });
   await app.register(versionRoutes, { dispatch });
   await app.register(openApiRoutes);
