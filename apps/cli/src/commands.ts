@@ -9,12 +9,14 @@ import CreateEndpoint from './commands/create/endpoint.js';
 import CreateFunction from './commands/create/function.js';
 import CreateImage from './commands/create/image.js';
 import Create from './commands/create/index.js';
+import CreateSchedule from './commands/create/schedule.js';
 import CreateSecret from './commands/create/secret.js';
 import DeleteBaseImage from './commands/delete/base-image.js';
 import DeleteEndpoint from './commands/delete/endpoint.js';
 import DeleteFunction from './commands/delete/function.js';
 import DeleteImage from './commands/delete/image.js';
 import Delete from './commands/delete/index.js';
+import DeleteSchedule from './commands/delete/schedule.js';
 import DeleteSecret from './commands/delete/secret.js';
 import Exec from './commands/exec.js';
 import GatewayStart from './commands/gateway/start.js';
@@ -23,6 +25,7 @@ import GetEndpoint from './commands/get/endpoint.js';
 import GetFunction from './commands/get/function.js';
 import GetImage from './commands/get/image.js';
 import GetRun from './commands/get/run.js';
+import GetSchedule from './commands/get/schedule.js';
 import GetSecret from './commands/get/secret.js';
 import Logs from './commands/logs.js';
 import RequeueRun from './commands/requeue/run.js';
@@ -31,6 +34,7 @@ import UpdateEndpoint from './commands/update/endpoint.js';
 import UpdateFunction from './commands/update/function.js';
 import UpdateImage from './commands/update/image.js';
 import Update from './commands/update/index.js';
+import UpdateSchedule from './commands/update/schedule.js';
 import UpdateSecret from './commands/update/secret.js';
 import Ui from './commands/ui.js';
 import Version from './commands/version.js';
@@ -50,12 +54,14 @@ export const COMMANDS: Record<string, typeof Command> = {
   'create:endpoint': CreateEndpoint,
   'create:function': CreateFunction,
   'create:image': CreateImage,
+  'create:schedule': CreateSchedule,
   'create:secret': CreateSecret,
   delete: Delete,
   'delete:base-image': DeleteBaseImage,
   'delete:endpoint': DeleteEndpoint,
   'delete:function': DeleteFunction,
   'delete:image': DeleteImage,
+  'delete:schedule': DeleteSchedule,
   'delete:secret': DeleteSecret,
   exec: Exec,
   'gateway:start': GatewayStart,
@@ -64,6 +70,7 @@ export const COMMANDS: Record<string, typeof Command> = {
   'get:function': GetFunction,
   'get:image': GetImage,
   'get:run': GetRun,
+  'get:schedule': GetSchedule,
   'get:secret': GetSecret,
   logs: Logs,
   'requeue:run': RequeueRun,
@@ -72,6 +79,7 @@ export const COMMANDS: Record<string, typeof Command> = {
   'update:function': UpdateFunction,
   'update:image': UpdateImage,
   update: Update,
+  'update:schedule': UpdateSchedule,
   'update:secret': UpdateSecret,
   ui: Ui,
   version: Version,

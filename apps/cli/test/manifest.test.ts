@@ -123,7 +123,7 @@ describe('manifests: apply -f, create -f, delete -f', { timeout: 120_000 }, () =
       const result = await runCli(['apply', '-f', path], cli);
       expect(result.code).not.toBe(0);
       expect(result.stderr).toBe(
-        `[Code: 400] ${path}: document 2: unknown kind "Lambda" (expected one of BaseImage, Image, Function, Secret, Endpoint)\n`,
+        `[Code: 400] ${path}: document 2: unknown kind "Lambda" (expected one of BaseImage, Image, Function, Secret, Endpoint, Schedule)\n`,
       );
       expect(await names('secret')).toEqual([]);
     });

@@ -6,6 +6,7 @@ import type {
   EntityKind,
   Image,
   Run,
+  Schedule,
   Secret,
 } from '@dispatch/core/driver';
 import type { Connection } from '../lib/connection.js';
@@ -92,6 +93,7 @@ export class GatewayClient {
   readonly functions: EntityApi<DispatchFunction>;
   readonly secrets: EntityApi<Secret>;
   readonly endpoints: EntityApi<Endpoint>;
+  readonly schedules: EntityApi<Schedule>;
 
   constructor(readonly connection: Connection) {
     this.http = new GatewayHttp(connection);
@@ -100,6 +102,7 @@ export class GatewayClient {
     this.functions = new EntityApi(this.http, 'function');
     this.secrets = new EntityApi(this.http, 'secret');
     this.endpoints = new EntityApi(this.http, 'endpoint');
+    this.schedules = new EntityApi(this.http, 'schedule');
   }
 
   /** The API of one kind, by its name in the REST paths. */
@@ -110,6 +113,7 @@ export class GatewayClient {
       function: this.functions,
       secret: this.secrets,
       endpoint: this.endpoints,
+      schedule: this.schedules,
     } as const;
     return byKind[kind] as unknown as EntityApi<EntityByKind[K]>;
   }

@@ -15,7 +15,7 @@ export interface Written {
 
 const rank = (document: ManifestDocument) => APPLY_ORDER.indexOf(document.kind);
 
-/** Documents in dependency order: base images, images, secrets, functions, endpoints (stable within a kind). */
+/** Documents in dependency order: base images, images, secrets, functions, endpoints, schedules (stable within a kind). */
 export function inApplyOrder(documents: readonly ManifestDocument[]): ManifestDocument[] {
   return [...documents].sort((a, b) => rank(a) - rank(b) || a.index - b.index);
 }

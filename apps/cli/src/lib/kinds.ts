@@ -1,4 +1,4 @@
-import type { BaseImage, DispatchFunction, Endpoint, EntityKind, EntityMeta, Image, Run, Secret } from '@dispatch/core/driver';
+import type { BaseImage, DispatchFunction, Endpoint, EntityKind, EntityMeta, Image, Run, Schedule, Secret } from '@dispatch/core/driver';
 import { formatUnixDate } from './dates.js';
 import { truncate } from './table.js';
 
@@ -71,20 +71,36 @@ const endpoint: KindInfo<Endpoint> = {
   row: (e) => [e.name, e.function, list(e.protocols), list(e.methods), list(e.hosts), list(e.uris), String(e.enabled)],
 };
 
-export const KINDS = { baseimage: baseImage, image, function: fn, secret, endpoint } as const satisfies Record<
+/** The next run times, soonest first, as dates; `disabled` when it runs nothing. */
+function nextRunsCell(s: Schedule): string {
+  if (!s.enabled) return 'disabled';
+  return (s.nextRuns ?? []).map(formatUnixDate).join(', ');
+}
+
+const schedule: KindInfo<Schedule> = {
+  kind: 'schedule',
+  noun: 'schedule',
+  manifestKind: 'Schedule',
+  headers: ['NAME', 'FUNCTION', 'CRON', 'TIMEZONE', 'NEXT RUNS'],
+  row: (s) => [s.name, s.function, s.cron, s.timezone, nextRunsCell(s)],
+};
+
+export const KINDS = { baseimage: baseImage, image, function: fn, secret, endpoint, schedule } as const satisfies Record<
   EntityKind,
   KindInfo<never>
 >;
 
 /** The kinds in the order a manifest is applied: what others refer to comes first. */
-export const APPLY_ORDER: readonly EntityKind[] = ['baseimage', 'image', 'secret', 'function', 'endpoint'];
+export const APPLY_ORDER: readonly EntityKind[] = ['baseimage', 'image', 'secret', 'function', 'endpoint', 'schedule'];
 
 export function kindInfo(kind: EntityKind): KindInfo {
   return KINDS[kind] as unknown as KindInfo;
 }
 
 export const RUN_TABLE = {
-  headers: ['ID', 'FUNCTION', 'STATUS', 'STARTED', 'FINISHED'],
+  headers: ['ID', 'FUNCTION', 'STATUS', 'STARTED', 'FINISHED', 'SCHEDULE'],
+  /** Shown when a listed run was started by a schedule. */
+  optional: ['SCHEDULE'],
   row: (r: Run): string[] => [
     r.name,
     r.functionName,
@@ -95,5 +111,6 @@ export const RUN_TABLE = {
         : r.status,
     formatUnixDate(r.executedTime),
     formatUnixDate(r.finishedTime),
+    r.schedule ?? '',
   ],
 };

@@ -25,6 +25,7 @@ async function compile(): Promise<Record<EntityKind, ValidateFunction>> {
     function: forKind(schemas.functionSchemas.create, 'function'),
     secret: forKind(schemas.secretSchemas.create, 'secret'),
     endpoint: forKind(schemas.endpointSchemas.create, 'endpoint'),
+    schedule: forKind(schemas.scheduleSchemas.create, 'schedule'),
   };
 }
 

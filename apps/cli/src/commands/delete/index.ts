@@ -7,7 +7,7 @@ import { loadManifest } from '../../lib/manifest.js';
 import { formatStructured } from '../../lib/output.js';
 
 export default class Delete extends BaseCommand<typeof Delete> {
-  static override summary = 'Delete a base image, image, function, secret or endpoint, or everything in a manifest';
+  static override summary = 'Delete a base image, image, function, secret, endpoint or schedule, or everything in a manifest';
   static override description =
     'With -f, deletes every document of a YAML manifest in reverse dependency order; what is already gone is reported as skipped.';
   static override examples = ['<%= config.bin %> delete -f examples/hello.yaml', '<%= config.bin %> delete function hello'];
