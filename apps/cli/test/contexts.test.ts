@@ -20,7 +20,7 @@ describe('contexts', { timeout: 120_000 }, () => {
     await ensureCliBuilt();
     home = await mkdtemp(join(tmpdir(), 'dispatch-cli-contexts-'));
     gateway = await startTestGateway({ seedDefaults: false, home });
-    cli = { cwd: home, env: { HOME: home } };
+    cli = { cwd: home, env: { HOME: home }, inProcess: true };
   }, 180_000);
 
   afterAll(async () => {

@@ -15,7 +15,7 @@ describe('async runs from the CLI: retries, dead letters, requeue', { timeout: 1
     await ensureCliBuilt();
     home = await mkdtemp(join(tmpdir(), 'dispatch-cli-dead-letters-'));
     gateway = await startTestGateway({ home });
-    cli = { cwd: home, env: { HOME: home, DISPATCH_PORT: String(gateway.port) } };
+    cli = { cwd: home, env: { HOME: home, DISPATCH_PORT: String(gateway.port) }, inProcess: true };
     await writeFile(join(home, 'fails.js'), "module.exports = () => { throw new Error('not today'); };\n");
     await runCliOk(['create', 'function', 'fails', './fails.js', '--image', 'nodejs', '--wait'], cli);
   }, 180_000);

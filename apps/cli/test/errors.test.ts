@@ -25,7 +25,7 @@ describe('errors: one [Code: NNN] line on stderr and a non-zero exit', { timeout
     await ensureCliBuilt();
     home = await mkdtemp(join(tmpdir(), 'dispatch-cli-errors-'));
     gateway = await startTestGateway({ home });
-    cli = { cwd: home, env: { HOME: home, DISPATCH_PORT: String(gateway.port) } };
+    cli = { cwd: home, env: { HOME: home, DISPATCH_PORT: String(gateway.port) }, inProcess: true };
   }, 180_000);
 
   afterAll(async () => {

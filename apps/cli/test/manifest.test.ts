@@ -21,7 +21,7 @@ describe('manifests: apply -f, create -f, delete -f', { timeout: 120_000 }, () =
     await ensureCliBuilt();
     home = await mkdtemp(join(tmpdir(), 'dispatch-cli-manifest-'));
     gateway = await startTestGateway({ seedDefaults: false, home });
-    cli = { cwd: REPO_DIR, env: { HOME: home, DISPATCH_PORT: String(gateway.port) } };
+    cli = { cwd: REPO_DIR, env: { HOME: home, DISPATCH_PORT: String(gateway.port) }, inProcess: true };
   }, 180_000);
 
   afterAll(async () => {

@@ -85,7 +85,7 @@ describe('manifests with trigger endpoints', { timeout: 180_000 }, () => {
     await ensureCliBuilt();
     home = await mkdtemp(join(tmpdir(), 'dispatch-cli-triggers-'));
     gateway = await startTestGateway({ home });
-    cli = { cwd: REPO_DIR, env: { HOME: home, DISPATCH_PORT: String(gateway.port) } };
+    cli = { cwd: REPO_DIR, env: { HOME: home, DISPATCH_PORT: String(gateway.port) }, inProcess: true };
   }, 180_000);
 
   afterAll(async () => {

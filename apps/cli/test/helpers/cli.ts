@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { BIN } from './build.js';
+import { runCliInProcess } from './in-process.js';
 
 export interface CliResult {
   code: number | null;
@@ -14,10 +15,13 @@ export interface CliOptions {
   /** Written to stdin, which is then closed. */
   input?: string;
   timeoutMs?: number;
+  /** Run the command inside the test process (fast; see in-process.ts) instead of spawning the binary. */
+  inProcess?: boolean;
 }
 
 /** Runs the built `dispatch` binary as a user would. HOME is whatever `env` says, so no real config is read. */
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  if (options.inProcess) return runCliInProcess(args, options);
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', ...options.env };
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
