@@ -76,9 +76,9 @@ export class Autoscaler {
     return undefined;
   }
 
-  /** Counts a call out. */
-  leave(fn: DispatchFunction): void {
-    const state = this.states.get(fn.name);
+  /** Counts a call to the function out. */
+  leave(functionName: string): void {
+    const state = this.states.get(functionName);
     if (state !== undefined && state.inflight > 0) state.inflight--;
   }
 
@@ -176,7 +176,7 @@ export class Autoscaler {
     try {
       await Promise.race([state.warming, expired]);
     } catch (error) {
-      this.leave({ name: state.name } as DispatchFunction);
+      this.leave(state.name);
       throw error;
     } finally {
       clearTimeout(timer);

@@ -85,7 +85,7 @@ export async function callFunction(context: ServiceContext, runtime: FunctionRun
     platformError = DispatchError.isInstance(error) ? error : new DispatchError(500, `${context.driver.name}: ${(error as Error).message}`, { cause: error });
     envelope = { context: { logs: { stdout: [], stderr: [] }, error: { type: 'SystemError', message: platformError.message } }, payload: null };
   } finally {
-    if (counted) autoscaler.leave(runtime.fn);
+    if (counted) autoscaler.leave(run.functionName);
   }
   const finished = Date.now();
   const durationMs = Math.round((performance.now() - startedPrecisely) * 1000) / 1000;
