@@ -1,8 +1,7 @@
-import type { Dispatch } from '@dispatch/core';
-import type { FastifyPluginAsync } from 'fastify';
 import { registerCrudRoutes } from './crud.js';
+import type { AdminRoutes } from './typed-routes.js';
 
 /** `/v1/schedule`: CRUD of schedules; each is answered with its next tick times. */
-export const schedulesRoutes: FastifyPluginAsync<{ dispatch: Dispatch }> = async (app, { dispatch }) => {
+export const schedulesRoutes: AdminRoutes = async (app, { dispatch }) => {
   registerCrudRoutes(app, { kind: 'schedule', schemaId: 'Schedule', tag: 'schedules', service: dispatch.schedules });
 };
