@@ -77,6 +77,7 @@ export function createLocalDriver(options: LocalDriverOptions): Driver {
   const node = options.node ?? process.execPath;
   const settings: LocalFunctionSettings = {
     functionsDir: join(dataDir, 'functions'),
+    socketsDir: join(dataDir, 'sockets'),
     sandbox: createSandboxSetup({
       mode: options.sandbox ?? sandboxModeFromEnv(),
       bwrap: options.bwrap ?? 'bwrap',

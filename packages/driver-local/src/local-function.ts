@@ -9,8 +9,13 @@ import { LogBuffer } from './log-buffer.js';
 import { ProcessPool } from './process-pool.js';
 import type { SandboxSetup } from './sandbox-setup.js';
 
+/** A socket folder path leaves room for `/dispatch-sock-XXXXXX/<n>.sock` within a socket path's 107 bytes. */
+const MAX_SOCKETS_DIR_LENGTH = 80;
+
 export interface LocalFunctionSettings {
   functionsDir: string;
+  /** Where the folders of the processes' Unix sockets go (`<dataDir>/sockets`). */
+  socketsDir: string;
   /** Whether functions run sandboxed, and with which interpreters; decided once per driver. */
   sandbox: () => Promise<SandboxSetup>;
   startTimeoutMs: number;
@@ -149,9 +154,12 @@ export class LocalFunction {
     }
     const { startTimeoutMs, stopGraceMs, maxCallsPerProcess, logger } = this.settings;
     let pool: ProcessPool | undefined;
-    // The processes' Unix sockets: in a short path of its own (a socket path has at most 107 bytes), removed
-    // with the pool.
-    const socketDir = await mkdtemp(join(tmpdir(), 'dispatch-sock-'));
+    // The processes' Unix sockets, in a folder of their own removed with the pool: under the data folder (so that a
+    // gateway killed outright leaves nothing elsewhere), or the temporary folder when that path would be too long
+    // for a socket (at most 107 bytes).
+    const sockets = this.settings.socketsDir.length <= MAX_SOCKETS_DIR_LENGTH ? this.settings.socketsDir : tmpdir();
+    await mkdir(sockets, { recursive: true });
+    const socketDir = await mkdtemp(join(sockets, 'dispatch-sock-'));
     try {
       const setup = await this.settings.sandbox();
       // The function's folder is the one place it may write: its sandbox user must own it (and its socket's folder).
