@@ -6,6 +6,7 @@
 #   scripts/ci/node-24.sh                 # prepare, then run the suites
 #   scripts/ci/node-24.sh prepare         # Node 24, better-sqlite3 for it, and the copy of the checkout
 #   scripts/ci/node-24.sh run [FILTER…]   # the suites (or the test files matching FILTER) in that copy
+#   scripts/ci/node-24.sh all FILTER…     # both, for some test files
 # .ci/run prepares before `npm test` starts rebuilding the checkout, so the copy never catches a build half
 # written, then runs the suites beside `npm test`.
 #
