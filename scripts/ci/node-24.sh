@@ -80,9 +80,12 @@ NODE="$NODE_DIR/bin/node"
 
 # 4. The suites, with that Node first on the PATH so every process the tests start (the CLI, `npm start`, the
 # local backend's Node functions) runs on it too.
+# npm finds its global config beside the node that runs it: under Node 24 it would miss the machine's (its CA
+# file, for the npm installs of runtime dependencies), and build native modules against Node 20's headers.
+globalconfig=$(npm config get globalconfig)
 cd "$TREE"
 status=0
-PATH="$NODE_DIR/bin:$PATH" NX_DAEMON=false "$NODE" node_modules/vitest/vitest.mjs run \
+PATH="$NODE_DIR/bin:$PATH" NX_DAEMON=false NPM_CONFIG_GLOBALCONFIG="$globalconfig" NPM_CONFIG_NODEDIR="$NODE_DIR" "$NODE" node_modules/vitest/vitest.mjs run \
   --exclude 'packages/driver-swarm/test/**' --exclude 'packages/driver-knative/test/**' \
   --exclude 'packages/docker-builder/test/**' --exclude 'packages/registry-builder/test/**' \
   --exclude 'swarm/test/**' --exclude 'charts/**' --exclude 'node_modules/**' \

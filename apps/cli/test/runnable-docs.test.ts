@@ -52,7 +52,10 @@ async function userSetup(): Promise<{ home: string; work: string; env: Record<st
   const work = join(home, 'work');
   await mkdir(work);
   await symlink(join(REPO_DIR, 'examples'), join(work, 'examples'));
-  const env = { PATH: `${bin}:${process.env.PATH ?? ''}`, HOME: home, LANG: 'C.UTF-8', CI: 'true' };
+  // The user's npm settings given by the environment (CI's Node 24 run names the machine's global npmrc so)
+  // reach the npm installs of runtime dependencies.
+  const npmConfig = Object.entries(process.env).filter(([key]) => /^npm_config_/i.test(key));
+  const env = { ...Object.fromEntries(npmConfig), PATH: `${bin}:${process.env.PATH ?? ''}`, HOME: home, LANG: 'C.UTF-8', CI: 'true' };
   return { home, work, env };
 }
 
