@@ -29,6 +29,7 @@ describe.skipIf(!docker)('swarm/stack-postgres.yml', () => {
     expect(gateway.environment.DISPATCH_BACKEND).toBe('swarm');
     expect(Object.keys(gateway.networks).sort()).toEqual(['dispatch', 'state']);
     expect(Object.keys(postgres.networks)).toEqual(['state']);
+    expect(postgres.deploy.endpoint_mode).toBe('dnsrr');
     expect(postgres.environment).toMatchObject({ POSTGRES_USER: 'dispatch', POSTGRES_PASSWORD: 'pw', POSTGRES_DB: 'dispatch' });
     expect(postgres.volumes[0]).toMatchObject({ source: 'dispatch-postgres', target: '/var/lib/postgresql/data' });
     expect(config.networks.state.driver).toBe('overlay');
