@@ -20,7 +20,10 @@ import { formatMs, freePort } from './measure.mjs';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const RUNS = Number(process.env.BENCH_ASYNC_RUNS ?? 5000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
-const STORES = (process.env.BENCH_ASYNC_STORES ?? 'sqlite,postgres').split(',').map((s) => s.trim()).filter(Boolean);
+const STORES = (process.env.BENCH_ASYNC_STORES ?? 'sqlite,postgres')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 
 const work = mkdtempSync(join(tmpdir(), 'dispatch-bench-async-'));
 const children = [];
@@ -56,7 +59,10 @@ function request(base, method, path, body) {
 async function postgresDatabase() {
   let server = process.env.DISPATCH_TEST_POSTGRES_URL;
   if (!server) {
-    const output = execFileSync('bash', [join(root, 'scripts/postgres/ensure-test-cluster.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const output = execFileSync('bash', [join(root, 'scripts/postgres/ensure-test-cluster.sh')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     server = /DISPATCH_TEST_POSTGRES_URL=(\S+)/.exec(output)[1];
   }
   const name = `dispatch_bench_${process.pid}`;
@@ -79,7 +85,14 @@ async function startGateway(env) {
   const port = await freePort();
   const child = spawn(process.execPath, [join(root, 'apps/gateway/dist/server.js')], {
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, DISPATCH_PORT: String(port), DISPATCH_LOG_LEVEL: 'warn', DISPATCH_RUN_HISTORY: String(RUNS * 2), DISPATCH_TOKEN: TOKEN, ...env },
+    env: {
+      ...process.env,
+      DISPATCH_PORT: String(port),
+      DISPATCH_LOG_LEVEL: 'warn',
+      DISPATCH_RUN_HISTORY: String(RUNS * 2),
+      DISPATCH_TOKEN: TOKEN,
+      ...env,
+    },
   });
   children.push(child);
   const base = `http://127.0.0.1:${port}`;
@@ -145,12 +158,16 @@ async function benchStore(store) {
 try {
   const rows = [];
   for (const store of STORES) rows.push(await benchStore(store));
-  console.log(`\n### Async runs of a trivial function, local backend (${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version})\n`);
+  console.log(
+    `\n### Async runs of a trivial function, local backend (${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version})\n`,
+  );
   console.log(`${RUNS} async runs per store, submitted by ${CONCURRENCY} concurrent callers; each is stored and queued before its 202.\n`);
   console.log('| store | submitted (runs/s) | completed (runs/s) | submission → completion p50 | p99 | failed |');
   console.log('|---|---|---|---|---|---|');
   for (const row of rows) {
-    console.log(`| ${row.store} | ${Math.round(row.submittedPerSecond)} | ${Math.round(row.completedPerSecond)} | ${formatMs(row.p50)} | ${formatMs(row.p99)} | ${row.failed} |`);
+    console.log(
+      `| ${row.store} | ${Math.round(row.submittedPerSecond)} | ${Math.round(row.completedPerSecond)} | ${formatMs(row.p50)} | ${formatMs(row.p99)} | ${row.failed} |`,
+    );
   }
 } finally {
   agent.destroy();

@@ -40,7 +40,15 @@ async function directStart(language, dir) {
   const started = performance.now();
   const child = spawn(command, args, {
     stdio: ['ignore', 'ignore', 'inherit', 'pipe'],
-    env: { ...process.env, DISPATCH_FUNCTION_DIR: dir, DISPATCH_HANDLER: TRIVIAL[language].handler, DISPATCH_MODE: 'funker', DISPATCH_FUNKER_PORT: '0', DISPATCH_HOST: '127.0.0.1', DISPATCH_STATUS_FD: '3' },
+    env: {
+      ...process.env,
+      DISPATCH_FUNCTION_DIR: dir,
+      DISPATCH_HANDLER: TRIVIAL[language].handler,
+      DISPATCH_MODE: 'funker',
+      DISPATCH_FUNKER_PORT: '0',
+      DISPATCH_HOST: '127.0.0.1',
+      DISPATCH_STATUS_FD: '3',
+    },
   });
   try {
     await new Promise((resolve, reject) => {
@@ -56,11 +64,26 @@ async function directStart(language, dir) {
 const port = await freePort();
 const gateway = spawn(process.execPath, [join(root, 'apps/gateway/dist/server.js')], {
   stdio: ['ignore', 'ignore', 'inherit'],
-  env: { ...process.env, DISPATCH_PORT: String(port), DISPATCH_DATA_DIR: join(work, 'gateway'), DISPATCH_LOG_LEVEL: 'warn', DISPATCH_TOKEN: token, DISPATCH_SCALE_IDLE_MS: String(IDLE_MS) },
+  env: {
+    ...process.env,
+    DISPATCH_PORT: String(port),
+    DISPATCH_DATA_DIR: join(work, 'gateway'),
+    DISPATCH_LOG_LEVEL: 'warn',
+    DISPATCH_TOKEN: token,
+    DISPATCH_SCALE_IDLE_MS: String(IDLE_MS),
+  },
 });
 cleanup.add(() => gateway.kill('SIGTERM'));
 const base = `http://127.0.0.1:${port}`;
-await waitFor('the gateway', () => fetch(`${base}/healthz`).then((response) => response.ok || undefined, () => undefined), { timeoutMs: 60_000 });
+await waitFor(
+  'the gateway',
+  () =>
+    fetch(`${base}/healthz`).then(
+      (response) => response.ok || undefined,
+      () => undefined,
+    ),
+  { timeoutMs: 60_000 },
+);
 const api = gatewayApi(base, token);
 await waitForImages(api, languages, 300_000);
 
@@ -73,7 +96,9 @@ for (const language of languages) {
   const name = `cold-${language.replace(/\d/g, '')}`;
   const source = (await packSource(join(dir, TRIVIAL[language].file))).toString('base64');
   await api('POST', '/v1/function', { name, image: language, source, handler: TRIVIAL[language].handler, minReplicas: 0, maxReplicas: 1 });
-  await waitFor(`${name} READY`, async () => ((await api('GET', `/v1/function/${name}`)).status === 'READY' ? true : undefined), { timeoutMs: 120_000 });
+  await waitFor(`${name} READY`, async () => ((await api('GET', `/v1/function/${name}`)).status === 'READY' ? true : undefined), {
+    timeoutMs: 120_000,
+  });
 
   const call = async () => {
     const started = performance.now();
@@ -99,12 +124,18 @@ for (const language of languages) {
   await api('DELETE', `/v1/function/${name}`);
 }
 
-console.log(`\n### Cold starts from zero, local backend (${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version})\n`);
+console.log(
+  `\n### Cold starts from zero, local backend (${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version})\n`,
+);
 console.log(`A trivial function with \`minReplicas: 0\`, called ${COLD_STARTS} times after its process was stopped (p50 of each).\n`);
-console.log('| language | function server started directly (reference) | held for the start (`coldStartMs`) | cold call, client side | max cold call | warm call (reference) |');
+console.log(
+  '| language | function server started directly (reference) | held for the start (`coldStartMs`) | cold call, client side | max cold call | warm call (reference) |',
+);
 console.log('|---|---|---|---|---|---|');
 for (const row of rows) {
-  console.log(`| ${row.language} | ${formatMs(row.direct)} | ${formatMs(row.held)} | ${formatMs(row.cold)} | ${formatMs(row.maxCold)} | ${formatMs(row.warm)} |`);
+  console.log(
+    `| ${row.language} | ${formatMs(row.direct)} | ${formatMs(row.held)} | ${formatMs(row.cold)} | ${formatMs(row.maxCold)} | ${formatMs(row.warm)} |`,
+  );
 }
 await cleanup.run();
 process.exit(0);

@@ -19,10 +19,21 @@ const builds = Number(process.env.BENCH_IMAGE_BUILDS ?? 10);
 const cleanup = cleanupOnExit(Number(process.env.BENCH_TIME_LIMIT ?? 900) * 1000);
 
 // The builders and the testkit are TypeScript; their builds (cached by nx) give plain Node modules to import.
-await run('npx', ['nx', 'run-many', '-t', 'build', '--projects=@dispatch/registry-builder,@dispatch/docker-builder,@dispatch/driver-testkit', '--output-style=static'], {
-  cwd: root,
-  timeoutMs: 5 * 60_000,
-});
+await run(
+  'npx',
+  [
+    'nx',
+    'run-many',
+    '-t',
+    'build',
+    '--projects=@dispatch/registry-builder,@dispatch/docker-builder,@dispatch/driver-testkit',
+    '--output-style=static',
+  ],
+  {
+    cwd: root,
+    timeoutMs: 5 * 60_000,
+  },
+);
 for (const pkg of ['registry-builder', 'docker-builder', 'driver-testkit']) {
   if (!existsSync(join(root, 'packages', pkg, 'dist/index.js'))) throw new Error(`packages/${pkg}/dist is missing after the build`);
 }
@@ -81,7 +92,9 @@ const dockerBuilt = await time('`docker build` + push (`@dispatch/docker-builder
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 console.log(`\n### Building a hello function's image (${cpus().length} cores, ${cpu}, Node ${process.version})\n`);
-console.log(`${builds} builds per path, each of a changed source, on a nodejs base image already in the registry (loopback, with a login).\n`);
+console.log(
+  `${builds} builds per path, each of a changed source, on a nodejs base image already in the registry (loopback, with a login).\n`,
+);
 console.log('| path | p50 | max |');
 console.log('|---|---|---|');
 for (const row of [assembled, dockerBuilt]) console.log(`| ${row.label} | ${formatMs(row.p50)} | ${formatMs(row.max)} |`);

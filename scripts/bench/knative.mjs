@@ -78,9 +78,17 @@ cleanup.add(async () => {
 });
 const base = `http://127.0.0.1:${port}`;
 const api = gatewayApi(base, token);
-await waitFor('the gateway to answer /healthz', () => fetch(`${base}/healthz`).then((r) => (r.ok ? true : undefined), () => undefined), {
-  timeoutMs: 30_000,
-});
+await waitFor(
+  'the gateway to answer /healthz',
+  () =>
+    fetch(`${base}/healthz`).then(
+      (r) => (r.ok ? true : undefined),
+      () => undefined,
+    ),
+  {
+    timeoutMs: 30_000,
+  },
+);
 cleanup.add(() => deleteFunction(api, fn, 60_000));
 
 await waitForImages(api, ['nodejs'], 10 * 60_000);
@@ -98,19 +106,30 @@ const kube = await fetch(`${harness.url}/apis/serving.knative.dev/v1/namespaces/
 }).then((response) => response.json());
 const revision = kube.status.latestReadyRevisionName;
 const host = new URL(kube.status.url).host;
-const containers = (await run('docker', ['ps', '-q', '--filter', `label=serving.knative.dev/revision=${revision}`], { timeoutMs: 30_000 })).trim().split('\n');
-if (containers.length !== 1 || containers[0] === '') throw new Error(`expected one container of revision ${revision}, found ${containers.filter(Boolean).length}`);
+const containers = (await run('docker', ['ps', '-q', '--filter', `label=serving.knative.dev/revision=${revision}`], { timeoutMs: 30_000 }))
+  .trim()
+  .split('\n');
+if (containers.length !== 1 || containers[0] === '')
+  throw new Error(`expected one container of revision ${revision}, found ${containers.filter(Boolean).length}`);
 const published = (await run('docker', ['port', containers[0], '8080/tcp'], { timeoutMs: 30_000 })).trim().split('\n')[0];
 const containerUrl = `http://${published}/`;
-if (!/^http:\/\/127\.0\.0\.1:\d+\/$/.test(containerUrl)) throw new Error(`the function's container is published on ${published}, not loopback`);
+if (!/^http:\/\/127\.0\.0\.1:\d+\/$/.test(containerUrl))
+  throw new Error(`the function's container is published on ${published}, not loopback`);
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: settings.concurrency });
 const cases = [
   { path: `direct HTTP POST to the container (\`${published}\`, reference)`, call: httpPoster(containerUrl, RUN_REQUEST, { agent }) },
-  { path: `through the harness's ingress (Host \`${host}\`)`, call: httpPoster(`${harness.ingressUrl}/`, RUN_REQUEST, { agent, headers: { host } }) },
+  {
+    path: `through the harness's ingress (Host \`${host}\`)`,
+    call: httpPoster(`${harness.ingressUrl}/`, RUN_REQUEST, { agent, headers: { host } }),
+  },
   {
     path: 'through the gateway (`POST /v1/runs`)',
-    call: httpPoster(`${base}/v1/runs?functionName=${fn}`, { input: { name: 'bench' }, blocking: true }, { agent, headers: { authorization: `Bearer ${token}` } }),
+    call: httpPoster(
+      `${base}/v1/runs?functionName=${fn}`,
+      { input: { name: 'bench' }, blocking: true },
+      { agent, headers: { authorization: `Bearer ${token}` } },
+    ),
   },
 ];
 const rows = [];
@@ -118,7 +137,9 @@ for (const { path, call } of cases) rows.push({ path, ...(await measureCall(call
 agent.destroy();
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
-console.log(`\n### Blocking runs of a trivial function, knative backend through the Kubernetes API harness (${cpus().length} cores, ${cpu}, Node ${process.version})\n`);
+console.log(
+  `\n### Blocking runs of a trivial function, knative backend through the Kubernetes API harness (${cpus().length} cores, ${cpu}, Node ${process.version})\n`,
+);
 console.log(
   `Function container on this Docker engine, reached on loopback; sequential calls for latency: ${settings.latencyCalls}; ` +
     `throughput: ${settings.concurrency} concurrent callers for ${settings.seconds} s.\n`,

@@ -171,7 +171,8 @@ export async function waitFor(what, check, { timeoutMs, intervalMs = 50 }) {
 export function run(command, args, { timeoutMs = 120_000, env, cwd, maxBuffer = 64 * 1024 * 1024 } = {}) {
   return new Promise((resolve, reject) => {
     execFile(command, args, { timeout: timeoutMs, killSignal: 'SIGKILL', env, cwd, maxBuffer }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${command} ${args.join(' ')}: ${error.killed ? `killed after ${timeoutMs} ms` : error.message}\n${stderr}`));
+      if (error)
+        reject(new Error(`${command} ${args.join(' ')}: ${error.killed ? `killed after ${timeoutMs} ms` : error.message}\n${stderr}`));
       else resolve(stdout);
     });
   });
@@ -180,7 +181,10 @@ export function run(command, args, { timeoutMs = 120_000, env, cwd, maxBuffer = 
 /** The gateway's REST API, with a bearer token when one is given. */
 export function gatewayApi(base, token) {
   return async (method, path, body) => {
-    const headers = { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) };
+    const headers = {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    };
     const response = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await response.text();
     const json = text === '' ? undefined : JSON.parse(text);
@@ -255,7 +259,8 @@ export async function removeImagesBuiltByRun(cleanup, functionName) {
   const refsBefore = await imageRefs(ours);
   cleanup.add(async () => {
     const created = [...(await imageRefs(ours))].filter((ref) => !refsBefore.has(ref));
-    if (created.length > 0) await run('docker', ['image', 'rm', ...created], { timeoutMs: 120_000 }).catch((error) => console.error(error.message));
+    if (created.length > 0)
+      await run('docker', ['image', 'rm', ...created], { timeoutMs: 120_000 }).catch((error) => console.error(error.message));
   });
 }
 

@@ -27,10 +27,21 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const latencyCalls = Number(process.env.BENCH_LATENCY_CALLS ?? 2000);
 const languages = (process.env.BENCH_LANGUAGES ?? 'nodejs,python3').split(',');
-const backends = (process.env.BENCH_BACKENDS ?? 'local,async,coldstart').split(',').map((name) => name.trim()).filter(Boolean);
-const BACKEND_SCRIPTS = { swarm: 'swarm.mjs', knative: 'knative.mjs', images: 'images.mjs', async: 'async-runs.mjs', coldstart: 'cold-starts.mjs', swarmcold: 'swarm-cold-starts.mjs' };
+const backends = (process.env.BENCH_BACKENDS ?? 'local,async,coldstart')
+  .split(',')
+  .map((name) => name.trim())
+  .filter(Boolean);
+const BACKEND_SCRIPTS = {
+  swarm: 'swarm.mjs',
+  knative: 'knative.mjs',
+  images: 'images.mjs',
+  async: 'async-runs.mjs',
+  coldstart: 'cold-starts.mjs',
+  swarmcold: 'swarm-cold-starts.mjs',
+};
 for (const name of backends) {
-  if (name !== 'local' && !(name in BACKEND_SCRIPTS)) throw new Error(`BENCH_BACKENDS: unknown backend "${name}" (local, async, coldstart, swarm, swarmcold, knative, images)`);
+  if (name !== 'local' && !(name in BACKEND_SCRIPTS))
+    throw new Error(`BENCH_BACKENDS: unknown backend "${name}" (local, async, coldstart, swarm, swarmcold, knative, images)`);
 }
 
 const TRIVIAL = {
@@ -95,7 +106,13 @@ async function startGateway() {
   const port = await freePort();
   const child = spawn(process.execPath, [join(root, 'apps/gateway/dist/server.js')], {
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, DISPATCH_PORT: String(port), DISPATCH_DATA_DIR: join(work, 'gateway'), DISPATCH_LOG_LEVEL: 'warn', DISPATCH_TOKEN: TOKEN },
+    env: {
+      ...process.env,
+      DISPATCH_PORT: String(port),
+      DISPATCH_DATA_DIR: join(work, 'gateway'),
+      DISPATCH_LOG_LEVEL: 'warn',
+      DISPATCH_TOKEN: TOKEN,
+    },
   });
   children.push(child);
   const base = `http://127.0.0.1:${port}`;
@@ -146,7 +163,11 @@ function gatewayCaller(base, name, agent) {
     new Promise((resolve, reject) => {
       const request = http.request(
         url,
-        { method: 'POST', agent, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        {
+          method: 'POST',
+          agent,
+          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
         (response) => {
           const chunks = [];
           response.on('data', (chunk) => chunks.push(chunk));
@@ -183,10 +204,16 @@ function bareCaller(port, agent) {
   const body = JSON.stringify({ input: { name: 'bench' }, blocking: true });
   return () =>
     new Promise((resolve, reject) => {
-      const request = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
-        response.resume();
-        response.on('end', () => (response.statusCode === 200 ? resolve() : reject(new Error(`bare route answered ${response.statusCode}`))));
-      });
+      const request = http.request(
+        url,
+        { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (response) => {
+          response.resume();
+          response.on('end', () =>
+            response.statusCode === 200 ? resolve() : reject(new Error(`bare route answered ${response.statusCode}`)),
+          );
+        },
+      );
       request.on('error', reject);
       request.end(body);
     });
@@ -237,7 +264,9 @@ async function benchLocal() {
     const durations = [];
     for (let i = 0; i < cliRuns + 2; i++) {
       const started = performance.now();
-      await promisify(execFile)(process.execPath, [cli, ...args], { env: { ...process.env, HOME: work, DISPATCH_PORT: gatewayPort, DISPATCH_TOKEN: TOKEN } });
+      await promisify(execFile)(process.execPath, [cli, ...args], {
+        env: { ...process.env, HOME: work, DISPATCH_PORT: gatewayPort, DISPATCH_TOKEN: TOKEN },
+      });
       if (i >= 2) durations.push(performance.now() - started); // the first two warm the file cache
     }
     durations.sort((a, b) => a - b);
@@ -262,16 +291,31 @@ async function benchLocal() {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   console.log(`\n### Blocking runs of a trivial function, local backend (${cpus().length} cores, ${cpu}, Node ${process.version})\n`);
   console.log(`Concurrency 1: ${latencyCalls} sequential calls; concurrency ${concurrency}: closed loop for ${seconds} s.\n`);
-  console.log(`| language | path | c=1 p50 | c=1 p99 | c=1 runs/s | c=${concurrency} p50 | c=${concurrency} p99 | c=${concurrency} runs/s | failed | create → READY |`);
+  console.log(
+    `| language | path | c=1 p50 | c=1 p99 | c=1 runs/s | c=${concurrency} p50 | c=${concurrency} p99 | c=${concurrency} runs/s | failed | create → READY |`,
+  );
   console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const { language, path, one, many, readyMs } of rows) {
-    const cells = [language, path, formatMs(one.p50), formatMs(one.p99), Math.round(one.throughput), formatMs(many.p50), formatMs(many.p99), Math.round(many.throughput), many.failed, readyMs === undefined ? '' : formatMs(readyMs)];
+    const cells = [
+      language,
+      path,
+      formatMs(one.p50),
+      formatMs(one.p99),
+      Math.round(one.throughput),
+      formatMs(many.p50),
+      formatMs(many.p99),
+      Math.round(many.throughput),
+      many.failed,
+      readyMs === undefined ? '' : formatMs(readyMs),
+    ];
     console.log(`| ${cells.join(' | ')} |`);
   }
   for (const language of languages) {
     const direct = rows.find((row) => row.language === language && row.path.startsWith('direct wire'));
     const gateway = rows.find((row) => row.language === language && row.path === 'through the gateway');
-    console.log(`\n${language}: the gateway adds ${formatMs(gateway.one.p50 - direct.one.p50)} at p50 (concurrency 1) over a direct wire call.`);
+    console.log(
+      `\n${language}: the gateway adds ${formatMs(gateway.one.p50 - direct.one.p50)} at p50 (concurrency 1) over a direct wire call.`,
+    );
   }
   console.log(`\n### CLI start-up (${cliRuns} runs each, whole processes)\n`);
   console.log('| command | p50 | max |');

@@ -47,10 +47,14 @@ const directWire = async () => {
 };
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-const throughGateway = httpPoster(`${gateway}/v1/runs?functionName=${fn}`, { input: { name: 'bench' }, blocking: true }, {
-  agent,
-  headers: { authorization: `Bearer ${token}` },
-});
+const throughGateway = httpPoster(
+  `${gateway}/v1/runs?functionName=${fn}`,
+  { input: { name: 'bench' }, blocking: true },
+  {
+    agent,
+    headers: { authorization: `Bearer ${token}` },
+  },
+);
 
 const bareRoute = httpPoster(`${bare}/bare`, { input: { name: 'bench' }, blocking: true }, { agent });
 const sustainedMs = sustainedSeconds * 1000;

@@ -22,9 +22,29 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 if (process.argv[2] !== '--in-network') {
   // On the host: the measuring runs in a container on the overlay network, the only place tasks answer from.
   const image = process.env.BENCH_CLIENT_IMAGE ?? process.env.DISPATCH_NODE_IMAGE ?? 'node:22-bookworm-slim';
-  const env = ['DISPATCH_NODE_IMAGE', 'DISPATCH_PYTHON_IMAGE', 'BENCH_COLD_STARTS'].filter((key) => process.env[key]).flatMap((key) => ['-e', `${key}=${process.env[key]}`]);
+  const env = ['DISPATCH_NODE_IMAGE', 'DISPATCH_PYTHON_IMAGE', 'BENCH_COLD_STARTS']
+    .filter((key) => process.env[key])
+    .flatMap((key) => ['-e', `${key}=${process.env[key]}`]);
   const name = `dispatch-bench-cold-${process.pid}`;
-  const args = ['run', '--rm', '--name', name, '--network', network, '-v', `${root}:${root}`, '-v', '/var/run/docker.sock:/var/run/docker.sock', '-w', root, ...env, image, 'node', 'scripts/bench/swarm-cold-starts.mjs', '--in-network'];
+  const args = [
+    'run',
+    '--rm',
+    '--name',
+    name,
+    '--network',
+    network,
+    '-v',
+    `${root}:${root}`,
+    '-v',
+    '/var/run/docker.sock:/var/run/docker.sock',
+    '-w',
+    root,
+    ...env,
+    image,
+    'node',
+    'scripts/bench/swarm-cold-starts.mjs',
+    '--in-network',
+  ];
   const child = spawn('docker', args, { stdio: 'inherit' });
   const stop = () => spawn('docker', ['rm', '-f', name], { stdio: 'ignore' });
   process.once('SIGTERM', stop);
@@ -40,7 +60,12 @@ if (process.argv[2] !== '--in-network') {
   const fn = `bench-cold-${id}`;
   const work = await mkdtemp(join(tmpdir(), 'dispatch-bench-cold-'));
   const driver = createSwarmDriver({ docker, network, builder: createDockerImageBuilder({ docker, errorPrefix: 'swarm' }) });
-  const dispatch = await createDispatch({ driver, store: openSqliteStore(join(work, 'store')), seedDefaults: false, autoscale: { idleMs: IDLE_MS } });
+  const dispatch = await createDispatch({
+    driver,
+    store: openSqliteStore(join(work, 'store')),
+    seedDefaults: false,
+    autoscale: { idleMs: IDLE_MS },
+  });
   const rows = { held: [], call: [], task: [], warm: [] };
   try {
     await dispatch.baseImages.create({ name: `${fn}-base`, imageURL: driver.defaultBaseImages().nodejs, language: 'nodejs' });
@@ -57,7 +82,11 @@ if (process.argv[2] !== '--in-network') {
         await sleep(100);
       }
       // The stopped task's container must be gone too, as after a real idle period.
-      for (let waited = 0; (await docker.listContainers({ filters: { label: [`com.docker.swarm.service.name=${fn}`] } })).length > 0; waited += 100) {
+      for (
+        let waited = 0;
+        (await docker.listContainers({ filters: { label: [`com.docker.swarm.service.name=${fn}`] } })).length > 0;
+        waited += 100
+      ) {
         if (waited > 60_000) throw new Error(`the container of ${fn} did not stop`);
         await sleep(100);
       }
@@ -82,15 +111,28 @@ if (process.argv[2] !== '--in-network') {
     await dispatch.images.delete(`${fn}-node`).catch((error) => console.error(error.message));
     const images = await docker.listImages();
     for (const image of images) {
-      for (const tag of image.RepoTags ?? []) if (tag.includes(`fn-${fn}`)) await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
+      for (const tag of image.RepoTags ?? [])
+        if (tag.includes(`fn-${fn}`))
+          await docker
+            .getImage(tag)
+            .remove({ force: true })
+            .catch(() => undefined);
     }
     await dispatch.close();
     await rm(work, { recursive: true, force: true });
   }
-  console.log(`\n### Cold starts from zero, swarm backend (${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version})\n`);
-  console.log(`A trivial nodejs function with \`minReplicas: 0\`, called ${rows.held.length} times after its task was stopped (p50; warm image).\n`);
-  console.log('| Swarm: task created → running (reference) | held for the start (`coldStartMs`) | cold call | max cold call | warm call (reference) |');
+  console.log(
+    `\n### Cold starts from zero, swarm backend (${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version})\n`,
+  );
+  console.log(
+    `A trivial nodejs function with \`minReplicas: 0\`, called ${rows.held.length} times after its task was stopped (p50; warm image).\n`,
+  );
+  console.log(
+    '| Swarm: task created → running (reference) | held for the start (`coldStartMs`) | cold call | max cold call | warm call (reference) |',
+  );
   console.log('|---|---|---|---|---|');
-  console.log(`| ${formatMs(median(rows.task))} | ${formatMs(median(rows.held))} | ${formatMs(median(rows.call))} | ${formatMs(Math.max(...rows.call))} | ${formatMs(median(rows.warm))} |`);
+  console.log(
+    `| ${formatMs(median(rows.task))} | ${formatMs(median(rows.held))} | ${formatMs(median(rows.call))} | ${formatMs(Math.max(...rows.call))} | ${formatMs(median(rows.warm))} |`,
+  );
   process.exit(0);
 }

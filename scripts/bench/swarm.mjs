@@ -59,10 +59,15 @@ if (buildingGateway) {
   await run(
     'docker',
     [
-      'build', '-q', '-f', 'apps/gateway/Dockerfile',
+      'build',
+      '-q',
+      '-f',
+      'apps/gateway/Dockerfile',
       ...(nodeImage ? ['--build-arg', `NODE_IMAGE=${nodeImage}`] : []),
       ...(nodedir ? ['--build-arg', `NODE_GYP_NODEDIR=${nodedir}`] : []),
-      '-t', gatewayImage, '.',
+      '-t',
+      gatewayImage,
+      '.',
     ],
     { cwd: root, timeoutMs: 15 * 60_000 },
   );
@@ -84,12 +89,19 @@ cleanup.add(async () => {
   // The stack's volume can go once the gateway's container has.
   await waitFor(
     `the containers of stack ${stack} to stop`,
-    async () => ((await run('docker', ['ps', '-aq', '--filter', `label=com.docker.stack.namespace=${stack}`], { timeoutMs: 30_000 })).trim() === '' ? true : undefined),
+    async () =>
+      (await run('docker', ['ps', '-aq', '--filter', `label=com.docker.stack.namespace=${stack}`], { timeoutMs: 30_000 })).trim() === ''
+        ? true
+        : undefined,
     { timeoutMs: 60_000, intervalMs: 500 },
   );
   await waitFor(
     `volume ${stack}_dispatch-data to be removed`,
-    () => run('docker', ['volume', 'rm', `${stack}_dispatch-data`], { timeoutMs: 30_000 }).then(() => true, (error) => (/no such volume/i.test(error.message) ? true : undefined)),
+    () =>
+      run('docker', ['volume', 'rm', `${stack}_dispatch-data`], { timeoutMs: 30_000 }).then(
+        () => true,
+        (error) => (/no such volume/i.test(error.message) ? true : undefined),
+      ),
     { timeoutMs: 30_000, intervalMs: 500 },
   );
 });
@@ -97,10 +109,18 @@ await run('docker', ['stack', 'deploy', '-c', 'swarm/stack.yml', stack], { cwd: 
 
 const base = `http://127.0.0.1:${port}`;
 const api = gatewayApi(base, token);
-await waitFor('the gateway service to answer /healthz', () => fetch(`${base}/healthz`).then((r) => (r.ok ? true : undefined), () => undefined), {
-  timeoutMs: 120_000,
-  intervalMs: 250,
-});
+await waitFor(
+  'the gateway service to answer /healthz',
+  () =>
+    fetch(`${base}/healthz`).then(
+      (r) => (r.ok ? true : undefined),
+      () => undefined,
+    ),
+  {
+    timeoutMs: 120_000,
+    intervalMs: 250,
+  },
+);
 // Last added, first run: the function goes before the stack (the gateway removes its service), and its
 // service is removed directly if the gateway could not.
 cleanup.add(async () => {
@@ -109,7 +129,10 @@ cleanup.add(async () => {
   if (left !== '') await run('docker', ['service', 'rm', ...left.split('\n')], { timeoutMs: 60_000 });
   await waitFor(
     `the containers of service ${fn} to stop`,
-    async () => ((await run('docker', ['ps', '-aq', '--filter', `label=com.docker.swarm.service.name=${fn}`], { timeoutMs: 30_000 })).trim() === '' ? true : undefined),
+    async () =>
+      (await run('docker', ['ps', '-aq', '--filter', `label=com.docker.swarm.service.name=${fn}`], { timeoutMs: 30_000 })).trim() === ''
+        ? true
+        : undefined,
     { timeoutMs: 60_000, intervalMs: 500 },
   );
 });
@@ -123,7 +146,10 @@ const coldMs = await createFunctionTimed(api, spec, 5 * 60_000);
 await deleteFunction(api, fn, 60_000);
 await waitFor(
   `service ${fn} to be removed`,
-  async () => ((await run('docker', ['service', 'ls', '-q', '--filter', `label=dispatch.function=${fn}`], { timeoutMs: 30_000 })).trim() === '' ? true : undefined),
+  async () =>
+    (await run('docker', ['service', 'ls', '-q', '--filter', `label=dispatch.function=${fn}`], { timeoutMs: 30_000 })).trim() === ''
+      ? true
+      : undefined,
   { timeoutMs: 60_000, intervalMs: 200 },
 );
 const readyMs = await createFunctionTimed(api, spec, 5 * 60_000);
@@ -134,7 +160,25 @@ const bare = `dispatch-bench-bare-${id}`;
 cleanup.add(() => run('docker', ['rm', '-f', bare], { timeoutMs: 30_000 }).catch(() => undefined));
 await run(
   'docker',
-  ['run', '-d', '--name', bare, '--network', network, '-e', 'BARE_HOST=0.0.0.0', '-e', 'BARE_PORT=8080', '-v', `${root}:${root}:ro`, '-w', root, clientImage, 'node', 'scripts/bench/bare-fastify.mjs'],
+  [
+    'run',
+    '-d',
+    '--name',
+    bare,
+    '--network',
+    network,
+    '-e',
+    'BARE_HOST=0.0.0.0',
+    '-e',
+    'BARE_PORT=8080',
+    '-v',
+    `${root}:${root}:ro`,
+    '-w',
+    root,
+    clientImage,
+    'node',
+    'scripts/bench/bare-fastify.mjs',
+  ],
   { timeoutMs: 60_000 },
 );
 // The gateway service's task by Swarm's DNS name: its virtual IP (`${stack}_gateway`) needs IPVS, which this
@@ -145,13 +189,29 @@ const clientArgs = { fn, gateway: `http://${gatewayHost}:8080`, bare: `http://${
 const limitMs = (60 + 6 * (settings.seconds + settings.latencyCalls / 100) + sustainedSeconds + 20) * 1000;
 const out = await run(
   'docker',
-  ['run', '--rm', '--name', client, '--network', network, '-v', `${root}:${root}:ro`, '-w', root, clientImage, 'node', 'scripts/bench/swarm-client.mjs', JSON.stringify(clientArgs)],
+  [
+    'run',
+    '--rm',
+    '--name',
+    client,
+    '--network',
+    network,
+    '-v',
+    `${root}:${root}:ro`,
+    '-w',
+    root,
+    clientImage,
+    'node',
+    'scripts/bench/swarm-client.mjs',
+    JSON.stringify(clientArgs),
+  ],
   { timeoutMs: limitMs },
 );
 const result = JSON.parse(out.trim().split('\n').pop());
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
-const row = (path, r, ready = '') => `| nodejs | ${path} | ${formatMs(r.p50)} | ${formatMs(r.p99)} | ${Math.round(r.throughput)} | ${ready} |`;
+const row = (path, r, ready = '') =>
+  `| nodejs | ${path} | ${formatMs(r.p50)} | ${formatMs(r.p99)} | ${Math.round(r.throughput)} | ${ready} |`;
 console.log(`\n### Blocking runs of a trivial function, swarm backend (${cpus().length} cores, ${cpu}, gateway image ${gatewayImage})\n`);
 console.log(
   `Client in a container on the overlay network \`${network}\`; ${result.tasks} task(s); sequential calls for latency: ${settings.latencyCalls}; ` +
@@ -162,15 +222,22 @@ console.log('|---|---|---|---|---|---|');
 console.log(row('bare fastify route in a container on the overlay (ceiling)', result.bare));
 console.log(row(`direct wire call to \`tasks.${fn}\`:9999, a connection per task (reference)`, result.directWire));
 console.log(row(`direct funker call to \`tasks.${fn}\`:9999, a connection per call`, result.direct));
-console.log(row(`through the gateway (\`http://${gatewayHost}:8080\`)`, result.gateway, `${formatMs(readyMs)} (first create: ${formatMs(coldMs)})`));
+console.log(
+  row(`through the gateway (\`http://${gatewayHost}:8080\`)`, result.gateway, `${formatMs(readyMs)} (first create: ${formatMs(coldMs)})`),
+);
 console.log(
   `\nswarm: the gateway adds ${formatMs(result.gateway.p50 - result.direct.p50)} at p50 and ${formatMs(result.gateway.p99 - result.direct.p99)} at p99.`,
 );
 const edge = (r) => `${Math.round(r.throughput)} runs/s, p50 ${formatMs(r.p50)}, p99 ${formatMs(r.p99)}`;
-console.log(`\nSustained: ${settings.concurrency} concurrent callers for ${sustainedSeconds} s (the bare route for ${Math.min(sustainedSeconds, 20)} s).\n`);
+console.log(
+  `\nSustained: ${settings.concurrency} concurrent callers for ${sustainedSeconds} s (the bare route for ${Math.min(sustainedSeconds, 20)} s).\n`,
+);
 console.log('| path | whole window | first 10 s | last 10 s | failed |');
 console.log('|---|---|---|---|---|');
-for (const [path, r] of [['through the gateway', result.sustainedGateway], ['bare fastify route', result.sustainedBare]]) {
+for (const [path, r] of [
+  ['through the gateway', result.sustainedGateway],
+  ['bare fastify route', result.sustainedBare],
+]) {
   console.log(`| ${path} | ${edge(r.whole)} | ${edge(r.first)} | ${edge(r.last)} | ${r.whole.failed} |`);
 }
 await cleanup.run();

@@ -49,15 +49,46 @@ describe.skipIf(!swarm)("funker-dispatch's services.json and Alexa exchange on D
     await exec('docker', ['build', '-q', '--build-arg', `NODE_IMAGE=${nodeImage}`, '-t', IMAGE, join(root, 'examples/alexa-skill/funker')]);
     port = await freePort();
     await exec('docker', [
-      'run', '-d', '--name', GATEWAY, '--network', process.env.DISPATCH_SWARM_NETWORK ?? 'dispatch', '-p', `127.0.0.1:${port}:8080`,
-      '-v', `${root}:${root}:ro`, '-v', `${work}:${work}`, '-v', '/var/run/docker.sock:/var/run/docker.sock', '-w', root,
-      '-e', 'DISPATCH_BACKEND=swarm', '-e', 'DISPATCH_HOST=0.0.0.0', '-e', 'DISPATCH_PORT=8080', '-e', `DISPATCH_TOKEN=${TOKEN}`,
-      '-e', `DISPATCH_DATA_DIR=${work}/data`, '-e', 'DISPATCH_SEED_DEFAULTS=false',
-      '-e', `DISPATCH_ALEXA_TRUST_ANCHORS=${work}/trust-anchors.pem`, '-e', `DISPATCH_ALEXA_CERT_MIRROR=file://${work}/certificates/`,
-      nodeImage, 'node', 'apps/gateway/dist/server.js',
+      'run',
+      '-d',
+      '--name',
+      GATEWAY,
+      '--network',
+      process.env.DISPATCH_SWARM_NETWORK ?? 'dispatch',
+      '-p',
+      `127.0.0.1:${port}:8080`,
+      '-v',
+      `${root}:${root}:ro`,
+      '-v',
+      `${work}:${work}`,
+      '-v',
+      '/var/run/docker.sock:/var/run/docker.sock',
+      '-w',
+      root,
+      '-e',
+      'DISPATCH_BACKEND=swarm',
+      '-e',
+      'DISPATCH_HOST=0.0.0.0',
+      '-e',
+      'DISPATCH_PORT=8080',
+      '-e',
+      `DISPATCH_TOKEN=${TOKEN}`,
+      '-e',
+      `DISPATCH_DATA_DIR=${work}/data`,
+      '-e',
+      'DISPATCH_SEED_DEFAULTS=false',
+      '-e',
+      `DISPATCH_ALEXA_TRUST_ANCHORS=${work}/trust-anchors.pem`,
+      '-e',
+      `DISPATCH_ALEXA_CERT_MIRROR=file://${work}/certificates/`,
+      nodeImage,
+      'node',
+      'apps/gateway/dist/server.js',
     ]);
     const deadline = Date.now() + 60_000;
-    while ((await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined))?.status !== 200) {
+    while (
+      (await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined))?.status !== 200
+    ) {
       if (Date.now() > deadline) {
         const { stdout, stderr } = await exec('docker', ['logs', GATEWAY]).catch(() => ({ stdout: '', stderr: '' }));
         throw new Error(`the gateway did not answer /healthz:\n${stdout}${stderr}`);
@@ -93,7 +124,9 @@ describe.skipIf(!swarm)("funker-dispatch's services.json and Alexa exchange on D
   });
 
   it("answers the seed's signed curl with the seed's documented body, through the one-shot funker image", async () => {
-    const sample = JSON.parse(await readFile(join(root, 'examples/alexa-skill/sample-request.json'), 'utf8')) as { request: { timestamp: string } };
+    const sample = JSON.parse(await readFile(join(root, 'examples/alexa-skill/sample-request.json'), 'utf8')) as {
+      request: { timestamp: string };
+    };
     sample.request.timestamp = new Date().toISOString();
     const body = JSON.stringify(sample);
     await writeFile(join(work, 'sample_request.json'), body);
@@ -101,14 +134,30 @@ describe.skipIf(!swarm)("funker-dispatch's services.json and Alexa exchange on D
     for (let i = 0; i < 2; i++) {
       const { stdout } = await exec(
         'curl',
-        ['-sS', '-H', 'Content-Type: application/json', '-H', `SignatureCertChainUrl: ${CHAIN_URL}`, '-H', `Signature-256: ${signBody(body, certificate.keyPem)}`,
-          '-X', 'POST', `http://localhost:${port}`, '-d', '@./sample_request.json'],
+        [
+          '-sS',
+          '-H',
+          'Content-Type: application/json',
+          '-H',
+          `SignatureCertChainUrl: ${CHAIN_URL}`,
+          '-H',
+          `Signature-256: ${signBody(body, certificate.keyPem)}`,
+          '-X',
+          'POST',
+          `http://localhost:${port}`,
+          '-d',
+          '@./sample_request.json',
+        ],
         { cwd: work },
       );
       expect(stdout).toBe(SEED_RESPONSE);
     }
     // Unsigned, the same request is refused.
-    const { stdout } = await exec('curl', ['-sS', '-H', 'Content-Type: application/json', '-X', 'POST', `http://localhost:${port}`, '-d', '@./sample_request.json'], { cwd: work });
+    const { stdout } = await exec(
+      'curl',
+      ['-sS', '-H', 'Content-Type: application/json', '-X', 'POST', `http://localhost:${port}`, '-d', '@./sample_request.json'],
+      { cwd: work },
+    );
     expect(JSON.parse(stdout)).toMatchObject({ code: 400, message: expect.stringMatching(/Signature-256 headers are required/) });
   });
 });

@@ -38,7 +38,11 @@ const SQUARE_JS = `module.exports = async (context, payload) => {
 };
 `;
 
-interface Task { id: string; container: string; port: number }
+interface Task {
+  id: string;
+  container: string;
+  port: number;
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -89,16 +93,22 @@ describe.skipIf(!swarm)('two gateways on PostgreSQL on Docker Swarm (swarm/stack
     const postgresImage = /^DISPATCH_POSTGRES_IMAGE=(.+)$/m.exec(postgres)?.[1] ?? '';
     const nodeImage = process.env.DISPATCH_NODE_IMAGE ?? '';
     const nodeGypNodedir = process.env.DISPATCH_NODE_GYP_NODEDIR ?? (nodeImage.startsWith('dispatch-local/') ? '/usr/local' : '');
-    if (!PREBUILT) await exec(
-      'docker',
-      [
-        'build', '-q', '-f', 'apps/gateway/Dockerfile',
-        ...(nodeImage ? ['--build-arg', `NODE_IMAGE=${nodeImage}`] : []),
-        ...(nodeGypNodedir ? ['--build-arg', `NODE_GYP_NODEDIR=${nodeGypNodedir}`] : []),
-        '-t', GATEWAY_IMAGE, '.',
-      ],
-      { cwd: root, maxBuffer: 64 * 1024 * 1024, timeout: 15 * 60_000 },
-    );
+    if (!PREBUILT)
+      await exec(
+        'docker',
+        [
+          'build',
+          '-q',
+          '-f',
+          'apps/gateway/Dockerfile',
+          ...(nodeImage ? ['--build-arg', `NODE_IMAGE=${nodeImage}`] : []),
+          ...(nodeGypNodedir ? ['--build-arg', `NODE_GYP_NODEDIR=${nodeGypNodedir}`] : []),
+          '-t',
+          GATEWAY_IMAGE,
+          '.',
+        ],
+        { cwd: root, maxBuffer: 64 * 1024 * 1024, timeout: 15 * 60_000 },
+      );
     await new Promise<void>((resolve, reject) => {
       const create = execFile('docker', ['secret', 'create', TOKEN_SECRET, '-'], (error) => (error ? reject(error) : resolve()));
       create.stdin?.end(TOKEN);
@@ -138,22 +148,39 @@ describe.skipIf(!swarm)('two gateways on PostgreSQL on Docker Swarm (swarm/stack
 
     const [{ port }] = tasks;
     const version = (await api(port, 'GET', '/version')).body.version as string;
-    expect((await api(port, 'POST', '/baseimage', { name: 'nodejs-base', language: 'nodejs', imageURL: `dispatch/nodejs-base:${version}` })).status).toBe(201);
+    expect(
+      (await api(port, 'POST', '/baseimage', { name: 'nodejs-base', language: 'nodejs', imageURL: `dispatch/nodejs-base:${version}` }))
+        .status,
+    ).toBe(201);
     expect((await api(port, 'POST', '/image', { name: 'nodejs', baseImage: 'nodejs-base' })).status).toBe(201);
-    await waitFor('the image', async () => ((await api(port, 'GET', '/image/nodejs')).body?.status === 'READY' ? true : undefined), 300_000);
+    await waitFor(
+      'the image',
+      async () => ((await api(port, 'GET', '/image/nodejs')).body?.status === 'READY' ? true : undefined),
+      300_000,
+    );
     await writeFile(join(workDir, 'square.js'), SQUARE_JS);
     // The function's source as `dispatch create function` packs a file: a tar.gz holding it.
     const source = (await exec('tar', ['-czf', '-', '-C', workDir, 'square.js'], { encoding: 'buffer' })).stdout.toString('base64');
     expect((await api(port, 'POST', '/function', { name: FUNCTION, image: 'nodejs', source })).status).toBe(201);
     // Both gateways serve it: each calls the function's service over the overlay network.
     for (const task of tasks) {
-      await waitFor('the function', async () => ((await api(task.port, 'GET', `/function/${FUNCTION}`)).body?.status === 'READY' ? true : undefined), 300_000);
+      await waitFor(
+        'the function',
+        async () => ((await api(task.port, 'GET', `/function/${FUNCTION}`)).body?.status === 'READY' ? true : undefined),
+        300_000,
+      );
     }
   }, 20 * 60_000);
 
   afterAll(async () => {
     const functionImages: string[] = [];
-    const { stdout: image } = await exec('docker', ['service', 'inspect', FUNCTION, '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}']).catch(() => ({ stdout: '' }));
+    const { stdout: image } = await exec('docker', [
+      'service',
+      'inspect',
+      FUNCTION,
+      '--format',
+      '{{.Spec.TaskTemplate.ContainerSpec.Image}}',
+    ]).catch(() => ({ stdout: '' }));
     if (image.trim()) functionImages.push(image.trim().replace(/@sha256:.*$/, ''));
     const alive = (await runningTasks().catch(() => []))[0];
     if (alive) {
@@ -165,10 +192,22 @@ describe.skipIf(!swarm)('two gateways on PostgreSQL on Docker Swarm (swarm/stack
     await exec('docker', ['stack', 'rm', STACK]).catch(() => undefined);
     // The secret and the volume are in use until the stack's tasks are gone.
     const deadline = Date.now() + 90_000;
-    while ((await exec('docker', ['secret', 'rm', TOKEN_SECRET]).then(() => false, (error: Error) => !/not found/i.test(error.message))) && Date.now() < deadline) {
+    while (
+      (await exec('docker', ['secret', 'rm', TOKEN_SECRET]).then(
+        () => false,
+        (error: Error) => !/not found/i.test(error.message),
+      )) &&
+      Date.now() < deadline
+    ) {
       await sleep(1000);
     }
-    while ((await exec('docker', ['volume', 'rm', `${STACK}_dispatch-postgres`]).then(() => false, (error: Error) => /in use/i.test(error.message))) && Date.now() < deadline) {
+    while (
+      (await exec('docker', ['volume', 'rm', `${STACK}_dispatch-postgres`]).then(
+        () => false,
+        (error: Error) => /in use/i.test(error.message),
+      )) &&
+      Date.now() < deadline
+    ) {
       await sleep(1000);
     }
     if (!PREBUILT) await exec('docker', ['image', 'rm', '-f', GATEWAY_IMAGE]).catch(() => undefined);
@@ -186,7 +225,9 @@ describe.skipIf(!swarm)('two gateways on PostgreSQL on Docker Swarm (swarm/stack
     const worker = async () => {
       while (!stop) {
         const n = next++;
-        const reply = await api(survivor.port, 'POST', `/runs?functionName=${FUNCTION}`, { input: { n, ms: 20 } }).catch((error: Error) => ({ status: 0, body: error.message }));
+        const reply = await api(survivor.port, 'POST', `/runs?functionName=${FUNCTION}`, { input: { n, ms: 20 } }).catch(
+          (error: Error) => ({ status: 0, body: error.message }),
+        );
         if (reply.status === 200 && reply.body?.output?.square === n * n) succeeded++;
         else failures.push(`${n}: ${reply.status} ${JSON.stringify(reply.body)}`);
       }
@@ -198,7 +239,10 @@ describe.skipIf(!swarm)('two gateways on PostgreSQL on Docker Swarm (swarm/stack
     // Async runs through both gateways; each takes 300 ms, so the victim's worker holds some of them when it dies.
     const submitted: { id: string; n: number }[] = [];
     for (let n = 0; n < 60; n++) {
-      const reply = await api((n % 2 === 0 ? survivor : victim).port, 'POST', `/runs?functionName=${FUNCTION}`, { blocking: false, input: { n, ms: 300 } });
+      const reply = await api((n % 2 === 0 ? survivor : victim).port, 'POST', `/runs?functionName=${FUNCTION}`, {
+        blocking: false,
+        input: { n, ms: 300 },
+      });
       expect(reply.status).toBe(202);
       submitted.push({ id: reply.body.name ?? reply.body.id, n });
     }
@@ -213,10 +257,14 @@ describe.skipIf(!swarm)('two gateways on PostgreSQL on Docker Swarm (swarm/stack
 
     // Every async run ends READY with its own input's result, once (one run per submission).
     for (const { id, n } of submitted) {
-      const run = await waitFor(`async run ${id}`, async () => {
-        const reply = await api(survivor.port, 'GET', `/runs/${id}`);
-        return reply.body?.status === 'READY' || reply.body?.status === 'ERROR' ? reply.body : undefined;
-      }, 60_000);
+      const run = await waitFor(
+        `async run ${id}`,
+        async () => {
+          const reply = await api(survivor.port, 'GET', `/runs/${id}`);
+          return reply.body?.status === 'READY' || reply.body?.status === 'ERROR' ? reply.body : undefined;
+        },
+        60_000,
+      );
       expect(run.status).toBe('READY');
       expect(run.output).toEqual({ n, square: n * n });
     }
@@ -225,10 +273,14 @@ describe.skipIf(!swarm)('two gateways on PostgreSQL on Docker Swarm (swarm/stack
     expect(listed.filter((run) => ids.has(run.name ?? run.id)).length).toBe(submitted.length);
 
     // Swarm replaces the killed task: two gateways answer again.
-    const restored = await waitFor('Swarm to restore two gateway tasks', async () => {
-      const running = await runningTasks();
-      return running.length === 2 && (await Promise.all(running.map((task) => healthy(task.port)))).every(Boolean) ? running : undefined;
-    }, 90_000);
+    const restored = await waitFor(
+      'Swarm to restore two gateway tasks',
+      async () => {
+        const running = await runningTasks();
+        return running.length === 2 && (await Promise.all(running.map((task) => healthy(task.port)))).every(Boolean) ? running : undefined;
+      },
+      90_000,
+    );
     expect(restored.map((task) => task.container)).not.toContain(victim.container);
   });
 });

@@ -30,7 +30,10 @@ describe.skipIf(!docker)('swarm/stack-registry.yml', () => {
     });
     expect(Object.keys(gateway.environment)).not.toContain('DISPATCH_TOKEN');
     expect(Object.keys(gateway.environment)).not.toContain('DISPATCH_REGISTRY_PASSWORD');
-    expect(gateway.secrets.map((secret: { source: string }) => secret.source).sort()).toEqual(['dispatch_registry_password', 'dispatch_token']);
+    expect(gateway.secrets.map((secret: { source: string }) => secret.source).sort()).toEqual([
+      'dispatch_registry_password',
+      'dispatch_token',
+    ]);
     expect(config.secrets).toEqual({
       dispatch_registry_password: { name: 'pw-secret', external: true },
       dispatch_token: { name: 'dispatch_token', external: true },

@@ -79,7 +79,11 @@ describe.skipIf(!swarm)('the gateway on Docker Swarm (swarm/stack.yml)', { timeo
     // Step 6 of the seed: the config file written by hand, here with the gateway's token.
     await writeFile(
       join(workDir, 'config.json'),
-      JSON.stringify({ current: 'swarm', contexts: { swarm: { host: '127.0.0.1', port, scheme: 'http', insecure: true, token: TOKEN } } }, null, 2),
+      JSON.stringify(
+        { current: 'swarm', contexts: { swarm: { host: '127.0.0.1', port, scheme: 'http', insecure: true, token: TOKEN } } },
+        null,
+        2,
+      ),
     );
     cli = { cwd: workDir, env: { HOME: workDir }, timeoutMs: 120_000 };
   }, 20 * 60_000);
@@ -88,12 +92,19 @@ describe.skipIf(!swarm)('the gateway on Docker Swarm (swarm/stack.yml)', { timeo
     // The images the functions ran on: removing a function keeps its image (a later revision may reuse layers).
     const functionImages: string[] = [];
     for (const name of ['hello', 'call-admin']) {
-      const { stdout } = await exec('docker', ['service', 'inspect', name, '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}']).catch(() => ({ stdout: '' }));
+      const { stdout } = await exec('docker', ['service', 'inspect', name, '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}']).catch(
+        () => ({ stdout: '' }),
+      );
       if (stdout.trim()) functionImages.push(stdout.trim().replace(/@sha256:.*$/, ''));
     }
     if (workDir) {
       // The gateway removes what it created; then the stack goes.
-      for (const args of [['delete', 'endpoint', 'get-hello'], ['delete', 'function', 'hello'], ['delete', 'function', 'call-admin'], ['delete', 'image', 'python3']]) {
+      for (const args of [
+        ['delete', 'endpoint', 'get-hello'],
+        ['delete', 'function', 'hello'],
+        ['delete', 'function', 'call-admin'],
+        ['delete', 'image', 'python3'],
+      ]) {
         await runCli(['--config', './config.json', ...args], cli).catch(() => undefined);
       }
       await rm(workDir, { recursive: true, force: true });
@@ -101,10 +112,22 @@ describe.skipIf(!swarm)('the gateway on Docker Swarm (swarm/stack.yml)', { timeo
     await exec('docker', ['stack', 'rm', STACK]).catch(() => undefined);
     // The secret is in use until the gateway's task is gone.
     const deadline = Date.now() + 60_000;
-    while ((await exec('docker', ['secret', 'rm', TOKEN_SECRET]).then(() => false, (error: Error) => !/not found/i.test(error.message))) && Date.now() < deadline) {
+    while (
+      (await exec('docker', ['secret', 'rm', TOKEN_SECRET]).then(
+        () => false,
+        (error: Error) => !/not found/i.test(error.message),
+      )) &&
+      Date.now() < deadline
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
-    while ((await exec('docker', ['volume', 'rm', `${STACK}_dispatch-data`]).then(() => false, (error: Error) => /in use/i.test(error.message))) && Date.now() < deadline) {
+    while (
+      (await exec('docker', ['volume', 'rm', `${STACK}_dispatch-data`]).then(
+        () => false,
+        (error: Error) => /in use/i.test(error.message),
+      )) &&
+      Date.now() < deadline
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
     await exec('docker', ['image', 'rm', '-f', GATEWAY_IMAGE]).catch(() => undefined);
@@ -114,11 +137,16 @@ describe.skipIf(!swarm)('the gateway on Docker Swarm (swarm/stack.yml)', { timeo
 
   it('replays the seed quickstart: create image, create function, exec, create endpoint, curl', async () => {
     const config = ['--config', './config.json'];
-    const version = JSON.parse(await runCliOk([...config, 'version', '-o', 'json'], cli)) as { server?: { backend?: string; version?: string } };
+    const version = JSON.parse(await runCliOk([...config, 'version', '-o', 'json'], cli)) as {
+      server?: { backend?: string; version?: string };
+    };
     expect(version.server?.backend).toBe('swarm');
 
     // The gateway builds Dispatch's python3 base image on the engine it drives, then the image on it.
-    await runCliOk([...config, 'create', 'base-image', 'python3-base', `dispatch/python3-base:${version.server?.version}`, '--language', 'python3'], cli);
+    await runCliOk(
+      [...config, 'create', 'base-image', 'python3-base', `dispatch/python3-base:${version.server?.version}`, '--language', 'python3'],
+      cli,
+    );
     expect(await runCliOk([...config, 'create', 'image', 'python3', 'python3-base'], cli)).toContain('Created image: python3');
     await pollCli([...config, 'get', 'images'], cli, (out) => /python3\s.*READY/.test(out), 300_000);
 
@@ -144,7 +172,11 @@ describe.skipIf(!swarm)('the gateway on Docker Swarm (swarm/stack.yml)', { timeo
 
   it('exposes /metrics for scraping: the service is labelled for discovery, and the metrics token reads the runs made', async () => {
     const { stdout: labels } = await exec('docker', ['service', 'inspect', `${STACK}_gateway`, '--format', '{{json .Spec.Labels}}']);
-    expect(JSON.parse(labels)).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8080', 'prometheus.io/path': '/metrics' });
+    expect(JSON.parse(labels)).toMatchObject({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': '8080',
+      'prometheus.io/path': '/metrics',
+    });
     expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(401);
     const metrics = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     expect(metrics.status).toBe(200);
@@ -153,7 +185,9 @@ describe.skipIf(!swarm)('the gateway on Docker Swarm (swarm/stack.yml)', { timeo
     expect(text).toContain('dispatch_runs_total{function="hello",outcome="success"} 2');
     expect(text).toContain('dispatch_function_replicas{function="hello",state="ready"} 1');
     // The metrics token is no admin token.
-    expect((await fetch(`http://127.0.0.1:${port}/v1/function`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).status).toBe(401);
+    expect((await fetch(`http://127.0.0.1:${port}/v1/function`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).status).toBe(
+      401,
+    );
   });
 
   it('runs the gateway as a non-root user, with the token only in a secret file', async () => {
@@ -171,18 +205,32 @@ describe.skipIf(!swarm)('the gateway on Docker Swarm (swarm/stack.yml)', { timeo
 
   it('refuses a function that calls the admin API over the overlay network (401); its task has the limits it was given', async () => {
     const config = ['--config', './config.json'];
-    await runCliOk([...config, 'create', 'function', '--image', 'python3', '--memory', '128', '--cpus', '0.5', 'call-admin', './call-admin.py'], cli);
+    await runCliOk(
+      [...config, 'create', 'function', '--image', 'python3', '--memory', '128', '--cpus', '0.5', 'call-admin', './call-admin.py'],
+      cli,
+    );
     await pollCli([...config, 'get', 'function', 'call-admin'], cli, (out) => /call-admin\s.*READY/.test(out), 300_000);
     // The gateway's address on the overlay network the function shares with it.
     const { stdout: id } = await exec('docker', ['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${STACK}_gateway`]);
     const network = process.env.DISPATCH_SWARM_NETWORK ?? 'dispatch';
-    const { stdout: address } = await exec('docker', ['inspect', id.trim().split('\n')[0] ?? '', '--format', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`]);
+    const { stdout: address } = await exec('docker', [
+      'inspect',
+      id.trim().split('\n')[0] ?? '',
+      '--format',
+      `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`,
+    ]);
     const input = JSON.stringify({ address: address.trim() });
     const envelope = JSON.parse(await runCliOk([...config, 'exec', 'call-admin'], { ...cli, input })) as { payload: unknown };
     // An IP literal passes the Host check: the token is what refuses it.
     expect(envelope.payload).toEqual({ status: 401 });
 
-    const { stdout: limits } = await exec('docker', ['service', 'inspect', 'call-admin', '--format', '{{json .Spec.TaskTemplate.Resources.Limits}}']);
+    const { stdout: limits } = await exec('docker', [
+      'service',
+      'inspect',
+      'call-admin',
+      '--format',
+      '{{json .Spec.TaskTemplate.Resources.Limits}}',
+    ]);
     expect(JSON.parse(limits)).toEqual({ MemoryBytes: 128 * 1024 * 1024, NanoCPUs: 500_000_000 });
   });
 
@@ -197,7 +245,10 @@ describe.skipIf(!swarm)('the gateway on Docker Swarm (swarm/stack.yml)', { timeo
   });
 
   it('answers the CLI without the token with a one-line 401', async () => {
-    const result = await runCli(['--host', '127.0.0.1', '--port', String(port), '--scheme', 'http', 'get', 'function'], { ...cli, env: { HOME: workDir } });
+    const result = await runCli(['--host', '127.0.0.1', '--port', String(port), '--scheme', 'http', 'get', 'function'], {
+      ...cli,
+      env: { HOME: workDir },
+    });
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/^\[Code: 401\] /);
   });

@@ -33,7 +33,10 @@ describe('contexts', { timeout: 120_000 }, () => {
     expect(await runCliOk(['context', 'add', 'local', '--host', '127.0.0.1', '--port', port, '--scheme', 'http'], cli)).toBe(
       `Added context "local" (http://127.0.0.1:${port}), now current\n`,
     );
-    await runCliOk(['context', 'add', 'broken', '--host', '127.0.0.1', '--port', '9', '--scheme', 'http', '--insecure', '--token', 't'], cli);
+    await runCliOk(
+      ['context', 'add', 'broken', '--host', '127.0.0.1', '--port', '9', '--scheme', 'http', '--insecure', '--token', 't'],
+      cli,
+    );
     expect(JSON.parse(await readFile(configPath(), 'utf8'))).toEqual({
       current: 'local',
       contexts: {
@@ -53,7 +56,9 @@ describe('contexts', { timeout: 120_000 }, () => {
     // The context's own token still goes with it (and is refused here), until a flag overrides that too.
     const refused = await runCli(['get', 'function', '--context', 'broken', '--port', port], cli);
     expect(refused.stderr).toBe('[Code: 401] the bearer token is not valid for this gateway\n');
-    expect(await runCliOk(['get', 'function', '--context', 'broken', '--port', port, '--token', gateway.token, '-o', 'json'], cli)).toBe('[]\n');
+    expect(await runCliOk(['get', 'function', '--context', 'broken', '--port', port, '--token', gateway.token, '-o', 'json'], cli)).toBe(
+      '[]\n',
+    );
 
     expect(await runCliOk(['context', 'use', 'broken'], cli)).toBe('Switched to context "broken"\n');
     expect((await runCli(['get', 'function'], cli)).code).toBe(1);
@@ -80,7 +85,21 @@ describe('https contexts', () => {
     const key = join(dir, 'key.pem');
     const cert = join(dir, 'cert.pem');
     try {
-      await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1']);
+      await promisify(execFile)('openssl', [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+      ]);
     } catch {
       return; // No openssl here: the test below is skipped.
     }
@@ -111,7 +130,9 @@ describe('https contexts', () => {
     const cli = { cwd: dir, env: { HOME: dir } };
     const strict = await runCli(['--config', config, 'get', 'function'], cli);
     expect(strict.code).toBe(1);
-    expect(strict.stderr).toMatch(/^\[Code: 503\] the certificate of the Dispatch gateway at https:\/\/127\.0\.0\.1:\d+ is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\); pass --insecure/);
+    expect(strict.stderr).toMatch(
+      /^\[Code: 503\] the certificate of the Dispatch gateway at https:\/\/127\.0\.0\.1:\d+ is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\); pass --insecure/,
+    );
     expect(await runCliOk(['--config', config, '--context', 'lax', 'get', 'function', '-o', 'json'], cli)).toBe('[]\n');
     expect(await runCliOk(['--config', config, 'get', 'function', '-o', 'json', '--insecure'], cli)).toBe('[]\n');
   });

@@ -33,7 +33,11 @@ describe('async runs from the CLI: retries, dead letters, requeue', { timeout: 1
 
     const failed = await pollCli(['get', 'runs', '--failed'], cli, (out) => out.includes(id), 60_000);
     expect(failed).toMatch(new RegExp(`${id}.*DEAD LETTER: dead-lettered after 2 attempts`));
-    const json = JSON.parse(await runCliOk(['get', 'run', id, '-o', 'json'], cli)) as { attempts: number; deadLettered: boolean; maxAttempts: number };
+    const json = JSON.parse(await runCliOk(['get', 'run', id, '-o', 'json'], cli)) as {
+      attempts: number;
+      deadLettered: boolean;
+      maxAttempts: number;
+    };
     expect(json).toMatchObject({ attempts: 2, deadLettered: true, maxAttempts: 2 });
 
     expect(await runCliOk(['requeue', 'run', id], cli)).toContain(id);

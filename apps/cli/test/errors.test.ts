@@ -33,8 +33,12 @@ describe('errors: one [Code: NNN] line on stderr and a non-zero exit', { timeout
     if (home) await rm(home, { recursive: true, force: true });
   });
 
-  it('reports an unknown function with the gateway\'s 404', async () => {
-    for (const args of [['get', 'function', 'nope'], ['exec', 'nope'], ['delete', 'function', 'nope']]) {
+  it("reports an unknown function with the gateway's 404", async () => {
+    for (const args of [
+      ['get', 'function', 'nope'],
+      ['exec', 'nope'],
+      ['delete', 'function', 'nope'],
+    ]) {
       const result = await runCli(args, cli);
       expect(result).toMatchObject({ code: 1, stdout: '', stderr: '[Code: 404] function "nope" not found\n' });
     }
@@ -99,24 +103,34 @@ describe('errors: one [Code: NNN] line on stderr and a non-zero exit', { timeout
     expect(notANumber.stderr).toMatch(/^\[Code: 400\] --timeout must be an integer \(got "soon"\)\n/);
     const extra = await runCli(['exec', 'a', 'b', 'c', '--bogus', '-o', 'xml'], cli);
     expect(extra.code).toBe(2);
-    expect(extra.stderr).toMatch(/^\[Code: 400\] (unknown flag --bogus|unexpected argument "b"|--output must be one of json, yaml \(got "xml"\))\n/);
+    expect(extra.stderr).toMatch(
+      /^\[Code: 400\] (unknown flag --bogus|unexpected argument "b"|--output must be one of json, yaml \(got "xml"\))\n/,
+    );
     for (const output of [missing, noImage, notANumber, extra]) expect(output.stderr).not.toMatch(/Missing|Expected|Nonexistent|following/);
   });
 
   it('suggests the command that was meant', async () => {
     const typo = await runCli(['exce', 'hello'], cli);
-    expect(typo).toMatchObject({ code: 2, stdout: '', stderr: '[Code: 404] command "exce hello" not found; did you mean "dispatch exec hello"?\n' });
+    expect(typo).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: '[Code: 404] command "exce hello" not found; did you mean "dispatch exec hello"?\n',
+    });
     const unknown = await runCli(['get', 'functoin'], cli);
     expect(unknown.stderr).toBe('[Code: 404] command "get functoin" not found; did you mean "dispatch get function"?\n');
     const far = await runCli(['frobnicate', 'everything'], cli);
     expect(far.stderr).toBe('[Code: 404] command "frobnicate everything" not found; see "dispatch --help"\n');
   });
 
-  it('suggests the function that was meant, from the gateway\'s list', async () => {
+  it("suggests the function that was meant, from the gateway's list", async () => {
     const source = join(home, 'greeter.js');
     await writeFile(source, 'module.exports = () => "hi";\n');
     await runCliOk(['create', 'function', 'greeter', source, '--image', 'nodejs'], cli);
-    for (const args of [['exec', 'greter'], ['get', 'function', 'greeterr'], ['logs', 'greter']]) {
+    for (const args of [
+      ['exec', 'greter'],
+      ['get', 'function', 'greeterr'],
+      ['logs', 'greter'],
+    ]) {
       const result = await runCli(args, cli);
       expect(result).toMatchObject({ code: 1, stderr: `[Code: 404] function "${args.at(-1)}" not found; did you mean "greeter"?\n` });
     }
@@ -126,7 +140,10 @@ describe('errors: one [Code: NNN] line on stderr and a non-zero exit', { timeout
     const nowhere = join(home, 'nowhere');
     const cases: [string[], string][] = [
       [['create', 'function', 'f', `${nowhere}.js`, '--image', 'nodejs'], `source "${nowhere}.js" does not exist`],
-      [['create', 'function', 'f', join(home, 'greeter.js'), '--image', 'nodejs', '--schema-in', `${nowhere}.json`], `input schema "${nowhere}.json" does not exist`],
+      [
+        ['create', 'function', 'f', join(home, 'greeter.js'), '--image', 'nodejs', '--schema-in', `${nowhere}.json`],
+        `input schema "${nowhere}.json" does not exist`,
+      ],
       [['create', 'secret', 's', `${nowhere}.json`], `secret file "${nowhere}.json" does not exist`],
       [['apply', '-f', `${nowhere}.yaml`], `manifest "${nowhere}.yaml" does not exist`],
       [['create', 'image', 'i', 'nodejs', '--runtime-deps', `${nowhere}.txt`], `runtime dependencies "${nowhere}.txt" does not exist`],
@@ -148,7 +165,10 @@ describe('errors: one [Code: NNN] line on stderr and a non-zero exit', { timeout
           '[Code: 401] the admin API requires an Authorization: Bearer <token> header; give it with --token or DISPATCH_TOKEN, or in the context\n',
       });
       const config = join(home, 'token.json');
-      await writeFile(config, JSON.stringify({ current: 'g', contexts: { g: { host: '127.0.0.1', port: guarded.port, scheme: 'http', token: 's3cret' } } }));
+      await writeFile(
+        config,
+        JSON.stringify({ current: 'g', contexts: { g: { host: '127.0.0.1', port: guarded.port, scheme: 'http', token: 's3cret' } } }),
+      );
       // DISPATCH_PORT would override the context's port: the context alone says where to go here.
       expect(await runCliOk(['get', 'function', '-o', 'json', '--config', config], { cwd: home, env: { HOME: home } })).toBe('[]\n');
       const wrong = await runCli(['get', 'function', '--token', 'nope'], { ...cli, env });

@@ -20,11 +20,15 @@ describe('dispatch gateway start', () => {
 
   it('runs a gateway in the foreground that the CLI can use, until it is stopped', async () => {
     const env = { PATH: process.env.PATH ?? '', HOME: dir };
-    const gateway = spawn(process.execPath, [BIN, 'gateway', 'start', '--port', '0', '--data-dir', join(dir, 'data'), '--log-level', 'warn'], {
-      cwd: dir,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const gateway = spawn(
+      process.execPath,
+      [BIN, 'gateway', 'start', '--port', '0', '--data-dir', join(dir, 'data'), '--log-level', 'warn'],
+      {
+        cwd: dir,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const exited = new Promise<number | null>((resolve) => gateway.on('exit', resolve));
     try {
       const url = await new Promise<string>((resolve, reject) => {
@@ -54,7 +58,9 @@ describe('dispatch gateway start', () => {
   }, 60_000);
 
   it('refuses an unknown backend with 400, naming the backends there are', async () => {
-    const result = await runCli(['gateway', 'start', '--backend', 'mainframe', '--port', '0', '--data-dir', join(dir, 'unknown')], { cwd: dir });
+    const result = await runCli(['gateway', 'start', '--backend', 'mainframe', '--port', '0', '--data-dir', join(dir, 'unknown')], {
+      cwd: dir,
+    });
     expect(result.code).toBe(1);
     expect(result.stderr).toBe('[Code: 400] unknown backend "mainframe": the backends are local, swarm, knative\n');
   });

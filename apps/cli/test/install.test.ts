@@ -49,11 +49,11 @@ describe('the packed packages, installed with npm install -g', { timeout: 1_200_
     expect(tarballs.map((file) => file.replace(/.*\//, ''))).toContain('dispatch-cli-0.1.0.tgz');
     // Without --allow-scripts=better-sqlite3 (which compiles the SQLite binding, minutes on CI): the CLI needs no
     // binding, and the gateway here is the test's own.
-    await run(
-      'npm',
-      ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', ...tarballs],
-      { cwd: elsewhere, timeout: 1_140_000, maxBuffer: 64 * 1024 * 1024 },
-    );
+    await run('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', ...tarballs], {
+      cwd: elsewhere,
+      timeout: 1_140_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
 
     // Nothing from the checkout: the PATH has the prefix's bin, HOME and the working folder are elsewhere.
     const env = { PATH: `${join(prefix, 'bin')}:${process.env.PATH ?? ''}`, HOME: elsewhere };
@@ -74,12 +74,16 @@ describe('the packed packages, installed with npm install -g', { timeout: 1_200_
 
     // The seed's quickstart: an image, a function, a run, an endpoint, and curl.
     await copyFile(join(REPO_DIR, 'examples/python3/hello.py'), join(elsewhere, 'examples/python3/hello.py'));
-    expect(await dispatch(['create', 'image', 'python3', 'dispatchframework/python3-base:0.0.13-knative', '--wait'])).toContain('Created image: python3');
+    expect(await dispatch(['create', 'image', 'python3', 'dispatchframework/python3-base:0.0.13-knative', '--wait'])).toContain(
+      'Created image: python3',
+    );
     expect(await dispatch(['create', 'function', '--image', 'python3', 'hello', './examples/python3/hello.py', '--wait'])).toContain(
       'Created function: hello',
     );
     const { stdout: exec } = await new Promise<{ stdout: string }>((resolve, reject) => {
-      const child = execFile('dispatch', ['exec', 'hello'], { cwd: elsewhere, env }, (error, stdout) => (error ? reject(error) : resolve({ stdout })));
+      const child = execFile('dispatch', ['exec', 'hello'], { cwd: elsewhere, env }, (error, stdout) =>
+        error ? reject(error) : resolve({ stdout }),
+      );
       child.stdin?.end('{"name": "user"}\n');
     });
     expect(JSON.parse(exec)).toMatchObject({ payload: { myField: 'Hello, user from Nowhere' } });

@@ -39,7 +39,12 @@ describe('manifests: apply -f, create -f, delete -f', { timeout: 120_000 }, () =
       'Created endpoint: hello-manifest',
     ]);
     const second = await runCliOk(['apply', '-f', HELLO_YAML, '--wait'], cli);
-    expect(second.trim().split('\n')).toEqual(first.trim().split('\n').map((line) => line.replace('Created', 'Updated')));
+    expect(second.trim().split('\n')).toEqual(
+      first
+        .trim()
+        .split('\n')
+        .map((line) => line.replace('Created', 'Updated')),
+    );
 
     const exec = JSON.parse(await runCliOk(['exec', 'hello-manifest', '--input', '{"name": "user"}'], cli)) as { payload: unknown };
     expect(exec.payload).toEqual({ myField: 'Hello, user from Palo Alto' });
@@ -145,7 +150,9 @@ describe('manifests: apply -f, create -f, delete -f', { timeout: 120_000 }, () =
       const result = await runCli(['apply', '-f', path], cli);
       expect(result.code).not.toBe(0);
       expect(result.stderr).toMatch(
-        new RegExp(`^\\[Code: 400\\] ${path}: document 2: Function "f": unknown field "source_path" \\(known: name, tags, image, source, .*sourcePath\\); timeout must be a number\\n$`),
+        new RegExp(
+          `^\\[Code: 400\\] ${path}: document 2: Function "f": unknown field "source_path" \\(known: name, tags, image, source, .*sourcePath\\); timeout must be a number\\n$`,
+        ),
       );
       expect(await names('secret')).toEqual([]);
     });

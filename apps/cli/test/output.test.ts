@@ -48,7 +48,9 @@ describe('output: tables, -o json, -o yaml, messages', { timeout: 120_000 }, () 
     expect(await runCliOk(['get', 'functions'], cli)).toMatch(/\n hello +\| READY +\| \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d .+ \d{4}\n$/);
     expect(await runCliOk(['get', 'secret'], cli)).toMatch(/\n place \| <hidden>\n$/);
     expect(await runCliOk(['get', 'secret', 'place', '--reveal'], cli)).toMatch(/\n place \| place=Palo Alto\n$/);
-    expect(await runCliOk(['get', 'endpoints'], cli)).toMatch(/\n get-hello \| hello +\| http,https \| GET +\| example.test \| \/hello \| true\n$/);
+    expect(await runCliOk(['get', 'endpoints'], cli)).toMatch(
+      /\n get-hello \| hello +\| http,https \| GET +\| example.test \| \/hello \| true\n$/,
+    );
   });
 
   it('prints one object for a single get and an array for a list, indented by 4 spaces', async () => {
@@ -60,7 +62,11 @@ describe('output: tables, -o json, -o yaml, messages', { timeout: 120_000 }, () 
   });
 
   it('prints yaml that parses to the same data as the json', async () => {
-    for (const args of [['get', 'function', 'hello'], ['get', 'base-images'], ['get', 'endpoint', 'get-hello']]) {
+    for (const args of [
+      ['get', 'function', 'hello'],
+      ['get', 'base-images'],
+      ['get', 'endpoint', 'get-hello'],
+    ]) {
       const json: unknown = JSON.parse(await runCliOk([...args, '-o', 'json'], cli));
       expect(parseYaml(await runCliOk([...args, '-o', 'yaml'], cli))).toEqual(json);
     }
@@ -90,7 +96,16 @@ describe('output: tables, -o json, -o yaml, messages', { timeout: 120_000 }, () 
   });
 
   it('answers --help for every kind of command', async () => {
-    for (const args of [[], ['get'], ['create', 'function'], ['create', 'endpoint'], ['apply'], ['exec'], ['context', 'add'], ['gateway', 'start']]) {
+    for (const args of [
+      [],
+      ['get'],
+      ['create', 'function'],
+      ['create', 'endpoint'],
+      ['apply'],
+      ['exec'],
+      ['context', 'add'],
+      ['gateway', 'start'],
+    ]) {
       const result = await runCli([...args, '--help'], { ...cli, inProcess: false });
       expect(result.code, args.join(' ')).toBe(0);
       expect(result.stdout, args.join(' ')).toContain(`$ dispatch ${args.join(' ')}`.trim());

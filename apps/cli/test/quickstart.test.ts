@@ -46,13 +46,19 @@ describe("the seed README's quickstart (steps 6 and 7), with a config.json holdi
   });
 
   it('creates an image, a function, runs it, and serves it through an endpoint', async () => {
-    const created = await runCliOk(['--config', './config.json', 'create', 'image', 'python3', 'dispatchframework/python3-base:0.0.13-knative'], cli);
+    const created = await runCliOk(
+      ['--config', './config.json', 'create', 'image', 'python3', 'dispatchframework/python3-base:0.0.13-knative'],
+      cli,
+    );
     expect(created.trim()).toBe('Created image: python3');
 
     const images = await pollCli(['--config', './config.json', 'get', 'images'], cli, (out) => /python3 .*READY/.test(out));
     expect(images.split('\n')[0]).toMatch(/^\s*NAME\s*\|\s*DESTINATION\s*\|\s*BASEIMAGE\s*\|\s*STATUS\s*\|\s*CREATED DATE$/);
 
-    const fn = await runCliOk(['--config', './config.json', 'create', 'function', '--image', 'python3', 'hello', './examples/python3/hello.py'], cli);
+    const fn = await runCliOk(
+      ['--config', './config.json', 'create', 'function', '--image', 'python3', 'hello', './examples/python3/hello.py'],
+      cli,
+    );
     expect(fn.trim()).toBe('Created function: hello');
 
     const functions = await pollCli(['--config', './config.json', 'get', 'function'], cli, (out) => /hello .*READY/.test(out));

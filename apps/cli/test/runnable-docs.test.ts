@@ -19,11 +19,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function markdownFiles(dir: string): Promise<string[]> {
   const entries = await readdir(join(REPO_DIR, dir), { withFileTypes: true });
-  const nested = await Promise.all(entries.map((entry) => {
-    const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory()) return markdownFiles(path);
-    return Promise.resolve(entry.name.endsWith('.md') ? [path] : []);
-  }));
+  const nested = await Promise.all(
+    entries.map((entry) => {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory()) return markdownFiles(path);
+      return Promise.resolve(entry.name.endsWith('.md') ? [path] : []);
+    }),
+  );
   return nested.flat().sort();
 }
 

@@ -26,7 +26,12 @@ describe('schedules from the CLI', { timeout: 120_000 }, () => {
   });
 
   it('creates a schedule and shows its next run times in its time zone', async () => {
-    expect(await runCliOk(['create', 'schedule', 'nightly', 'echo', '--cron', '30 2 * * *', '--tz', 'Asia/Tokyo', '--input', '{"job":"report"}'], cli)).toContain('nightly');
+    expect(
+      await runCliOk(
+        ['create', 'schedule', 'nightly', 'echo', '--cron', '30 2 * * *', '--tz', 'Asia/Tokyo', '--input', '{"job":"report"}'],
+        cli,
+      ),
+    ).toContain('nightly');
     const table = await runCliOk(['get', 'schedule'], cli);
     expect(table).toMatch(/NAME\s*\|\s*FUNCTION\s*\|\s*CRON\s*\|\s*TIMEZONE\s*\|\s*NEXT RUNS/);
     // 02:30 in Tokyo is 17:30 UTC, the CLI's zone here.
@@ -73,7 +78,10 @@ describe('schedules from the CLI', { timeout: 120_000 }, () => {
       'kind: Schedule\nname: from-manifest\nfunction: echo\ncron: "0 * * * *"\ntimezone: Europe/Lisbon\ninput:\n  hello: world\n',
     );
     await runCliOk(['apply', '-f', 'schedule.yaml'], cli);
-    expect(JSON.parse(await runCliOk(['get', 'schedule', 'from-manifest', '-o', 'json'], cli))).toMatchObject({ timezone: 'Europe/Lisbon', input: { hello: 'world' } });
+    expect(JSON.parse(await runCliOk(['get', 'schedule', 'from-manifest', '-o', 'json'], cli))).toMatchObject({
+      timezone: 'Europe/Lisbon',
+      input: { hello: 'world' },
+    });
     await runCliOk(['delete', '-f', 'schedule.yaml'], cli);
     expect((await runCli(['get', 'schedule', 'from-manifest'], cli)).code).not.toBe(0);
   });

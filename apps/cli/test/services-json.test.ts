@@ -58,7 +58,15 @@ describe("funker-dispatch's services.json", () => {
       },
       {
         kind: 'endpoint',
-        body: { name: 'github-pushlogger', function: 'pushlogger', trigger: 'github', methods: ['POST'], uris: ['/github/pushlogger'], authSecret: 'github-webhook', triggerSettings: { events: ['push'] } },
+        body: {
+          name: 'github-pushlogger',
+          function: 'pushlogger',
+          trigger: 'github',
+          methods: ['POST'],
+          uris: ['/github/pushlogger'],
+          authSecret: 'github-webhook',
+          triggerSettings: { events: ['push'] },
+        },
       },
     ]);
   });
@@ -66,13 +74,16 @@ describe("funker-dispatch's services.json", () => {
   it('is not taken for another JSON file, and names what is wrong in one', async () => {
     expect(await loadServicesJson(await write('other.json', { kind: 'Function', name: 'x' }))).toBeUndefined();
     expect(await loadServicesJson(await write('hello.yaml', 'services: []'))).toBeUndefined();
-    await expect(loadServicesJson(await write('bad.json', { version: '1.0', services: [{ type: 'sms', service: 'X', image: 'y' }] }))).rejects.toThrow(
-      /services\[0\]: type must be "alexa" or "github"/,
-    );
+    await expect(
+      loadServicesJson(await write('bad.json', { version: '1.0', services: [{ type: 'sms', service: 'X', image: 'y' }] })),
+    ).rejects.toThrow(/services\[0\]: type must be "alexa" or "github"/);
     const alexa = await write('alexa.json', { version: '1.0', services: [{ type: 'alexa', service: 'HelloIntent', image: 'y' }] });
     await expect(loadServicesJson(alexa)).rejects.toThrow(/give your skill's id with --application-id/);
     // delete -f needs only the names.
-    expect((await loadServicesJson(alexa, { bodies: false }))?.map((d) => `${d.kind}/${d.name}`)).toEqual(['function/hellointent', 'endpoint/alexa']);
+    expect((await loadServicesJson(alexa, { bodies: false }))?.map((d) => `${d.kind}/${d.name}`)).toEqual([
+      'function/hellointent',
+      'endpoint/alexa',
+    ]);
   });
 });
 
@@ -105,7 +116,11 @@ describe('manifests with trigger endpoints', { timeout: 180_000 }, () => {
     expect(endpoint).toMatchObject({
       trigger: 'alexa',
       uris: ['/'],
-      triggerSettings: { applicationIds: [APP_ID], intents: { HelloIntent: 'hello-intent', HostnameIntent: 'hostname-intent' }, launch: 'launch' },
+      triggerSettings: {
+        applicationIds: [APP_ID],
+        intents: { HelloIntent: 'hello-intent', HostnameIntent: 'hostname-intent' },
+        launch: 'launch',
+      },
     });
     // A function an endpoint routes to cannot be deleted from under it.
     const refused = await runCli(['delete', 'function', 'launch'], cli);
@@ -122,13 +137,43 @@ describe('manifests with trigger endpoints', { timeout: 180_000 }, () => {
     const secretFile = join(home, 'webhook-secret.json');
     await writeFile(secretFile, JSON.stringify({ current: 'a-webhook-secret' }));
     await runCliOk(['create', 'secret', 'github-webhook', secretFile], cli);
-    expect((await runCliOk(['apply', '-f', PUSH_YAML, '--wait'], cli)).trim().split('\n')).toEqual(['Created function: push-logger', 'Created endpoint: github-push-logger']);
+    expect((await runCliOk(['apply', '-f', PUSH_YAML, '--wait'], cli)).trim().split('\n')).toEqual([
+      'Created function: push-logger',
+      'Created endpoint: github-push-logger',
+    ]);
     const hook = JSON.parse(await runCliOk(['get', 'endpoint', 'github-push-logger', '-o', 'json'], cli)) as Record<string, unknown>;
-    expect(hook).toMatchObject({ trigger: 'github', authSecret: 'github-webhook', methods: ['POST'], triggerSettings: { events: ['push'] } });
+    expect(hook).toMatchObject({
+      trigger: 'github',
+      authSecret: 'github-webhook',
+      methods: ['POST'],
+      triggerSettings: { events: ['push'] },
+    });
 
-    await runCliOk(['create', 'endpoint', 'skill', 'push-logger', '--trigger', 'alexa', '-p', '/alexa', '--application-id', APP_ID, '--intent', 'PushIntent=push-logger', '--launch', 'push-logger'], cli);
+    await runCliOk(
+      [
+        'create',
+        'endpoint',
+        'skill',
+        'push-logger',
+        '--trigger',
+        'alexa',
+        '-p',
+        '/alexa',
+        '--application-id',
+        APP_ID,
+        '--intent',
+        'PushIntent=push-logger',
+        '--launch',
+        'push-logger',
+      ],
+      cli,
+    );
     const skill = JSON.parse(await runCliOk(['get', 'endpoint', 'skill', '-o', 'json'], cli)) as Record<string, unknown>;
-    expect(skill).toMatchObject({ trigger: 'alexa', methods: ['POST'], triggerSettings: { applicationIds: [APP_ID], intents: { PushIntent: 'push-logger' }, launch: 'push-logger' } });
+    expect(skill).toMatchObject({
+      trigger: 'alexa',
+      methods: ['POST'],
+      triggerSettings: { applicationIds: [APP_ID], intents: { PushIntent: 'push-logger' }, launch: 'push-logger' },
+    });
     const bad = await runCli(['create', 'endpoint', 'bad', 'push-logger', '--intent', 'PushIntent'], cli);
     expect(bad.stderr).toMatch(/^\[Code: 400\] --intent PushIntent: write INTENT=FUNCTION/);
 

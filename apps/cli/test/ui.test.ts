@@ -23,7 +23,10 @@ describe('dispatch ui', { timeout: 120_000 }, () => {
     home = await mkdtemp(join(tmpdir(), 'dispatch-cli-ui-'));
     // No DISPLAY in this environment: the URL is printed rather than opened.
     cli = { cwd: home, env: { HOME: home } };
-    const added = await runCli(['context', 'add', 'here', '--host', '127.0.0.1', '--port', String(gateway.port), '--scheme', 'http', '--token', TOKEN], cli);
+    const added = await runCli(
+      ['context', 'add', 'here', '--host', '127.0.0.1', '--port', String(gateway.port), '--scheme', 'http', '--token', TOKEN],
+      cli,
+    );
     expect(added.code).toBe(0);
   }, 180_000);
 

@@ -17,10 +17,20 @@ import { closestCommand } from '../src/hooks/command-not-found.js';
 describe('hoistGlobalFlags', () => {
   it('moves global flags written before the command to after it, as the seed writes them', () => {
     expect(hoistGlobalFlags(['--config', './config.json', 'create', 'image', 'python3', 'url'])).toEqual([
-      'create', 'image', 'python3', 'url', '--config', './config.json',
+      'create',
+      'image',
+      'python3',
+      'url',
+      '--config',
+      './config.json',
     ]);
     expect(hoistGlobalFlags(['--insecure', '-o', 'json', '--port=9', 'get', 'function'])).toEqual([
-      'get', 'function', '--insecure', '-o', 'json', '--port=9',
+      'get',
+      'function',
+      '--insecure',
+      '-o',
+      'json',
+      '--port=9',
     ]);
   });
 
@@ -34,16 +44,27 @@ describe('hoistGlobalFlags', () => {
 
 describe('renderTable', () => {
   it('centres headers, pads cells and underlines the header', () => {
-    expect(renderTable(['NAME', 'STATUS'], [['hello', 'READY'], ['a', 'ERROR: x']])).toBe(
-      ['  NAME |  STATUS', '------------------', ' hello | READY', ' a     | ERROR: x'].join('\n'),
-    );
+    expect(
+      renderTable(
+        ['NAME', 'STATUS'],
+        [
+          ['hello', 'READY'],
+          ['a', 'ERROR: x'],
+        ],
+      ),
+    ).toBe(['  NAME |  STATUS', '------------------', ' hello | READY', ' a     | ERROR: x'].join('\n'));
   });
 
   it('aligns columns by the width text takes in a terminal: wide characters count two, colour codes none', () => {
-    const table = renderTable(['NAME', 'TAG'], [['日本', 'x'], ['\u001b[31mred\u001b[0m', 'y'], ['ab', 'z']]);
-    expect(table).toBe(
-      [' NAME | TAG', '------------', ' 日本 | x', ' \u001b[31mred\u001b[0m  | y', ' ab   | z'].join('\n'),
+    const table = renderTable(
+      ['NAME', 'TAG'],
+      [
+        ['日本', 'x'],
+        ['\u001b[31mred\u001b[0m', 'y'],
+        ['ab', 'z'],
+      ],
     );
+    expect(table).toBe([' NAME | TAG', '------------', ' 日本 | x', ' \u001b[31mred\u001b[0m  | y', ' ab   | z'].join('\n'));
   });
 
   it('truncates long cells to one line', () => {
@@ -104,14 +125,27 @@ describe('loadManifest', () => {
     await writeFile(
       path,
       [
-        'kind: Endpoint', 'name: e', 'function: f', '---',
-        'kind: Image', 'name: i', 'baseImage: python3-base', "runtimeDependencies: {manifest: '@requirements.txt'}", '---',
+        'kind: Endpoint',
+        'name: e',
+        'function: f',
         '---',
-        'kind: secret', 'name: s', "secrets: {handle: '@@dispatch'}",
+        'kind: Image',
+        'name: i',
+        'baseImage: python3-base',
+        "runtimeDependencies: {manifest: '@requirements.txt'}",
+        '---',
+        '---',
+        'kind: secret',
+        'name: s',
+        "secrets: {handle: '@@dispatch'}",
       ].join('\n'),
     );
     const documents = await loadManifest(path);
-    expect(documents.map((document) => [document.index, document.kind])).toEqual([[1, 'endpoint'], [2, 'image'], [4, 'secret']]);
+    expect(documents.map((document) => [document.index, document.kind])).toEqual([
+      [1, 'endpoint'],
+      [2, 'image'],
+      [4, 'secret'],
+    ]);
     expect(documents[1]?.body.runtimeDependencies).toEqual({ manifest: 'requests==2.32.3\n' });
     expect(documents[2]?.body.secrets).toEqual({ handle: '@dispatch' });
     expect(inApplyOrder(documents).map((document) => document.kind)).toEqual(['image', 'secret', 'endpoint']);
@@ -141,7 +175,7 @@ describe('printLogStream', () => {
     ]);
   });
 
-  it("says whether the gateway stopped, or the connection closed, and takes neither for an error", async () => {
+  it('says whether the gateway stopped, or the connection closed, and takes neither for an error', async () => {
     async function* stopped() {
       yield Buffer.from('{"stream": "stdout", "line": "last"}\n{"type": "stopped", "message": "the gateway stopped"}\n');
     }
@@ -159,7 +193,13 @@ describe('printLogStream', () => {
 describe('unreachable', () => {
   const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
   const connection = (host: string, contextName?: string): Connection => ({
-    url: `http://${host}:8080`, scheme: 'http', host, port: 8080, insecure: false, contextName, configPath: '/nowhere/config.json',
+    url: `http://${host}:8080`,
+    scheme: 'http',
+    host,
+    port: 8080,
+    insecure: false,
+    contextName,
+    configPath: '/nowhere/config.json',
   });
 
   it('suggests starting a gateway only when the CLI looks for one on this machine', () => {

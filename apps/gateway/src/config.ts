@@ -99,7 +99,10 @@ function text(env: NodeJS.ProcessEnv, name: string): string | undefined {
 
 /** A comma-separated setting, as a list without blanks. */
 function list(env: NodeJS.ProcessEnv, name: string): string[] {
-  return (text(env, name) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+  return (text(env, name) ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 function storeUrl(env: NodeJS.ProcessEnv): string | undefined {
@@ -141,7 +144,8 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env, cwd: 
     logLevel: text(env, 'DISPATCH_LOG_LEVEL') ?? DEFAULT_LOG_LEVEL,
     seedDefaults: flag(env, 'DISPATCH_SEED_DEFAULTS', true),
     triggers: triggerOptionsFromEnv(env),
-    runHistory: text(env, 'DISPATCH_RUN_HISTORY') === undefined ? undefined : integer(env, 'DISPATCH_RUN_HISTORY', 1000, 1, Number.MAX_SAFE_INTEGER),
+    runHistory:
+      text(env, 'DISPATCH_RUN_HISTORY') === undefined ? undefined : integer(env, 'DISPATCH_RUN_HISTORY', 1000, 1, Number.MAX_SAFE_INTEGER),
     queue: queueSettings(env),
     callbackSigningKey: text(env, 'DISPATCH_CALLBACK_SECRET'),
     metrics: metricsAccess(env),

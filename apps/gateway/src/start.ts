@@ -7,14 +7,7 @@ import type { Logger } from 'pino';
 import { DEFAULT_BODY_LIMIT, buildApp } from './app.js';
 import { resolveAdminToken, type AdminToken } from './admin/admin-token.js';
 import { writeRuntimeFile } from './admin/runtime-file.js';
-import {
-  DEFAULT_BACKEND,
-  DEFAULT_HOST,
-  DEFAULT_LOG_LEVEL,
-  DEFAULT_PORT,
-  defaultDataDir,
-  type GatewayConfig,
-} from './config.js';
+import { DEFAULT_BACKEND, DEFAULT_HOST, DEFAULT_LOG_LEVEL, DEFAULT_PORT, defaultDataDir, type GatewayConfig } from './config.js';
 import { createDriver } from './drivers.js';
 import { runtimeDirs } from './local-gateways.js';
 
@@ -118,12 +111,10 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<R
   logger.info(describeToken(adminToken));
   const boundPort = Number(new URL(url).port);
   const removeRuntimeFile = runtimeDir
-    ? await writeRuntimeFile(runtimeDir, { url, host, port: boundPort, pid: process.pid, token, dataDir }).catch(
-        (error: unknown) => {
-          logger.warn({ err: error }, `could not write the runtime file in ${runtimeDir}: the CLI will need the token`);
-          return undefined;
-        },
-      )
+    ? await writeRuntimeFile(runtimeDir, { url, host, port: boundPort, pid: process.pid, token, dataDir }).catch((error: unknown) => {
+        logger.warn({ err: error }, `could not write the runtime file in ${runtimeDir}: the CLI will need the token`);
+        return undefined;
+      })
     : undefined;
 
   let closing: Promise<void> | undefined;

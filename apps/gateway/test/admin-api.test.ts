@@ -58,7 +58,12 @@ describe('the admin API', () => {
       expect(deleted.json<Secret>().name).toBe('db');
       const gone = await gateway.request({ method: 'GET', url: '/v1/secret/db' });
       expect(gone.statusCode).toBe(404);
-      expect(gone.json()).toEqual({ code: 404, kind: 'EntityNotFound', entity: { kind: 'secret', name: 'db' }, message: 'secret "db" not found' });
+      expect(gone.json()).toEqual({
+        code: 404,
+        kind: 'EntityNotFound',
+        entity: { kind: 'secret', name: 'db' },
+        message: 'secret "db" not found',
+      });
     });
 
     it('answers 409 to an update naming a stale revision', async () => {
@@ -193,9 +198,16 @@ describe('the admin API', () => {
     });
 
     it("keeps a function's memory and CPU limits, removes them with {} and refuses nonsense (400)", async () => {
-      const updated = await gateway.request({ method: 'PUT', url: '/v1/function/tagged', payload: { limits: { memoryMB: 128, cpus: 0.5 } } });
+      const updated = await gateway.request({
+        method: 'PUT',
+        url: '/v1/function/tagged',
+        payload: { limits: { memoryMB: 128, cpus: 0.5 } },
+      });
       expect(updated.statusCode).toBe(200);
-      expect((await gateway.request({ method: 'GET', url: '/v1/function/tagged' })).json<DispatchFunction>().limits).toEqual({ memoryMB: 128, cpus: 0.5 });
+      expect((await gateway.request({ method: 'GET', url: '/v1/function/tagged' })).json<DispatchFunction>().limits).toEqual({
+        memoryMB: 128,
+        cpus: 0.5,
+      });
       const bad = await gateway.request({ method: 'PUT', url: '/v1/function/tagged', payload: { limits: { cpus: 0 } } });
       expect(bad.statusCode).toBe(400);
       expect(bad.json()).toEqual({ code: 400, message: expect.stringContaining('limits.cpus') });

@@ -50,9 +50,9 @@ describe('admin API authentication', () => {
 
   it('refuses to build an admin API without a token, on loopback too', async () => {
     for (const token of [undefined, '', '  ']) {
-      await expect(
-        buildApp({ dispatch: gateway.dispatch, listenHost: '127.0.0.1', token: token as unknown as string }),
-      ).rejects.toThrow(/needs a token/);
+      await expect(buildApp({ dispatch: gateway.dispatch, listenHost: '127.0.0.1', token: token as unknown as string })).rejects.toThrow(
+        /needs a token/,
+      );
     }
   });
 });

@@ -50,7 +50,10 @@ describe('the alexa trigger on the local backend', () => {
     return gateway.app.inject({ method: 'POST', url: path, payload: body, headers: { 'content-type': 'application/json', ...headers } });
   }
 
-  const signed = (body: string, issued = certificate, chainUrl = CHAIN_URL) => ({ signaturecertchainurl: chainUrl, 'signature-256': signBody(body, issued.keyPem) });
+  const signed = (body: string, issued = certificate, chainUrl = CHAIN_URL) => ({
+    signaturecertchainurl: chainUrl,
+    'signature-256': signBody(body, issued.keyPem),
+  });
 
   const runsOf = async (fn: string) => (await gateway.dispatch.runs.list({ functionName: fn, limit: 1000 })).length;
 
@@ -64,17 +67,35 @@ describe('the alexa trigger on the local backend', () => {
     gateway = await startTestGateway({
       memoryStore: true,
       token: 'admin-token',
-      triggers: { alexa: { trustAnchors: [new X509Certificate(ca.rootPem)], fetchCertificate: mirrorCertificateFetcher(`file://${certificates}/`) } },
+      triggers: {
+        alexa: { trustAnchors: [new X509Certificate(ca.rootPem)], fetchCertificate: mirrorCertificateFetcher(`file://${certificates}/`) },
+      },
     });
-    for (const [name, file] of [['hello-intent', 'hello-intent.js'], ['hostname-intent', 'hostname-intent.js'], ['launch', 'launch.js']] as const) {
+    for (const [name, file] of [
+      ['hello-intent', 'hello-intent.js'],
+      ['hostname-intent', 'hostname-intent.js'],
+      ['launch', 'launch.js'],
+    ] as const) {
       await createFunction(gateway, { name, image: 'nodejs', sourcePath: join(EXAMPLES, 'alexa-skill', file) });
     }
-    await createFunction(gateway, { name: 'whoami', image: 'nodejs', sourcePath: await writeFunction(gateway, 'whoami.js', "module.exports = () => 'You are a test';") });
-    await createFunction(gateway, { name: 'broken', image: 'nodejs', sourcePath: await writeFunction(gateway, 'broken.js', "module.exports = () => { throw new Error('no luck'); };") });
+    await createFunction(gateway, {
+      name: 'whoami',
+      image: 'nodejs',
+      sourcePath: await writeFunction(gateway, 'whoami.js', "module.exports = () => 'You are a test';"),
+    });
+    await createFunction(gateway, {
+      name: 'broken',
+      image: 'nodejs',
+      sourcePath: await writeFunction(gateway, 'broken.js', "module.exports = () => { throw new Error('no luck'); };"),
+    });
     await createFunction(gateway, {
       name: 'slow',
       image: 'nodejs',
-      sourcePath: await writeFunction(gateway, 'slow.js', 'module.exports = () => new Promise((resolve) => setTimeout(() => resolve("late"), 5000));'),
+      sourcePath: await writeFunction(
+        gateway,
+        'slow.js',
+        'module.exports = () => new Promise((resolve) => setTimeout(() => resolve("late"), 5000));',
+      ),
     });
     const endpoints = [
       {
@@ -82,9 +103,20 @@ describe('the alexa trigger on the local backend', () => {
         trigger: 'alexa',
         methods: ['POST'],
         uris: ['/'],
-        triggerSettings: { applicationIds: [APP_ID], intents: { HelloIntent: 'hello-intent', HostnameIntent: 'hostname-intent', BrokenIntent: 'broken' }, launch: 'launch' },
+        triggerSettings: {
+          applicationIds: [APP_ID],
+          intents: { HelloIntent: 'hello-intent', HostnameIntent: 'hostname-intent', BrokenIntent: 'broken' },
+          launch: 'launch',
+        },
       },
-      { name: 'alexa-slow', trigger: 'alexa', methods: ['POST'], uris: ['/slow'], function: 'slow', triggerSettings: { applicationIds: [APP_ID], timeoutMs: 500 } },
+      {
+        name: 'alexa-slow',
+        trigger: 'alexa',
+        methods: ['POST'],
+        uris: ['/slow'],
+        function: 'slow',
+        triggerSettings: { applicationIds: [APP_ID], timeoutMs: 500 },
+      },
     ];
     for (const endpoint of endpoints) {
       const response = await gateway.request({ method: 'POST', url: '/v1/endpoint', payload: endpoint });
@@ -105,8 +137,20 @@ describe('the alexa trigger on the local backend', () => {
     const file = join(gateway.dataDir, 'sample_request.json');
     await writeFile(file, body);
     const headers = signed(body);
-    const { stdout } = await exec('curl', ['-sS', '-H', 'Content-Type: application/json', '-H', `SignatureCertChainUrl: ${headers.signaturecertchainurl}`,
-      '-H', `Signature-256: ${headers['signature-256']}`, '-X', 'POST', url, '-d', `@${file}`]);
+    const { stdout } = await exec('curl', [
+      '-sS',
+      '-H',
+      'Content-Type: application/json',
+      '-H',
+      `SignatureCertChainUrl: ${headers.signaturecertchainurl}`,
+      '-H',
+      `Signature-256: ${headers['signature-256']}`,
+      '-X',
+      'POST',
+      url,
+      '-d',
+      `@${file}`,
+    ]);
     expect(stdout).toBe(SEED_RESPONSE);
     expect(await runsOf('hello-intent')).toBe(1);
   });
@@ -147,13 +191,23 @@ describe('the alexa trigger on the local backend', () => {
     it('a certificate not naming echo-api.amazon.com', async () => {
       const other = await ca.issue({ dnsNames: ['echo-api.example.com'] });
       const body = await sampleRequest();
-      await expectRefused(body, signed(body, other, await publish('echo.api/other-name.pem', other)), 400, /does not name echo-api.amazon.com/);
+      await expectRefused(
+        body,
+        signed(body, other, await publish('echo.api/other-name.pem', other)),
+        400,
+        /does not name echo-api.amazon.com/,
+      );
     });
 
     it('a certificate from an untrusted CA', async () => {
       const untrusted = await otherCa.issue();
       const body = await sampleRequest();
-      await expectRefused(body, signed(body, untrusted, await publish('echo.api/untrusted.pem', untrusted)), 400, /does not chain to a trusted root/);
+      await expectRefused(
+        body,
+        signed(body, untrusted, await publish('echo.api/untrusted.pem', untrusted)),
+        400,
+        /does not chain to a trusted root/,
+      );
     });
 
     it('a body changed after signing', async () => {
@@ -182,7 +236,10 @@ describe('the alexa trigger on the local backend', () => {
       const body = await sampleRequest(change);
       const response = await post(body, signed(body), path);
       expect(response.statusCode, response.body).toBe(200);
-      return response.json() as { version: string; response: { outputSpeech?: { text: string }; card?: { title: string; content: string }; shouldEndSession?: boolean } };
+      return response.json() as {
+        version: string;
+        response: { outputSpeech?: { text: string }; card?: { title: string; content: string }; shouldEndSession?: boolean };
+      };
     }
 
     it('a LaunchRequest to the launch function, keeping the session open', async () => {
@@ -190,7 +247,10 @@ describe('the alexa trigger on the local backend', () => {
         request.request.type = 'LaunchRequest';
         delete request.request.intent;
       });
-      expect(answer.response).toEqual({ outputSpeech: { type: 'PlainText', text: 'Welcome to the Dispatch demo. Ask me how many people are in space.' }, shouldEndSession: false });
+      expect(answer.response).toEqual({
+        outputSpeech: { type: 'PlainText', text: 'Welcome to the Dispatch demo. Ask me how many people are in space.' },
+        shouldEndSession: false,
+      });
     });
 
     it('a {speech, card} reply wrapped into an Alexa response', async () => {
@@ -247,10 +307,20 @@ describe('the alexa trigger with verification off (development only)', () => {
         method: 'POST',
         url: '/v1/endpoint',
         // No methods given: a trigger endpoint answers POST.
-        payload: { name: 'skill', trigger: 'alexa', uris: ['/'], triggerSettings: { applicationIds: [APP_ID], intents: { HelloIntent: 'hello-intent' } } },
+        payload: {
+          name: 'skill',
+          trigger: 'alexa',
+          uris: ['/'],
+          triggerSettings: { applicationIds: [APP_ID], intents: { HelloIntent: 'hello-intent' } },
+        },
       });
       expect(created.statusCode, created.body).toBe(201);
-      const response = await gateway.app.inject({ method: 'POST', url: '/', payload: await sampleRequest(), headers: { 'content-type': 'application/json' } });
+      const response = await gateway.app.inject({
+        method: 'POST',
+        url: '/',
+        payload: await sampleRequest(),
+        headers: { 'content-type': 'application/json' },
+      });
       expect(response.body).toBe(SEED_RESPONSE);
     } finally {
       await gateway.close();

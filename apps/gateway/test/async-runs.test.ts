@@ -60,7 +60,12 @@ describe('async runs on the durable queue', () => {
   it('refuses an unknown function at submission with 404, and a bad callback URL with 400', async () => {
     const unknown = await submit('nope', { input: {} });
     expect(unknown.statusCode).toBe(404);
-    expect(unknown.json()).toEqual({ code: 404, kind: 'EntityNotFound', entity: { kind: 'function', name: 'nope' }, message: 'function "nope" not found' });
+    expect(unknown.json()).toEqual({
+      code: 404,
+      kind: 'EntityNotFound',
+      entity: { kind: 'function', name: 'nope' },
+      message: 'function "nope" not found',
+    });
     const badUrl = await submit('flaky', { input: {}, callbackURL: 'ftp://example' });
     expect(badUrl.statusCode).toBe(400);
     expect(badUrl.json<{ message: string }>().message).toContain('http:// or https://');

@@ -27,7 +27,11 @@ describe('autoscaling through the admin API', () => {
       { body: { targetConcurrency: 4 }, message: 'targetConcurrency needs minReplicas or maxReplicas' },
     ];
     for (const { body, message } of cases) {
-      const response = await gateway.request({ method: 'POST', url: '/v1/function', payload: { name: 'bad-scale', image: 'nodejs', source, ...body } });
+      const response = await gateway.request({
+        method: 'POST',
+        url: '/v1/function',
+        payload: { name: 'bad-scale', image: 'nodejs', source, ...body },
+      });
       expect(response.statusCode).toBe(400);
       expect(response.json()).toMatchObject({ code: 400, message: expect.stringContaining(message) });
     }
@@ -35,7 +39,14 @@ describe('autoscaling through the admin API', () => {
   });
 
   it('serves a call to a function scaled to zero, showing its cold start on the run and in /metrics', async () => {
-    await createFunction(gateway, { name: 'sleepy', image: 'nodejs', sourcePath: HELLO_JS, minReplicas: 0, maxReplicas: 2, targetConcurrency: 4 });
+    await createFunction(gateway, {
+      name: 'sleepy',
+      image: 'nodejs',
+      sourcePath: HELLO_JS,
+      minReplicas: 0,
+      maxReplicas: 2,
+      targetConcurrency: 4,
+    });
     const fn = (await gateway.request({ method: 'GET', url: '/v1/function/sleepy' })).json();
     expect(fn).toMatchObject({ minReplicas: 0, maxReplicas: 2, targetConcurrency: 4 });
     const until = Date.now() + 20_000;

@@ -47,7 +47,12 @@ describe('the admin API and web pages', () => {
 
   it('refuses cross-site requests unless their origin is allowed', async () => {
     const create = (headers: Record<string, string>) =>
-      gateway.request({ method: 'POST', url: '/v1/secret', headers: { host: 'localhost:8080', ...headers }, payload: { name: 'x1', secrets: {} } });
+      gateway.request({
+        method: 'POST',
+        url: '/v1/secret',
+        headers: { host: 'localhost:8080', ...headers },
+        payload: { name: 'x1', secrets: {} },
+      });
     const foreign = await create({ origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' });
     expect(foreign.statusCode).toBe(403);
     expect((await create({ 'sec-fetch-site': 'same-site' })).statusCode).toBe(403);

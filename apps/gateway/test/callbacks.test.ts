@@ -33,7 +33,10 @@ let gateway: TestGateway;
 const servers: Server[] = [];
 
 beforeAll(async () => {
-  gateway = await startTestGateway({ memoryStore: true, queue: { callbackBackoffMs: 100, maxBackoffMs: 400, pollMs: 50, callbackAttempts: 30 } });
+  gateway = await startTestGateway({
+    memoryStore: true,
+    queue: { callbackBackoffMs: 100, maxBackoffMs: 400, pollMs: 50, callbackAttempts: 30 },
+  });
   await createFunction(gateway, { name: 'hello', image: 'nodejs', sourcePath: HELLO_JS });
 }, 180_000);
 
@@ -81,7 +84,9 @@ describe('run callbacks', () => {
     const key = await signingKey();
     expect(key).toMatch(/^[0-9a-f]{64}$/);
     expect(verifyCallbackSignature(key, last.headers['x-dispatch-signature'] as string, last.body)).toBe(true);
-    expect(verifyCallbackSignature(key, last.headers['x-dispatch-signature'] as string, last.body.replace('callback', 'forged'))).toBe(false);
+    expect(verifyCallbackSignature(key, last.headers['x-dispatch-signature'] as string, last.body.replace('callback', 'forged'))).toBe(
+      false,
+    );
     expect(verifyCallbackSignature('another key', last.headers['x-dispatch-signature'] as string, last.body)).toBe(false);
   });
 
@@ -97,7 +102,9 @@ describe('run callbacks', () => {
     });
     const id = response.json<Run>().id;
     // Down for a while: deliveries fail (connection refused) and are retried with back-off.
-    await expect.poll(async () => (await gateway.dispatch.runs.get(id)).callback?.attempts ?? 0, { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+    await expect
+      .poll(async () => (await gateway.dispatch.runs.get(id)).callback?.attempts ?? 0, { timeout: 10_000 })
+      .toBeGreaterThanOrEqual(3);
     expect((await gateway.dispatch.runs.get(id)).callback).toMatchObject({ status: 'PENDING', lastError: 'ECONNREFUSED' });
 
     const back = await receiver();
@@ -113,12 +120,18 @@ describe('run callbacks', () => {
   it('gives up after the last attempt and says so on the run', async () => {
     const target = await receiver(Array.from({ length: 40 }, () => 410));
     servers.push(target.server);
-    const few = await startTestGateway({ memoryStore: true, queue: { callbackBackoffMs: 20, maxBackoffMs: 40, pollMs: 20, callbackAttempts: 2 } });
+    const few = await startTestGateway({
+      memoryStore: true,
+      queue: { callbackBackoffMs: 20, maxBackoffMs: 40, pollMs: 20, callbackAttempts: 2 },
+    });
     try {
       await createFunction(few, { name: 'hello', image: 'nodejs', sourcePath: HELLO_JS });
       const run = await few.dispatch.runs.execute('hello', {}, { blocking: false, callbackURL: target.url });
       await expect.poll(async () => (await few.dispatch.runs.get(run.id)).callback?.status, { timeout: 10_000 }).toBe('FAILED');
-      expect((await few.dispatch.runs.get(run.id)).callback).toMatchObject({ attempts: 2, lastError: 'given up after 2 deliveries: the receiver answered 410' });
+      expect((await few.dispatch.runs.get(run.id)).callback).toMatchObject({
+        attempts: 2,
+        lastError: 'given up after 2 deliveries: the receiver answered 410',
+      });
     } finally {
       await few.close();
     }

@@ -31,7 +31,14 @@ describe.skipIf(!chromium || !built)('the web console in Chromium, against a gat
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'dispatch-console-browser-'));
-    gateway = await startGateway({ host: '127.0.0.1', port: 0, backend: 'local', dataDir, token: TOKEN, logger: pino({ level: 'silent' }) });
+    gateway = await startGateway({
+      host: '127.0.0.1',
+      port: 0,
+      backend: 'local',
+      dataDir,
+      token: TOKEN,
+      logger: pino({ level: 'silent' }),
+    });
     browser = await launchChromium();
   });
 
@@ -50,10 +57,11 @@ describe.skipIf(!chromium || !built)('the web console in Chromium, against a gat
   }
 
   /** A signed-in page, as `dispatch ui` opens it: the token in the fragment. */
-  const openSignedIn = (route = '/') => open(`/ui/#token=${encodeURIComponent(TOKEN)}`).then(async (watched) => {
-    if (route !== '/') await watched.page.goto(`${gateway.url}/ui/#${route}`);
-    return watched;
-  });
+  const openSignedIn = (route = '/') =>
+    open(`/ui/#token=${encodeURIComponent(TOKEN)}`).then(async (watched) => {
+      if (route !== '/') await watched.page.goto(`${gateway.url}/ui/#${route}`);
+      return watched;
+    });
 
   it('without a token shows the sign-in prompt and reads nothing', async () => {
     const watched = await open('/ui/');
@@ -102,7 +110,9 @@ describe.skipIf(!chromium || !built)('the web console in Chromium, against a gat
     const loads = [await coldLoad()];
     while (loads.length < 3 && Math.min(...loads.map((load) => load.interactiveMs)) >= 1000) loads.push(await coldLoad());
     for (const load of loads) {
-      console.log(`console first load: ${load.bytes} bytes transferred in ${load.files} requests, interactive at ${load.interactiveMs.toFixed(0)} ms`);
+      console.log(
+        `console first load: ${load.bytes} bytes transferred in ${load.files} requests, interactive at ${load.interactiveMs.toFixed(0)} ms`,
+      );
       expect(load.bytes).toBeGreaterThan(0);
       expect(load.bytes).toBeLessThan(200 * 1024);
     }
@@ -124,7 +134,12 @@ describe.skipIf(!chromium || !built)('the web console in Chromium, against a gat
     await page.getByRole('button', { name: 'Run', exact: true }).click();
     await page.getByLabel('Output').getByText('Hello, user from Nowhere').waitFor();
     await expect(page.getByLabel('stdout').textContent()).resolves.toContain(STDOUT_LINE);
-    await expect(page.getByText(/\d+ ms/).first().isVisible()).resolves.toBe(true);
+    await expect(
+      page
+        .getByText(/\d+ ms/)
+        .first()
+        .isVisible(),
+    ).resolves.toBe(true);
     await page.getByText(/Raw HTTP exchange/).click();
     await expect(page.getByLabel('Raw request').textContent()).resolves.toContain('POST /v1/runs?functionName=hello HTTP/1.1');
     await expect(page.getByLabel('Raw request').textContent()).resolves.not.toContain(TOKEN);
@@ -149,7 +164,10 @@ describe.skipIf(!chromium || !built)('the web console in Chromium, against a gat
     await page.locator('#source-file').setInputFiles(source);
     await page.getByLabel('Image').selectOption('python3');
     await page.getByRole('button', { name: 'Upload and deploy' }).click();
-    await page.getByRole('heading', { name: /Progress/ }).getByText('ERROR').waitFor({ timeout: 90_000 });
+    await page
+      .getByRole('heading', { name: /Progress/ })
+      .getByText('ERROR')
+      .waitFor({ timeout: 90_000 });
     await page.getByRole('alert').getByText("No module named 'no_such_module_here'").waitFor();
     await screenshot(page, 'upload-error');
 
@@ -157,7 +175,10 @@ describe.skipIf(!chromium || !built)('the web console in Chromium, against a gat
     const row = page.locator('tr[data-name="broken"]');
     await row.getByText('ERROR', { exact: true }).waitFor();
     await expect(row.locator('.reason').textContent()).resolves.toContain("No module named 'no_such_module_here'");
-    await page.getByRole('alert').getByText(/in ERROR: broken/).waitFor();
+    await page
+      .getByRole('alert')
+      .getByText(/in ERROR: broken/)
+      .waitFor();
   }, 120_000);
 
   it('creates an endpoint for a function and shows a curl command that calls it', async () => {
@@ -177,7 +198,10 @@ describe.skipIf(!chromium || !built)('the web console in Chromium, against a gat
   it('is readable at phone width', async () => {
     const { page } = await openSignedIn('/overview');
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.locator('section', { has: page.locator('#kind-function') }).locator('tr[data-name="hello"]').waitFor();
+    await page
+      .locator('section', { has: page.locator('#kind-function') })
+      .locator('tr[data-name="hello"]')
+      .waitFor();
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow).toBeLessThanOrEqual(0);
     await screenshot(page, 'overview-phone');

@@ -43,7 +43,10 @@ describe.skipIf(!built || !requireChromium())('the console forms: folders, drops
     await mkdir(join(folder, '.git'), { recursive: true });
     await writeFile(join(folder, '.git/HEAD'), 'ref: refs/heads/main\n');
     await writeFile(join(folder, 'words.js'), "module.exports = { hello: 'Bonjour' };\n");
-    await writeFile(join(folder, 'main.js'), "const { hello } = require('./words');\nmodule.exports = (context, payload) => `${hello}, ${payload.name}`;\n");
+    await writeFile(
+      join(folder, 'main.js'),
+      "const { hello } = require('./words');\nmodule.exports = (context, payload) => `${hello}, ${payload.name}`;\n",
+    );
 
     await session.gateway.dispatch.secrets.create({ name: 'greeting', secrets: { tone: 'warm' } });
     const { page, problems } = await session.openSignedIn('/upload');
@@ -55,17 +58,26 @@ describe.skipIf(!built || !requireChromium())('the console forms: folders, drops
     await page.getByLabel('Handler').fill('main.js');
     await page.getByLabel(/^schema\.in/).fill(JSON.stringify(SCHEMA_IN));
     await page.getByRole('button', { name: 'Upload and deploy' }).click();
-    await page.getByRole('heading', { name: /Progress/ }).getByText('READY').waitFor({ timeout: 90_000 });
+    await page
+      .getByRole('heading', { name: /Progress/ })
+      .getByText('READY')
+      .waitFor({ timeout: 90_000 });
     expect((await session.gateway.dispatch.functions.get('greet')).schema?.in).toEqual(SCHEMA_IN);
 
     await page.goto(`${session.gateway.url}/ui/#/tester?function=greet`);
     const input = page.getByLabel(/^Input/);
     await input.fill('{"nom": 1}');
-    await page.locator('#input-problems').getByText(/input.*name/).waitFor();
+    await page
+      .locator('#input-problems')
+      .getByText(/input.*name/)
+      .waitFor();
     await expect(page.getByRole('button', { name: 'Run', exact: true }).isDisabled()).resolves.toBe(true);
     await screenshot(page, 'tester-schema-in');
     await input.fill('{"name": "Ada"');
-    await page.locator('#input-problems').getByText(/not JSON/).waitFor();
+    await page
+      .locator('#input-problems')
+      .getByText(/not JSON/)
+      .waitFor();
     await input.fill('{"name": "Ada"}');
     await page.getByRole('button', { name: 'Run', exact: true }).click();
     await page.getByLabel('Output').getByText('Bonjour, Ada').waitFor();
@@ -79,7 +91,10 @@ describe.skipIf(!built || !requireChromium())('the console forms: folders, drops
     await page.getByLabel('Handler').fill('main.js');
     await page.getByRole('button', { name: 'Upload and deploy' }).click();
     await page.getByText('updated function greet').waitFor();
-    await page.getByRole('heading', { name: /Progress/ }).getByText('READY').waitFor({ timeout: 90_000 });
+    await page
+      .getByRole('heading', { name: /Progress/ })
+      .getByText('READY')
+      .waitFor({ timeout: 90_000 });
     await page.goto(`${session.gateway.url}/ui/#/tester?function=greet`);
     await page.getByLabel(/^Input/).fill('{"name": "Ada"}');
     await page.getByRole('button', { name: 'Run', exact: true }).click();

@@ -28,7 +28,10 @@ describe.skipIf(!built || !requireChromium())('the console tester with Alexa and
     await expect(page.getByLabel('Name').inputValue()).resolves.toBe('hello-intent');
     await page.getByLabel('Image').selectOption('nodejs');
     await page.getByRole('button', { name: 'Upload and deploy' }).click();
-    await page.getByRole('heading', { name: /Progress/ }).getByText('READY').waitFor({ timeout: 90_000 });
+    await page
+      .getByRole('heading', { name: /Progress/ })
+      .getByText('READY')
+      .waitFor({ timeout: 90_000 });
 
     await page.goto(`${gateway.url}/ui/#/endpoints?function=hello-intent`);
     await page.getByLabel('Name').fill('alexa-skill');
@@ -39,7 +42,12 @@ describe.skipIf(!built || !requireChromium())('the console tester with Alexa and
     await page.getByRole('button', { name: 'Create the endpoint' }).click();
     await page.locator('li[data-name="alexa-skill"]').waitFor();
     const endpoint = await gateway.dispatch.endpoints.get('alexa-skill');
-    expect(endpoint).toMatchObject({ trigger: 'alexa', methods: ['POST'], uris: ['/alexa'], triggerSettings: { applicationIds: [APPLICATION_ID] } });
+    expect(endpoint).toMatchObject({
+      trigger: 'alexa',
+      methods: ['POST'],
+      uris: ['/alexa'],
+      triggerSettings: { applicationIds: [APPLICATION_ID] },
+    });
 
     await page.goto(`${gateway.url}/ui/#/tester?endpoint=alexa-skill`);
     await page.getByRole('button', { name: 'Alexa: HelloIntent' }).click();
@@ -70,7 +78,11 @@ describe.skipIf(!built || !requireChromium())('the console tester with Alexa and
     await page.getByRole('checkbox', { name: 'GET' }).uncheck();
     await page.getByRole('button', { name: 'Create the endpoint' }).click();
     await page.locator('li[data-name="github-hook"]').waitFor();
-    expect(await dispatch.endpoints.get('github-hook')).toMatchObject({ trigger: 'github', authSecret: 'webhook', triggerSettings: { events: ['push'] } });
+    expect(await dispatch.endpoints.get('github-hook')).toMatchObject({
+      trigger: 'github',
+      authSecret: 'webhook',
+      triggerSettings: { events: ['push'] },
+    });
 
     await page.goto(`${gateway.url}/ui/#/tester?endpoint=github-hook`);
     await page.getByRole('button', { name: 'GitHub: push' }).click();

@@ -13,7 +13,7 @@ const RUNS = Number(process.env.DISPATCH_CRASH_TEST_RUNS ?? 10_000);
 /** One run in ten goes to a function that always fails, and must end in the dead letters. */
 const FAILING_EVERY = 10;
 
-const ECHO = "module.exports = function (context, payload) { return { echo: payload.i }; };";
+const ECHO = 'module.exports = function (context, payload) { return { echo: payload.i }; };';
 const FAILS = "module.exports = function () { throw new Error('always fails'); };";
 
 const QUEUE_ENV = {
@@ -53,7 +53,10 @@ async function post(target: GatewayProcess, path: string, body: unknown, headers
 async function createFunctions(target: GatewayProcess): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'dispatch-crash-source-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  for (const [name, code] of [['echo', ECHO], ['fails', FAILS]] as const) {
+  for (const [name, code] of [
+    ['echo', ECHO],
+    ['fails', FAILS],
+  ] as const) {
     await writeFile(join(dir, `${name}.js`), code);
     const source = (await packSource(join(dir, `${name}.js`))).toString('base64');
     const response = await post(target, '/v1/function', { name, image: 'nodejs', source });
@@ -163,23 +166,27 @@ describe('async runs across crashes', () => {
   }, 900_000);
 
   const postgres = postgresTestUrl();
-  it.skipIf(postgres === undefined)(`finishes every one of ${RUNS} async runs with two gateways on one PostgreSQL, one of them killed`, async () => {
-    const { url, drop } = await isolatedPostgresUrl(postgres as string);
-    cleanups.push(drop);
-    const first = await gateway({ DISPATCH_STORE_URL: url });
-    await first.start();
-    await createFunctions(first);
-    const second = await gateway({ DISPATCH_STORE_URL: url });
-    await second.start();
-    // The second gateway deployed the functions on its own local backend; wait until they are READY again.
-    await functionsReady(second);
-    let killed = false;
-    const ids = await submitAll([first, second], async (acknowledged) => {
-      if (killed || acknowledged < RUNS / 2) return;
-      killed = true;
-      await first.kill();
-    });
-    expect(killed).toBe(true);
-    await checkEveryRun(second, ids);
-  }, 900_000);
+  it.skipIf(postgres === undefined)(
+    `finishes every one of ${RUNS} async runs with two gateways on one PostgreSQL, one of them killed`,
+    async () => {
+      const { url, drop } = await isolatedPostgresUrl(postgres as string);
+      cleanups.push(drop);
+      const first = await gateway({ DISPATCH_STORE_URL: url });
+      await first.start();
+      await createFunctions(first);
+      const second = await gateway({ DISPATCH_STORE_URL: url });
+      await second.start();
+      // The second gateway deployed the functions on its own local backend; wait until they are READY again.
+      await functionsReady(second);
+      let killed = false;
+      const ids = await submitAll([first, second], async (acknowledged) => {
+        if (killed || acknowledged < RUNS / 2) return;
+        killed = true;
+        await first.kill();
+      });
+      expect(killed).toBe(true);
+      await checkEveryRun(second, ids);
+    },
+    900_000,
+  );
 });

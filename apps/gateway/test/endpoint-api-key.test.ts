@@ -22,7 +22,15 @@ describe('endpoints with apiKey auth (EventBridge API destinations)', () => {
     });
     await gateway.dispatch.secrets.create({ name: 'eventbridge-key', secrets: { current: 'the-right-key' } });
     for (const payload of [
-      { name: 'from-eventbridge', function: 'echo', methods: ['POST'], uris: ['/events'], auth: 'apiKey', authHeader: 'X-Dispatch-Key', authSecret: 'eventbridge-key' },
+      {
+        name: 'from-eventbridge',
+        function: 'echo',
+        methods: ['POST'],
+        uris: ['/events'],
+        auth: 'apiKey',
+        authHeader: 'X-Dispatch-Key',
+        authSecret: 'eventbridge-key',
+      },
       { name: 'default-header', function: 'echo', methods: ['POST'], uris: ['/default'], auth: 'apiKey', authSecret: 'eventbridge-key' },
     ]) {
       const created = await gateway.request({ method: 'POST', url: '/v1/endpoint', payload });
@@ -35,7 +43,12 @@ describe('endpoints with apiKey auth (EventBridge API destinations)', () => {
   });
 
   const send = (headers: Record<string, string>, url = '/events') =>
-    gateway.app.inject({ method: 'POST', url, payload: JSON.stringify(STREAM_EVENT), headers: { 'content-type': 'application/json', ...headers } });
+    gateway.app.inject({
+      method: 'POST',
+      url,
+      payload: JSON.stringify(STREAM_EVENT),
+      headers: { 'content-type': 'application/json', ...headers },
+    });
 
   it('runs the function with the event as sent when the header holds the key (200)', async () => {
     const response = await send({ 'x-dispatch-key': 'the-right-key' });
@@ -45,7 +58,12 @@ describe('endpoints with apiKey auth (EventBridge API destinations)', () => {
 
   it('refuses a wrong key, a missing header and the key in another header (401), running nothing', async () => {
     const before = (await gateway.dispatch.runs.list({ functionName: 'echo', limit: 1000 })).length;
-    const attempts: Record<string, string>[] = [{ 'x-dispatch-key': 'not-the-key' }, {}, { 'x-api-key': 'the-right-key' }, { authorization: 'Bearer the-right-key' }];
+    const attempts: Record<string, string>[] = [
+      { 'x-dispatch-key': 'not-the-key' },
+      {},
+      { 'x-api-key': 'the-right-key' },
+      { authorization: 'Bearer the-right-key' },
+    ];
     for (const headers of attempts) {
       const response = await send(headers);
       expect(response.statusCode, JSON.stringify(headers)).toBe(401);
@@ -64,8 +82,24 @@ describe('endpoints with apiKey auth (EventBridge API destinations)', () => {
 
   it('refuses an authHeader that is not a header name, or one given without apiKey auth (400)', async () => {
     for (const payload of [
-      { name: 'bad-header', function: 'echo', methods: ['POST'], uris: ['/bad'], auth: 'apiKey', authHeader: 'x api key', authSecret: 'eventbridge-key' },
-      { name: 'not-api-key', function: 'echo', methods: ['POST'], uris: ['/bad'], auth: 'bearer', authHeader: 'x-api-key', authSecret: 'eventbridge-key' },
+      {
+        name: 'bad-header',
+        function: 'echo',
+        methods: ['POST'],
+        uris: ['/bad'],
+        auth: 'apiKey',
+        authHeader: 'x api key',
+        authSecret: 'eventbridge-key',
+      },
+      {
+        name: 'not-api-key',
+        function: 'echo',
+        methods: ['POST'],
+        uris: ['/bad'],
+        auth: 'bearer',
+        authHeader: 'x-api-key',
+        authSecret: 'eventbridge-key',
+      },
     ]) {
       const response = await gateway.request({ method: 'POST', url: '/v1/endpoint', payload });
       expect(response.statusCode, response.body).toBe(400);

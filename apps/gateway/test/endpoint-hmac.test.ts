@@ -44,7 +44,10 @@ describe('endpoints with hmac auth', () => {
     expect(missing.json()).toEqual({ code: 401, message: expect.stringContaining('x-dispatch-signature') });
     expect((await signed('not-the-key')).statusCode).toBe(401);
     const timestamp = now();
-    const tampered = await send({ 'x-dispatch-timestamp': timestamp, 'x-dispatch-signature': hmacSignature('old-key', timestamp, body) }, '{"order": 43}');
+    const tampered = await send(
+      { 'x-dispatch-timestamp': timestamp, 'x-dispatch-signature': hmacSignature('old-key', timestamp, body) },
+      '{"order": 43}',
+    );
     expect(tampered.statusCode).toBe(401);
   });
 

@@ -45,22 +45,31 @@ describe('functions that misbehave', () => {
   it('answers InputError (400) when a python function raises ValueError', async () => {
     const response = await run('picky', {});
     expect(response.statusCode).toBe(400);
-    expect(response.json()).toMatchObject({ code: 400, error: { type: 'InputError', message: expect.stringContaining('name is required') } });
+    expect(response.json()).toMatchObject({
+      code: 400,
+      error: { type: 'InputError', message: expect.stringContaining('name is required') },
+    });
   });
 
-  it.each(['slow-py', 'spin-js'])('answers FunctionError (502) when %s runs past its timeout, and keeps serving others meanwhile', async (name) => {
-    const started = Date.now();
-    const slow = run(name, {});
-    // The gateway answers other functions while one hangs.
-    const other = await run('hello-js', { name: 'meanwhile' });
-    expect(other.json<Run>().output).toEqual({ myField: 'Hello, meanwhile from Nowhere' });
-    const response = await slow;
-    expect(response.statusCode).toBe(502);
-    expect(response.json()).toMatchObject({ code: 502, error: { type: 'FunctionError', message: expect.stringContaining('function timed out after 500 ms') } });
-    expect(Date.now() - started).toBeLessThan(5000);
-    // The next call gets a working process.
-    expect((await run(name, {})).json()).toMatchObject({ error: { type: 'FunctionError' } });
-  });
+  it.each(['slow-py', 'spin-js'])(
+    'answers FunctionError (502) when %s runs past its timeout, and keeps serving others meanwhile',
+    async (name) => {
+      const started = Date.now();
+      const slow = run(name, {});
+      // The gateway answers other functions while one hangs.
+      const other = await run('hello-js', { name: 'meanwhile' });
+      expect(other.json<Run>().output).toEqual({ myField: 'Hello, meanwhile from Nowhere' });
+      const response = await slow;
+      expect(response.statusCode).toBe(502);
+      expect(response.json()).toMatchObject({
+        code: 502,
+        error: { type: 'FunctionError', message: expect.stringContaining('function timed out after 500 ms') },
+      });
+      expect(Date.now() - started).toBeLessThan(5000);
+      // The next call gets a working process.
+      expect((await run(name, {})).json()).toMatchObject({ error: { type: 'FunctionError' } });
+    },
+  );
 
   it.each(['exit-py', 'exit-js'])('answers an error for the call in which %s exits, and serves the next call', async (name) => {
     const response = await run(name, { leave: true });
@@ -86,7 +95,11 @@ describe('functions that misbehave', () => {
       ['broken-py', broken.py, 'python3', "ModuleNotFoundError: No module named 'dispatch_no_such_module'"],
       ['broken-js', broken.js, 'nodejs', 'SyntaxError'],
     ] as const) {
-      const created = await gateway.request({ method: 'POST', url: '/v1/function', payload: { name, image, source: await sourceOf(path) } });
+      const created = await gateway.request({
+        method: 'POST',
+        url: '/v1/function',
+        payload: { name, image, source: await sourceOf(path) },
+      });
       expect(created.statusCode).toBe(201);
       await expect(gateway.dispatch.functions.waitUntilReady(name, { timeoutMs: 60_000 })).rejects.toThrow(reason);
       const fn = (await gateway.request({ method: 'GET', url: `/v1/function/${name}` })).json<DispatchFunction>();

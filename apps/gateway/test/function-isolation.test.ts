@@ -71,7 +71,11 @@ for (const mode of ['required', 'off'] as const) {
       gateway = await startTestGateway({ dataDir, token: TOKEN });
       adminUrl = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
       await createFunction(gateway, { name: 'probe', image: 'nodejs', sourcePath: await writeFunction(gateway, 'probe.js', PROBE) });
-      await createFunction(gateway, { name: 'probe-esm', image: 'nodejs', sourcePath: await writeFunction(gateway, 'probe.mjs', PROBE_ESM) });
+      await createFunction(gateway, {
+        name: 'probe-esm',
+        image: 'nodejs',
+        sourcePath: await writeFunction(gateway, 'probe.mjs', PROBE_ESM),
+      });
     }, 120_000);
 
     afterAll(async () => {
@@ -92,7 +96,15 @@ for (const mode of ['required', 'off'] as const) {
     it("sees none of the gateway's variables, cannot load the checkout's packages, and the admin API refuses it", async () => {
       const seen = await probe();
       expect(seen.env[CANARY]).toBeUndefined();
-      expect(Object.keys(seen.env).filter((key) => key.startsWith('DISPATCH_') && !/^DISPATCH_(FUNCTION_DIR|HANDLER|MODE|FUNKER_PORT|HOST|STATUS_FD|TIMEOUT_MS|EXIT_WITH_PARENT|MAX_OUTPUT_BYTES|MAX_LOG_BYTES|TEE_LOGS)$/.test(key))).toEqual([]);
+      expect(
+        Object.keys(seen.env).filter(
+          (key) =>
+            key.startsWith('DISPATCH_') &&
+            !/^DISPATCH_(FUNCTION_DIR|HANDLER|MODE|FUNKER_PORT|HOST|STATUS_FD|TIMEOUT_MS|EXIT_WITH_PARENT|MAX_OUTPUT_BYTES|MAX_LOG_BYTES|TEE_LOGS)$/.test(
+              key,
+            ),
+        ),
+      ).toEqual([]);
       expect(seen.fastify).toBe('MODULE_NOT_FOUND');
       const esm = await gateway.request({ method: 'POST', url: '/v1/runs?functionName=probe-esm', payload: { input: {} } });
       expect(esm.json<Run>().output).toBe('ERR_MODULE_NOT_FOUND');

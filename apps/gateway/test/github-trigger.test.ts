@@ -21,7 +21,12 @@ describe('the github trigger on the local backend', () => {
 
   function deliver(event: string, body: string, headers: Record<string, string | undefined>) {
     const defined = Object.fromEntries(Object.entries(headers).filter(([, value]) => value !== undefined)) as Record<string, string>;
-    return gateway.app.inject({ method: 'POST', url: '/github/push-logger', payload: body, headers: { 'content-type': 'application/json', 'x-github-event': event, ...defined } });
+    return gateway.app.inject({
+      method: 'POST',
+      url: '/github/push-logger',
+      payload: body,
+      headers: { 'content-type': 'application/json', 'x-github-event': event, ...defined },
+    });
   }
 
   function signedDelivery(event: string, payload: unknown, secret = 'first-secret', delivery = randomUUID()) {
@@ -46,10 +51,25 @@ describe('the github trigger on the local backend', () => {
 
   beforeAll(async () => {
     gateway = await startTestGateway({ memoryStore: true, token: 'admin-token' });
-    await createFunction(gateway, { name: 'push-logger', image: 'nodejs', sourcePath: join(EXAMPLES, 'github-push-logger/push-logger.js') });
+    await createFunction(gateway, {
+      name: 'push-logger',
+      image: 'nodejs',
+      sourcePath: join(EXAMPLES, 'github-push-logger/push-logger.js'),
+    });
     for (const [url, payload] of [
       ['/v1/secret', { name: 'github-webhook', secrets: { current: 'first-secret' } }],
-      ['/v1/endpoint', { name: 'github-push-logger', function: 'push-logger', trigger: 'github', methods: ['POST'], uris: ['/github/push-logger'], authSecret: 'github-webhook', triggerSettings: { events: ['push'] } }],
+      [
+        '/v1/endpoint',
+        {
+          name: 'github-push-logger',
+          function: 'push-logger',
+          trigger: 'github',
+          methods: ['POST'],
+          uris: ['/github/push-logger'],
+          authSecret: 'github-webhook',
+          triggerSettings: { events: ['push'] },
+        },
+      ],
     ] as const) {
       const response = await gateway.request({ method: 'POST', url, payload });
       expect(response.statusCode, response.body).toBe(201);
@@ -87,10 +107,16 @@ describe('the github trigger on the local backend', () => {
   it('runs nothing for a wrong signature (401), a missing one (400) or a filtered event (202 with a note)', async () => {
     const before = await runCount();
     const body = JSON.stringify(PUSH);
-    const wrong = await deliver('push', body, { 'x-github-delivery': randomUUID(), 'x-hub-signature-256': signatureOf(body, 'not-the-secret') });
+    const wrong = await deliver('push', body, {
+      'x-github-delivery': randomUUID(),
+      'x-hub-signature-256': signatureOf(body, 'not-the-secret'),
+    });
     expect(wrong.statusCode).toBe(401);
     expect(wrong.json()).toMatchObject({ code: 401, message: expect.stringMatching(/X-Hub-Signature-256 signature does not match/) });
-    const tampered = await deliver('push', body.replace('Fix', 'Break'), { 'x-github-delivery': randomUUID(), 'x-hub-signature-256': signatureOf(body, 'first-secret') });
+    const tampered = await deliver('push', body.replace('Fix', 'Break'), {
+      'x-github-delivery': randomUUID(),
+      'x-hub-signature-256': signatureOf(body, 'first-secret'),
+    });
     expect(tampered.statusCode).toBe(401);
     const unsigned = await deliver('push', body, { 'x-github-delivery': randomUUID() });
     expect(unsigned.statusCode).toBe(400);
@@ -99,18 +125,25 @@ describe('the github trigger on the local backend', () => {
     expect(noDelivery.json()).toMatchObject({ code: 400, message: expect.stringMatching(/x-github-delivery header is missing/) });
     const filtered = await signedDelivery('issues', { action: 'opened' });
     expect(filtered.statusCode).toBe(202);
-    expect(filtered.json()).toMatchObject({ message: expect.stringMatching(/event "issues" is not one endpoint github-push-logger runs \(push\): nothing was run/) });
+    expect(filtered.json()).toMatchObject({
+      message: expect.stringMatching(/event "issues" is not one endpoint github-push-logger runs \(push\): nothing was run/),
+    });
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await runCount()).toBe(before);
   });
 
-  it('takes a form-encoded delivery (GitHub\'s other content type), signed over the form\'s bytes', async () => {
+  it("takes a form-encoded delivery (GitHub's other content type), signed over the form's bytes", async () => {
     const body = `payload=${encodeURIComponent(JSON.stringify(PUSH))}`;
     const response = await gateway.app.inject({
       method: 'POST',
       url: '/github/push-logger',
       payload: body,
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-github-event': 'push', 'x-github-delivery': randomUUID(), 'x-hub-signature-256': signatureOf(body, 'first-secret') },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-github-event': 'push',
+        'x-github-delivery': randomUUID(),
+        'x-hub-signature-256': signatureOf(body, 'first-secret'),
+      },
     });
     expect(response.statusCode, response.body).toBe(202);
     const run = await finished((response.json() as { runId: string }).runId);

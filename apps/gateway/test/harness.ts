@@ -49,8 +49,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     dispatch,
     dataDir,
     token,
-    request: (injectOptions) =>
-      app.inject({ ...injectOptions, headers: { ...authorization, ...injectOptions.headers } }),
+    request: (injectOptions) => app.inject({ ...injectOptions, headers: { ...authorization, ...injectOptions.headers } }),
     async close({ keepData = false } = {}) {
       await app.close();
       await dispatch.close();

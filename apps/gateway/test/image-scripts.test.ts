@@ -22,7 +22,11 @@ describe('install scripts of an image through the REST API', () => {
     });
     expect(bad.statusCode).toBe(400);
 
-    const plain = await gateway.request({ method: 'POST', url: '/v1/image', payload: { name: 'plain', baseImage: 'nodejs-base', runtimeDependencies: { manifest } } });
+    const plain = await gateway.request({
+      method: 'POST',
+      url: '/v1/image',
+      payload: { name: 'plain', baseImage: 'nodejs-base', runtimeDependencies: { manifest } },
+    });
     expect(plain.statusCode).toBe(201);
     expect(plain.json<Image>().runtimeDependencies.allowScripts).toBeUndefined();
 
@@ -32,10 +36,17 @@ describe('install scripts of an image through the REST API', () => {
       payload: { name: 'scripts', baseImage: 'nodejs-base', runtimeDependencies: { manifest, allowScripts: true } },
     });
     expect(allowed.statusCode).toBe(201);
-    expect((await gateway.request({ method: 'GET', url: '/v1/image/scripts' })).json<Image>().runtimeDependencies).toEqual({ manifest, allowScripts: true });
+    expect((await gateway.request({ method: 'GET', url: '/v1/image/scripts' })).json<Image>().runtimeDependencies).toEqual({
+      manifest,
+      allowScripts: true,
+    });
 
     // Turning scripts off alone keeps the manifest.
-    const off = await gateway.request({ method: 'PUT', url: '/v1/image/scripts', payload: { runtimeDependencies: { allowScripts: false } } });
+    const off = await gateway.request({
+      method: 'PUT',
+      url: '/v1/image/scripts',
+      payload: { runtimeDependencies: { allowScripts: false } },
+    });
     expect(off.statusCode).toBe(200);
     expect(off.json<Image>().runtimeDependencies).toEqual({ manifest });
   });

@@ -189,7 +189,9 @@ describe('endpoint ingress', () => {
     expect(response.json()).toEqual({ code: 502, message: 'the function failed (request id trace-broken-1)' });
     expect(response.headers['x-request-id']).toBe('trace-broken-1');
     expect(response.body).not.toMatch(/no luck|Error|at /);
-    const entry = logged.map((line) => JSON.parse(line) as { reqId?: string; detail?: string }).find((line) => line.reqId === 'trace-broken-1' && line.detail);
+    const entry = logged
+      .map((line) => JSON.parse(line) as { reqId?: string; detail?: string })
+      .find((line) => line.reqId === 'trace-broken-1' && line.detail);
     expect(entry?.detail).toMatch(/^FunctionError: .*no luck/);
   });
 

@@ -43,7 +43,11 @@ describe('images and functions through their lifecycle', () => {
     await gateway.request({
       method: 'POST',
       url: '/v1/image',
-      payload: { name: 'nodejs-missing', baseImage: 'nodejs-base', runtimeDependencies: { manifest: '{"dependencies": {"dispatch-no-such-package-zz": "1.0.0"}}' } },
+      payload: {
+        name: 'nodejs-missing',
+        baseImage: 'nodejs-base',
+        runtimeDependencies: { manifest: '{"dependencies": {"dispatch-no-such-package-zz": "1.0.0"}}' },
+      },
     });
     await expect(gateway.dispatch.images.waitUntilReady('nodejs-missing', { timeoutMs: 120_000 })).rejects.toThrow(/404|E404|not found/i);
     const image = await get<Image>('/v1/image/nodejs-missing');
@@ -66,15 +70,33 @@ describe('images and functions through their lifecycle', () => {
     const source = await sourceOf(HELLO_PY);
     const noImage = await gateway.request({ method: 'POST', url: '/v1/function', payload: { name: 'orphan', image: 'nope', source } });
     expect(noImage.statusCode).toBe(404);
-    expect(noImage.json()).toEqual({ code: 404, kind: 'EntityNotFound', entity: { kind: 'image', name: 'nope' }, message: 'image "nope" not found' });
-    const noSecret = await gateway.request({ method: 'POST', url: '/v1/function', payload: { name: 'orphan', image: 'python3', source, secrets: ['nope'] } });
-    expect(noSecret.json()).toEqual({ code: 404, kind: 'EntityNotFound', entity: { kind: 'secret', name: 'nope' }, message: 'secret "nope" not found' });
+    expect(noImage.json()).toEqual({
+      code: 404,
+      kind: 'EntityNotFound',
+      entity: { kind: 'image', name: 'nope' },
+      message: 'image "nope" not found',
+    });
+    const noSecret = await gateway.request({
+      method: 'POST',
+      url: '/v1/function',
+      payload: { name: 'orphan', image: 'python3', source, secrets: ['nope'] },
+    });
+    expect(noSecret.json()).toEqual({
+      code: 404,
+      kind: 'EntityNotFound',
+      entity: { kind: 'secret', name: 'nope' },
+      message: 'secret "nope" not found',
+    });
   });
 
   it('refuses to delete an image, a secret or a function that something still uses (409)', async () => {
     await gateway.request({ method: 'POST', url: '/v1/secret', payload: { name: 'place', secrets: { place: 'Paris' } } });
     await createFunction(gateway, { name: 'user-of-things', image: 'python3', sourcePath: HELLO_PY, secrets: ['place'] });
-    await gateway.request({ method: 'POST', url: '/v1/endpoint', payload: { name: 'uses-fn', function: 'user-of-things', uris: ['/used'] } });
+    await gateway.request({
+      method: 'POST',
+      url: '/v1/endpoint',
+      payload: { name: 'uses-fn', function: 'user-of-things', uris: ['/used'] },
+    });
     for (const url of ['/v1/image/python3', '/v1/secret/place', '/v1/function/user-of-things', '/v1/baseimage/python3-base']) {
       const response = await gateway.request({ method: 'DELETE', url });
       expect(response.statusCode, url).toBe(409);
@@ -113,18 +135,29 @@ describe('images and functions through their lifecycle', () => {
     const good = await writeFunction(gateway, 'steady.js', 'module.exports = () => "good";\n');
     await createFunction(gateway, { name: 'steady', image: 'nodejs', sourcePath: good });
     const bad = await writeFunction(gateway, 'steady-bad.js', 'module.exports = ;\n');
-    await gateway.request({ method: 'PUT', url: '/v1/function/steady', payload: { source: await sourceOf(bad), handler: 'steady-bad.js' } });
+    await gateway.request({
+      method: 'PUT',
+      url: '/v1/function/steady',
+      payload: { source: await sourceOf(bad), handler: 'steady-bad.js' },
+    });
     await expect(gateway.dispatch.functions.waitUntilReady('steady', { timeoutMs: 60_000 })).rejects.toThrow(/SyntaxError/);
     expect((await get<DispatchFunction>('/v1/function/steady')).reason).toContain('SyntaxError');
   });
 
   it("streams an image's build lines and status changes as NDJSON until it is READY", async () => {
     const manifest = JSON.stringify({ dependencies: { 'is-number': '7.0.0' } });
-    await gateway.request({ method: 'POST', url: '/v1/image', payload: { name: 'nodejs-watched', baseImage: 'nodejs-base', runtimeDependencies: { manifest } } });
+    await gateway.request({
+      method: 'POST',
+      url: '/v1/image',
+      payload: { name: 'nodejs-watched', baseImage: 'nodejs-base', runtimeDependencies: { manifest } },
+    });
     const response = await gateway.request({ method: 'GET', url: '/v1/image/nodejs-watched/events' });
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toContain('application/x-ndjson');
-    const events = response.body.trim().split('\n').map((line) => JSON.parse(line) as { type: string; status?: string; line?: string });
+    const events = response.body
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; status?: string; line?: string });
     expect(events.at(-1)).toEqual({ type: 'status', status: 'READY', reason: '' });
     expect(events.some((event) => event.type === 'progress' && typeof event.line === 'string')).toBe(true);
     // A READY entity's stream is its status, at once.

@@ -47,7 +47,9 @@ describe('/metrics', () => {
     const before = (await scrape()).body;
     const overheadBefore = sample(before, 'dispatch_gateway_overhead_seconds_count') ?? 0;
     for (let i = 0; i < 3; i++) {
-      expect((await gateway.request({ method: 'POST', url: '/v1/runs?functionName=hello-js', payload: { input: { name: 'Ada' } } })).statusCode).toBe(200);
+      expect(
+        (await gateway.request({ method: 'POST', url: '/v1/runs?functionName=hello-js', payload: { input: { name: 'Ada' } } })).statusCode,
+      ).toBe(200);
     }
     await gateway.request({ method: 'POST', url: '/v1/runs?functionName=fails', payload: { input: {} } });
     await gateway.request({ method: 'POST', url: '/v1/runs?functionName=fails', payload: { input: { kind: 'input' } } });
@@ -55,7 +57,9 @@ describe('/metrics', () => {
     expect((await gateway.request({ method: 'POST', url: '/v1/runs?functionName=nobody', payload: {} })).statusCode).toBe(404);
 
     const text = (await scrape()).body;
-    expect(sample(text, 'dispatch_runs_total{function="hello-js",outcome="success"}')).toBe((sample(before, 'dispatch_runs_total{function="hello-js",outcome="success"}') ?? 0) + 3);
+    expect(sample(text, 'dispatch_runs_total{function="hello-js",outcome="success"}')).toBe(
+      (sample(before, 'dispatch_runs_total{function="hello-js",outcome="success"}') ?? 0) + 3,
+    );
     expect(sample(text, 'dispatch_runs_total{function="fails",outcome="function_error"}')).toBe(1);
     expect(sample(text, 'dispatch_runs_total{function="fails",outcome="input_error"}')).toBe(1);
     expect(sample(text, 'dispatch_runs_total{function="hello-js",outcome="system_error"}')).toBe(0);
@@ -103,7 +107,11 @@ describe('cold starts', () => {
     const gateway = await startTestGateway({ memoryStore: true });
     try {
       // The function is still being deployed when the call comes: the call waits for it instead of failing.
-      const created = await gateway.request({ method: 'POST', url: '/v1/function', payload: { name: 'late', image: 'nodejs', source: await sourceOf(HELLO_JS) } });
+      const created = await gateway.request({
+        method: 'POST',
+        url: '/v1/function',
+        payload: { name: 'late', image: 'nodejs', source: await sourceOf(HELLO_JS) },
+      });
       expect(created.statusCode).toBe(201);
       const run = await gateway.request({ method: 'POST', url: '/v1/runs?functionName=late', payload: { input: { name: 'Ada' } } });
       expect(run.statusCode).toBe(200);
@@ -125,34 +133,38 @@ describe('cold starts', () => {
 describe('scraped by a real Prometheus server', async () => {
   const available = await requirePrometheus();
 
-  it.runIf(available)('counts exactly the runs made', async () => {
-    const gateway = await startTestGateway({ memoryStore: true });
-    let prometheus: Awaited<ReturnType<typeof startTestPrometheus>> | undefined;
-    try {
-      await createFunction(gateway, { name: 'counted', image: 'nodejs', sourcePath: HELLO_JS });
-      const address = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
-      const runs = 25;
-      for (let i = 0; i < runs; i++) {
-        const response = await fetch(`${address}/v1/runs?functionName=counted`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${gateway.token}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ input: { name: `caller ${i}` } }),
-        });
-        expect(response.status).toBe(200);
+  it.runIf(available)(
+    'counts exactly the runs made',
+    async () => {
+      const gateway = await startTestGateway({ memoryStore: true });
+      let prometheus: Awaited<ReturnType<typeof startTestPrometheus>> | undefined;
+      try {
+        await createFunction(gateway, { name: 'counted', image: 'nodejs', sourcePath: HELLO_JS });
+        const address = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
+        const runs = 25;
+        for (let i = 0; i < runs; i++) {
+          const response = await fetch(`${address}/v1/runs?functionName=counted`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${gateway.token}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ input: { name: `caller ${i}` } }),
+          });
+          expect(response.status).toBe(200);
+        }
+        prometheus = await startTestPrometheus({ target: new URL(address).host, bearerToken: gateway.token });
+        const query = 'sum(dispatch_runs_total{job="dispatch",function="counted"})';
+        let counted: string | undefined;
+        const deadline = Date.now() + 60_000;
+        while (counted !== String(runs) && Date.now() < deadline) {
+          counted = (await prometheus.query(query))[0]?.value[1];
+          if (counted !== String(runs)) await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+        expect(counted, `Prometheus' target: ${JSON.stringify(await prometheus.target())}`).toBe(String(runs));
+        expect((await prometheus.query('up{job="dispatch"}'))[0]?.value[1]).toBe('1');
+      } finally {
+        await prometheus?.stop();
+        await gateway.close();
       }
-      prometheus = await startTestPrometheus({ target: new URL(address).host, bearerToken: gateway.token });
-      const query = 'sum(dispatch_runs_total{job="dispatch",function="counted"})';
-      let counted: string | undefined;
-      const deadline = Date.now() + 60_000;
-      while (counted !== String(runs) && Date.now() < deadline) {
-        counted = (await prometheus.query(query))[0]?.value[1];
-        if (counted !== String(runs)) await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-      expect(counted, `Prometheus' target: ${JSON.stringify(await prometheus.target())}`).toBe(String(runs));
-      expect((await prometheus.query('up{job="dispatch"}'))[0]?.value[1]).toBe('1');
-    } finally {
-      await prometheus?.stop();
-      await gateway.close();
-    }
-  }, 180_000);
+    },
+    180_000,
+  );
 });

@@ -4,7 +4,13 @@ import { createFunction, startTestGateway, writeFunction, type TestGateway } fro
 
 /** Each function prints a line, then ends its process or runs past its timeout of 1 s. */
 const FUNCTIONS = [
-  { name: 'exits-js', image: 'nodejs', file: 'exits.js', line: 'js: printed before exit', code: `module.exports = () => { console.log('js: printed before exit'); process.exit(3); };\n` },
+  {
+    name: 'exits-js',
+    image: 'nodejs',
+    file: 'exits.js',
+    line: 'js: printed before exit',
+    code: `module.exports = () => { console.log('js: printed before exit'); process.exit(3); };\n`,
+  },
   {
     name: 'loops-js',
     image: 'nodejs',
@@ -43,7 +49,12 @@ describe('output a function printed before its process ended', () => {
   beforeAll(async () => {
     gateway = await startTestGateway();
     for (const fn of FUNCTIONS) {
-      await createFunction(gateway, { name: fn.name, image: fn.image, timeout: 1000, sourcePath: await writeFunction(gateway, fn.file, fn.code) });
+      await createFunction(gateway, {
+        name: fn.name,
+        image: fn.image,
+        timeout: 1000,
+        sourcePath: await writeFunction(gateway, fn.file, fn.code),
+      });
     }
   }, 120_000);
 

@@ -73,7 +73,11 @@ describe('limits on what a function sends back', () => {
   beforeAll(async () => {
     gateway = await startTestGateway();
     await createFunction(gateway, { name: 'floods', image: 'nodejs', sourcePath: await writeFunction(gateway, 'floods.js', FLOODS) });
-    await createFunction(gateway, { name: 'floods-py', image: 'python3', sourcePath: await writeFunction(gateway, 'floods.py', FLOODS_PY) });
+    await createFunction(gateway, {
+      name: 'floods-py',
+      image: 'python3',
+      sourcePath: await writeFunction(gateway, 'floods.py', FLOODS_PY),
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -87,7 +91,8 @@ describe('limits on what a function sends back', () => {
     return response.json<Run>();
   };
 
-  const logBytes = (run: Run): number => [...(run.logs.stdout ?? []), ...(run.logs.stderr ?? [])].reduce((sum, line) => sum + Buffer.byteLength(line), 0);
+  const logBytes = (run: Run): number =>
+    [...(run.logs.stdout ?? []), ...(run.logs.stderr ?? [])].reduce((sum, line) => sum + Buffer.byteLength(line), 0);
 
   it('keeps 1 MiB of a run that prints 200 MB, says what was cut, and the gateway and the store stay small', async () => {
     for (const name of ['floods', 'floods-py']) {
@@ -103,7 +108,9 @@ describe('limits on what a function sends back', () => {
       expect(growth).toBeLessThan(100 * MiB);
       const stored = storeBytes(gateway.dataDir) - storeBefore;
       expect(stored).toBeLessThanOrEqual(2 * (maxLogBytes + 64 * 1024));
-      console.log(`${name}: printed 200 MiB; run kept ${logBytes(result)} bytes of logs; store grew ${stored} bytes; gateway RSS grew at most ${(growth / MiB).toFixed(1)} MiB`);
+      console.log(
+        `${name}: printed 200 MiB; run kept ${logBytes(result)} bytes of logs; store grew ${stored} bytes; gateway RSS grew at most ${(growth / MiB).toFixed(1)} MiB`,
+      );
     }
   }, 120_000);
 
@@ -115,7 +122,10 @@ describe('limits on what a function sends back', () => {
     });
     const result = returned as Run;
     expect(result.status).toBe('ERROR');
-    expect(result.error).toMatchObject({ type: 'FunctionError', message: expect.stringContaining(`${maxOutputBytes} bytes, DISPATCH_MAX_OUTPUT_BYTES`) });
+    expect(result.error).toMatchObject({
+      type: 'FunctionError',
+      message: expect.stringContaining(`${maxOutputBytes} bytes, DISPATCH_MAX_OUTPUT_BYTES`),
+    });
     expect(result.output).toBeNull();
     expect(growth).toBeLessThan(100 * MiB);
     expect(storeBytes(gateway.dataDir) - storeBefore).toBeLessThanOrEqual(256 * 1024);

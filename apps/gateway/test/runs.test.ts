@@ -1,14 +1,6 @@
 import type { Run } from '@dispatch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  HELLO_JS,
-  HELLO_PY,
-  STDOUT_LINE,
-  createFunction,
-  startTestGateway,
-  writeFunction,
-  type TestGateway,
-} from './harness.js';
+import { HELLO_JS, HELLO_PY, STDOUT_LINE, createFunction, startTestGateway, writeFunction, type TestGateway } from './harness.js';
 
 describe('runs through the REST API', () => {
   let gateway: TestGateway;
@@ -113,7 +105,12 @@ describe('runs through the REST API', () => {
   it('answers 404 when the function does not exist', async () => {
     const response = await run('nobody', { input: {} });
     expect(response.statusCode).toBe(404);
-    expect(response.json()).toEqual({ code: 404, kind: 'EntityNotFound', entity: { kind: 'function', name: 'nobody' }, message: 'function "nobody" not found' });
+    expect(response.json()).toEqual({
+      code: 404,
+      kind: 'EntityNotFound',
+      entity: { kind: 'function', name: 'nobody' },
+      message: 'function "nobody" not found',
+    });
   });
 
   it('answers 400 when functionName is missing', async () => {
@@ -186,7 +183,10 @@ describe('runs through the REST API', () => {
     const response = await gateway.request({ method: 'GET', url: '/v1/function/hello/logs?tail=50' });
     expect(response.statusCode, response.body).toBe(200);
     expect(response.headers['content-type']).toContain('application/x-ndjson');
-    const lines = response.body.trim().split('\n').map((line) => JSON.parse(line) as { stream: string; line: string; time: number });
+    const lines = response.body
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { stream: string; line: string; time: number });
     expect(lines.length).toBeGreaterThan(0);
     expect(lines).toContainEqual(expect.objectContaining({ stream: 'stdout', line: STDOUT_LINE }));
     expect((await gateway.request({ method: 'GET', url: '/v1/function/nope/logs' })).statusCode).toBe(404);

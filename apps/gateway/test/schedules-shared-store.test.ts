@@ -54,6 +54,14 @@ describe.skipIf(serverUrl === undefined)('schedules on two gateways sharing a Po
     expect(new Set(ticks).size).toBe(ticks.length);
     expect(ticks.length).toBeGreaterThanOrEqual(5);
     expect(ticks.at(-1)! - ticks[0]!).toBe(ticks.length - 1);
-    await expect.poll(async () => (await first.runs.list({ functionName: 'hello', limit: 1000 })).filter((run) => run.schedule === 'every-second').every((run) => run.status === 'READY'), { timeout: 10_000 }).toBe(true);
+    await expect
+      .poll(
+        async () =>
+          (await first.runs.list({ functionName: 'hello', limit: 1000 }))
+            .filter((run) => run.schedule === 'every-second')
+            .every((run) => run.status === 'READY'),
+        { timeout: 10_000 },
+      )
+      .toBe(true);
   }, 60_000);
 });

@@ -38,7 +38,9 @@ describe('schedules', () => {
       expect(schedule.nextRuns).toHaveLength(3);
       for (const next of schedule.nextRuns ?? []) {
         expect(next).toBeGreaterThan(nowSeconds());
-        const berlin = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', hour: '2-digit', minute: '2-digit' }).format(next * 1000);
+        const berlin = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', hour: '2-digit', minute: '2-digit' }).format(
+          next * 1000,
+        );
         expect(berlin).toBe('02:30');
       }
       const list = await gateway.request({ method: 'GET', url: '/v1/schedule' });
@@ -97,7 +99,9 @@ describe('schedules', () => {
     await gateway.request({ method: 'PUT', url: '/v1/schedule/every-second', payload: { enabled: false } });
     const to = nowSeconds();
 
-    await expect.poll(async () => (await runsOf(gateway, 'every-second')).every((run) => run.status === 'READY'), { timeout: 10_000 }).toBe(true);
+    await expect
+      .poll(async () => (await runsOf(gateway, 'every-second')).every((run) => run.status === 'READY'), { timeout: 10_000 })
+      .toBe(true);
     const runs = await runsOf(gateway, 'every-second');
     const ticks = ticksOf(runs);
     expect(runs.length).toBeGreaterThanOrEqual(4);
@@ -106,7 +110,13 @@ describe('schedules', () => {
     ticks.forEach((tick, i) => i > 0 && expect(tick - (ticks[i - 1] as number)).toBe(1));
     expect(ticks[0]).toBeGreaterThan(from);
     expect(ticks.at(-1)).toBeLessThanOrEqual(to);
-    for (const run of runs) expect(run).toMatchObject({ blocking: false, functionName: 'hello', input: { name: 'tick' }, output: { myField: 'Hello, tick from Nowhere' } });
+    for (const run of runs)
+      expect(run).toMatchObject({
+        blocking: false,
+        functionName: 'hello',
+        input: { name: 'tick' },
+        output: { myField: 'Hello, tick from Nowhere' },
+      });
     await gateway.request({ method: 'DELETE', url: '/v1/schedule/every-second' });
   }, 30_000);
 });

@@ -31,7 +31,12 @@ describe.skipIf(serverUrl === undefined)('two gateways sharing a PostgreSQL stor
     cleanups.push(drop);
     first = await open(url);
     await first.secrets.create({ name: 'where', secrets: { place: 'Lisbon' } });
-    await first.functions.create({ name: 'hello', image: 'nodejs', source: (await packSource(HELLO_JS)).toString('base64'), secrets: ['where'] });
+    await first.functions.create({
+      name: 'hello',
+      image: 'nodejs',
+      source: (await packSource(HELLO_JS)).toString('base64'),
+      secrets: ['where'],
+    });
     await first.functions.waitUntilReady('hello', { timeoutMs: 120_000 });
     // The second gateway reconciles the shared state on start: it deploys the function on its own backend.
     second = await open(url);
@@ -42,13 +47,15 @@ describe.skipIf(serverUrl === undefined)('two gateways sharing a PostgreSQL stor
     for (const cleanup of cleanups.reverse()) await cleanup();
   });
 
-  it("runs with a secret as the other gateway last wrote it (the change is announced, the cache dropped)", async () => {
+  it('runs with a secret as the other gateway last wrote it (the change is announced, the cache dropped)', async () => {
     expect((await second.runs.execute('hello', { name: 'A' })).output).toEqual({ myField: 'Hello, A from Lisbon' });
     await first.secrets.update('where', { secrets: { place: 'Porto' } });
-    await expect.poll(async () => (await second.runs.execute('hello', { name: 'A' })).output, { timeout: 5000 }).toEqual({ myField: 'Hello, A from Porto' });
+    await expect
+      .poll(async () => (await second.runs.execute('hello', { name: 'A' })).output, { timeout: 5000 })
+      .toEqual({ myField: 'Hello, A from Porto' });
   });
 
-  it("routes by an endpoint the other gateway created", async () => {
+  it('routes by an endpoint the other gateway created', async () => {
     expect(second.endpoints.match('localhost', '/shared', 'GET')).toBeUndefined();
     await first.endpoints.create({ name: 'shared', function: 'hello', uris: ['/shared'], methods: ['GET'] });
     await expect.poll(() => second.endpoints.match('localhost', '/shared', 'GET')?.endpoint.name, { timeout: 5000 }).toBe('shared');
@@ -57,6 +64,8 @@ describe.skipIf(serverUrl === undefined)('two gateways sharing a PostgreSQL stor
   it('refuses a stale update made through the other gateway', async () => {
     const seen = await second.secrets.get('where');
     await first.secrets.update('where', { secrets: { place: 'Faro' } });
-    await expect(second.secrets.update('where', { revision: seen.revision, secrets: { place: 'Braga' } } as never)).rejects.toMatchObject({ code: 409 });
+    await expect(second.secrets.update('where', { revision: seen.revision, secrets: { place: 'Braga' } } as never)).rejects.toMatchObject({
+      code: 409,
+    });
   });
 });

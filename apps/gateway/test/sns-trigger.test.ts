@@ -19,7 +19,10 @@ function stringToSign(message: Envelope): string {
     message.Type === 'Notification'
       ? ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type']
       : ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'];
-  return fields.filter((field) => message[field] !== undefined).map((field) => `${field}\n${message[field]}\n`).join('');
+  return fields
+    .filter((field) => message[field] !== undefined)
+    .map((field) => `${field}\n${message[field]}\n`)
+    .join('');
 }
 
 describe('the sns trigger on the local backend', () => {
@@ -35,7 +38,9 @@ describe('the sns trigger on the local backend', () => {
   /** Signs `message` as SNS does with SignatureVersion 1 (SHA1) or 2 (SHA256). */
   function signed(message: Envelope, version: '1' | '2' = '1', issued = snsCertificate, certUrl = CERT_URL): Envelope {
     const withUrl = { ...message, SignatureVersion: version, SigningCertURL: certUrl };
-    const signature = sign(version === '1' ? 'RSA-SHA1' : 'RSA-SHA256', Buffer.from(stringToSign(withUrl)), issued.keyPem).toString('base64');
+    const signature = sign(version === '1' ? 'RSA-SHA1' : 'RSA-SHA256', Buffer.from(stringToSign(withUrl)), issued.keyPem).toString(
+      'base64',
+    );
     return { ...withUrl, Signature: signature };
   }
 
@@ -102,13 +107,41 @@ describe('the sns trigger on the local backend', () => {
         },
       },
     });
-    await createFunction(gateway, { name: 's3-upload-handler', image: 'nodejs', sourcePath: join(EXAMPLES, 's3-upload-handler/s3-upload-handler.js') });
-    await createFunction(gateway, { name: 'alarm-notifier', image: 'nodejs', sourcePath: join(EXAMPLES, 'cloudwatch-alarm-notifier/alarm-notifier.js') });
+    await createFunction(gateway, {
+      name: 's3-upload-handler',
+      image: 'nodejs',
+      sourcePath: join(EXAMPLES, 's3-upload-handler/s3-upload-handler.js'),
+    });
+    await createFunction(gateway, {
+      name: 'alarm-notifier',
+      image: 'nodejs',
+      sourcePath: join(EXAMPLES, 'cloudwatch-alarm-notifier/alarm-notifier.js'),
+    });
     await gateway.dispatch.secrets.create({ name: 'sns-users', secrets: { sns: 'subscription-password' } });
     for (const payload of [
-      { name: 'guarded-alarms', function: 'alarm-notifier', trigger: 'sns', uris: ['/sns/guarded'], auth: 'basic', authSecret: 'sns-users', triggerSettings: { topicArns: [ALARMS_TOPIC] } },
-      { name: 's3-uploads', function: 's3-upload-handler', trigger: 'sns', uris: ['/sns/s3-uploads'], triggerSettings: { topicArns: [UPLOADS_TOPIC] } },
-      { name: 'cloudwatch-alarms', function: 'alarm-notifier', trigger: 'sns', uris: ['/sns/alarms'], triggerSettings: { topicArns: [ALARMS_TOPIC] } },
+      {
+        name: 'guarded-alarms',
+        function: 'alarm-notifier',
+        trigger: 'sns',
+        uris: ['/sns/guarded'],
+        auth: 'basic',
+        authSecret: 'sns-users',
+        triggerSettings: { topicArns: [ALARMS_TOPIC] },
+      },
+      {
+        name: 's3-uploads',
+        function: 's3-upload-handler',
+        trigger: 'sns',
+        uris: ['/sns/s3-uploads'],
+        triggerSettings: { topicArns: [UPLOADS_TOPIC] },
+      },
+      {
+        name: 'cloudwatch-alarms',
+        function: 'alarm-notifier',
+        trigger: 'sns',
+        uris: ['/sns/alarms'],
+        triggerSettings: { topicArns: [ALARMS_TOPIC] },
+      },
       { name: 'plain', function: 'alarm-notifier', methods: ['POST'], uris: ['/plain'] },
     ]) {
       const response = await gateway.request({ method: 'POST', url: '/v1/endpoint', payload });
@@ -147,20 +180,50 @@ describe('the sns trigger on the local backend', () => {
     const response = await deliver(message, '/sns/alarms');
     expect(response.statusCode, response.body).toBe(202);
     const run = await finished(response.json<{ runId: string }>().runId);
-    expect(run.input).toMatchObject({ kind: 'cloudwatch-alarm', alarm: { name: 'api-5xx', state: 'ALARM', previousState: 'OK', region: 'EU (Ireland)' } });
-    expect(run.output).toMatchObject({ alarm: 'api-5xx', state: 'ALARM', text: expect.stringMatching(/^\[ALARM\] api-5xx \(was OK\) in EU \(Ireland\): Threshold Crossed/) });
+    expect(run.input).toMatchObject({
+      kind: 'cloudwatch-alarm',
+      alarm: { name: 'api-5xx', state: 'ALARM', previousState: 'OK', region: 'EU (Ireland)' },
+    });
+    expect(run.output).toMatchObject({
+      alarm: 'api-5xx',
+      state: 'ALARM',
+      text: expect.stringMatching(/^\[ALARM\] api-5xx \(was OK\) in EU \(Ireland\): Threshold Crossed/),
+    });
   });
 
-  it('hands an EventBridge event its detail, and S3\'s test event no records', async () => {
-    const event = { version: '0', id: randomUUID(), 'detail-type': 'Order Placed', source: 'com.example.orders', account: '123456789012', time: '2026-12-06T02:30:00Z', region: 'eu-west-1', resources: [], detail: { orderId: 'order-42', total: 12.5 } };
-    const viaEventBridge = await deliver(signed(await sample('cloudwatch-alarm-notifier', { Message: JSON.stringify(event), Subject: undefined }), '2'), '/sns/alarms');
+  it("hands an EventBridge event its detail, and S3's test event no records", async () => {
+    const event = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Order Placed',
+      source: 'com.example.orders',
+      account: '123456789012',
+      time: '2026-12-06T02:30:00Z',
+      region: 'eu-west-1',
+      resources: [],
+      detail: { orderId: 'order-42', total: 12.5 },
+    };
+    const viaEventBridge = await deliver(
+      signed(await sample('cloudwatch-alarm-notifier', { Message: JSON.stringify(event), Subject: undefined }), '2'),
+      '/sns/alarms',
+    );
     expect(viaEventBridge.statusCode, viaEventBridge.body).toBe(202);
     const run = await finished(viaEventBridge.json<{ runId: string }>().runId);
-    expect(run.input).toMatchObject({ kind: 'eventbridge', event: { source: 'com.example.orders', detailType: 'Order Placed' }, detail: { orderId: 'order-42', total: 12.5 } });
+    expect(run.input).toMatchObject({
+      kind: 'eventbridge',
+      event: { source: 'com.example.orders', detailType: 'Order Placed' },
+      detail: { orderId: 'order-42', total: 12.5 },
+    });
     expect(run.input).not.toHaveProperty('subject');
     expect(run.output).toEqual({ ignored: 'eventbridge' });
 
-    const testEvent = { Service: 'Amazon S3', Event: 's3:TestEvent', Time: '2026-12-06T02:30:00.000Z', Bucket: 'photo-uploads', RequestId: 'C3D13FE58DE4C810' };
+    const testEvent = {
+      Service: 'Amazon S3',
+      Event: 's3:TestEvent',
+      Time: '2026-12-06T02:30:00.000Z',
+      Bucket: 'photo-uploads',
+      RequestId: 'C3D13FE58DE4C810',
+    };
     const viaS3 = await deliver(signed(await sample('s3-upload-handler', { Message: JSON.stringify(testEvent) }), '1'));
     const s3Run = await finished(viaS3.json<{ runId: string }>().runId);
     expect(s3Run.input).toMatchObject({ kind: 's3', records: [] });
@@ -178,7 +241,10 @@ describe('the sns trigger on the local backend', () => {
     expect(refused.statusCode, refused.body).toBe(403);
     expect(refused.json<{ message: string }>().message).toContain(`the topic ${OTHER_TOPIC} is not allowed on endpoint s3-uploads`);
     // A SubscribeURL that is not on an SNS host is never visited, however well signed.
-    const elsewhere = signed(confirmation('SubscriptionConfirmation', UPLOADS_TOPIC, 'https://attacker.example.com/?Action=ConfirmSubscription'), '2');
+    const elsewhere = signed(
+      confirmation('SubscriptionConfirmation', UPLOADS_TOPIC, 'https://attacker.example.com/?Action=ConfirmSubscription'),
+      '2',
+    );
     expect((await deliver(elsewhere)).statusCode).toBe(400);
     expect(confirmed).toEqual([allowed.SubscribeURL]);
   });
@@ -201,10 +267,22 @@ describe('the sns trigger on the local backend', () => {
       ['no signature', { ...good, Signature: undefined }, /has no Signature/],
       ['a changed message', { ...good, Message: good.Message?.replace('photo-uploads', 'other-bucket') }, /signature does not match/],
       ['a changed subject', { ...good, Subject: 'Something else' }, /signature does not match/],
-      ['a version-1 signature claimed as version 2', { ...signed(await sample('s3-upload-handler'), '1'), SignatureVersion: '2' }, /signature does not match/],
+      [
+        'a version-1 signature claimed as version 2',
+        { ...signed(await sample('s3-upload-handler'), '1'), SignatureVersion: '2' },
+        /signature does not match/,
+      ],
       ['an unknown SignatureVersion', { ...good, SignatureVersion: '3' }, /is not 1 or 2/],
-      ['an untrusted certificate', signed(await sample('s3-upload-handler'), '2', untrusted, 'https://sns.eu-west-1.amazonaws.com/untrusted.pem'), /does not chain to a trusted root/],
-      ['a certificate not naming sns.amazonaws.com', signed(await sample('s3-upload-handler'), '2', misnamed, 'https://sns.eu-west-1.amazonaws.com/misnamed.pem'), /does not name sns.amazonaws.com/],
+      [
+        'an untrusted certificate',
+        signed(await sample('s3-upload-handler'), '2', untrusted, 'https://sns.eu-west-1.amazonaws.com/untrusted.pem'),
+        /does not chain to a trusted root/,
+      ],
+      [
+        'a certificate not naming sns.amazonaws.com',
+        signed(await sample('s3-upload-handler'), '2', misnamed, 'https://sns.eu-west-1.amazonaws.com/misnamed.pem'),
+        /does not name sns.amazonaws.com/,
+      ],
       ['not an SNS message', JSON.stringify({ hello: 'world' }), /not one of Notification/],
       ['not JSON', 'hello', /malformed JSON/],
     ];
@@ -221,7 +299,11 @@ describe('the sns trigger on the local backend', () => {
     ['another host', 'https://sns.eu-west-1.attacker.com/SimpleNotificationService-0123456789abcdef.pem', /is not on/],
     ['a host that only starts like SNS', 'https://sns.eu-west-1.amazonaws.com.attacker.com/cert.pem', /is not on/],
     ['http', 'http://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0123456789abcdef.pem', /is not https/],
-    ['a path that is not a .pem', 'https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0123456789abcdef.txt', /is not a .pem file/],
+    [
+      'a path that is not a .pem',
+      'https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0123456789abcdef.txt',
+      /is not a .pem file/,
+    ],
   ])('runs nothing and fetches nothing for a certificate URL on %s', async (_what, certUrl, why) => {
     const before = { runs: await runCount(), fetched: fetched.length };
     const response = await deliver(signed(await sample('s3-upload-handler'), '2', snsCertificate, certUrl));
@@ -232,7 +314,9 @@ describe('the sns trigger on the local backend', () => {
 
   it('accepts the China and GovCloud partitions’ SNS hosts', async () => {
     for (const host of ['sns.cn-north-1.amazonaws.com.cn', 'sns.us-gov-west-1.amazonaws.com']) {
-      const response = await deliver(signed(await sample('s3-upload-handler'), '2', snsCertificate, `https://${host}/SimpleNotificationService-0123456789abcdef.pem`));
+      const response = await deliver(
+        signed(await sample('s3-upload-handler'), '2', snsCertificate, `https://${host}/SimpleNotificationService-0123456789abcdef.pem`),
+      );
       expect(response.statusCode, response.body).toBe(202);
     }
   });
@@ -257,7 +341,9 @@ describe('the sns trigger on the local backend', () => {
     const wrong = await deliver(message, '/sns/guarded', { authorization: `Basic ${Buffer.from('sns:wrong').toString('base64')}` });
     expect(wrong.statusCode, wrong.body).toBe(401);
     expect(await runCount()).toBe(before);
-    const right = await deliver(message, '/sns/guarded', { authorization: `Basic ${Buffer.from('sns:subscription-password').toString('base64')}` });
+    const right = await deliver(message, '/sns/guarded', {
+      authorization: `Basic ${Buffer.from('sns:subscription-password').toString('base64')}`,
+    });
     expect(right.statusCode, right.body).toBe(202);
   });
 });

@@ -163,30 +163,34 @@ describe('startGateway', () => {
     }
   }, 120_000);
 
-  it.skipIf(postgresUrl === undefined)('keeps its state in PostgreSQL when DISPATCH_STORE_URL names one', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'dispatch-gateway-start-'));
-    const { url: storeUrl, drop } = await isolatedPostgresUrl(postgresUrl as string);
-    const options = { port: 0, dataDir, storeUrl, seedDefaults: false, runtimeDir: false as const, logger: pino({ level: 'silent' }) };
-    try {
-      const first = await startGateway(options);
-      await first.dispatch.secrets.create({ name: 'kept', secrets: { a: 'b' } });
-      await first.close();
-      const second = await startGateway(options);
-      expect(await second.dispatch.secrets.get('kept')).toMatchObject({ name: 'kept', status: 'READY' });
-      await second.close();
-      expect(await readdir(dataDir)).not.toContain('dispatch.db');
-    } finally {
-      await rm(dataDir, { recursive: true, force: true });
-      await drop();
-    }
-  }, 120_000);
+  it.skipIf(postgresUrl === undefined)(
+    'keeps its state in PostgreSQL when DISPATCH_STORE_URL names one',
+    async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'dispatch-gateway-start-'));
+      const { url: storeUrl, drop } = await isolatedPostgresUrl(postgresUrl as string);
+      const options = { port: 0, dataDir, storeUrl, seedDefaults: false, runtimeDir: false as const, logger: pino({ level: 'silent' }) };
+      try {
+        const first = await startGateway(options);
+        await first.dispatch.secrets.create({ name: 'kept', secrets: { a: 'b' } });
+        await first.close();
+        const second = await startGateway(options);
+        expect(await second.dispatch.secrets.get('kept')).toMatchObject({ name: 'kept', status: 'READY' });
+        await second.close();
+        expect(await readdir(dataDir)).not.toContain('dispatch.db');
+      } finally {
+        await rm(dataDir, { recursive: true, force: true });
+        await drop();
+      }
+    },
+    120_000,
+  );
 
   it('fails with the list of backends for an unknown backend', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'dispatch-gateway-start-'));
     try {
-      await expect(
-        startGateway({ port: 0, dataDir, backend: 'nope', logger: pino({ level: 'silent' }) }),
-      ).rejects.toThrow(/unknown backend "nope": the backends are local/);
+      await expect(startGateway({ port: 0, dataDir, backend: 'nope', logger: pino({ level: 'silent' }) })).rejects.toThrow(
+        /unknown backend "nope": the backends are local/,
+      );
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }

@@ -24,7 +24,13 @@ async function entriesOf(tar: Buffer): Promise<Array<{ name: string; mode: numbe
 
 describe('build contexts', () => {
   it('writes files 0644, executables and folders 0755', async () => {
-    const tar = await contextTar([{ path: 'Dockerfile', content: 'FROM x' }, { path: 'bin/run', content: '#!/bin/sh', executable: true }], ['deps']);
+    const tar = await contextTar(
+      [
+        { path: 'Dockerfile', content: 'FROM x' },
+        { path: 'bin/run', content: '#!/bin/sh', executable: true },
+      ],
+      ['deps'],
+    );
     expect(await entriesOf(tar)).toEqual([
       { name: 'deps/', mode: 0o755, type: 'directory' },
       { name: 'Dockerfile', mode: 0o644, type: 'file' },

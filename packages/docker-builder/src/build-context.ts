@@ -89,7 +89,10 @@ export async function sourceContextTar(source: Buffer, folder: string, extra: re
 }
 
 function normalize(name: string): string | undefined {
-  const path = posix.normalize(name).replace(/\/+$/, '').replace(/^(\.\/)+/, '');
+  const path = posix
+    .normalize(name)
+    .replace(/\/+$/, '')
+    .replace(/^(\.\/)+/, '');
   return path === '' || path === '.' ? undefined : path;
 }
 

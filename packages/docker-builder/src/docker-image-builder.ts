@@ -148,10 +148,7 @@ export function createDockerImageBuilder(options: DockerImageBuilderOptions = {}
     async buildBaseImage(language, tag, onProgress) {
       const files = DOCKERFILES[language];
       if (files === undefined) throw new InvalidInputError(`[${prefix}] no base image for language "${String(language)}"`);
-      const context = await contextTar([
-        await dockerfile(files.base),
-        await fileFromDisk(join(runtimesDir, files.server), files.server),
-      ]);
+      const context = await contextTar([await dockerfile(files.base), await fileFromDisk(join(runtimesDir, files.server), files.server)]);
       const buildargs: Record<string, string> = { VERSION: DISPATCH_VERSION };
       const from = baseArgs[files.arg];
       if (from !== undefined) buildargs[files.arg] = from;

@@ -3,9 +3,9 @@ import { systemPackagesArg } from './system-packages.js';
 
 describe('systemPackagesArg', () => {
   it('joins names and pinned versions', () => {
-    expect(systemPackagesArg([{ name: 'jq' }, { name: 'curl', version: '7.88.1-10+deb12u12' }, { name: 'libc6', version: '2:2.36~1' }])).toBe(
-      'jq curl=7.88.1-10+deb12u12 libc6=2:2.36~1',
-    );
+    expect(
+      systemPackagesArg([{ name: 'jq' }, { name: 'curl', version: '7.88.1-10+deb12u12' }, { name: 'libc6', version: '2:2.36~1' }]),
+    ).toBe('jq curl=7.88.1-10+deb12u12 libc6=2:2.36~1');
     expect(systemPackagesArg([])).toBe('');
   });
 

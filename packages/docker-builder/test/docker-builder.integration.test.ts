@@ -74,7 +74,13 @@ describe.skipIf(!engine)('docker image builder on the real engine', () => {
 
   it('builds a source file written with mode 0600, since the context sets 0644', async () => {
     const source = await sourceOf('hello.py', 'def handle(context, payload):\n    return payload\n');
-    const image = await builder.buildFunctionImage({ name: `p-${run}`, revision: 1, imageURL: pythonBase, source, handler: 'hello.handle' });
+    const image = await builder.buildFunctionImage({
+      name: `p-${run}`,
+      revision: 1,
+      imageURL: pythonBase,
+      source,
+      handler: 'hello.handle',
+    });
     created.push(image);
     expect(await builder.imageExists(image)).toBe(true);
   }, 120_000);
@@ -85,10 +91,18 @@ describe.skipIf(!engine)('docker image builder on the real engine', () => {
       .buildFunctionImage({ name: `x-${run}`, revision: 1, imageURL: pythonBase, source: broken, handler: 'handler.handle' })
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'ImageBuildError', code: 502 });
-    expect((error as Error).message).toMatch(/^\[docker\] function "x-[a-z0-9]+": the handler cannot load: .*ModuleNotFoundError: No module named 'nope'$/);
+    expect((error as Error).message).toMatch(
+      /^\[docker\] function "x-[a-z0-9]+": the handler cannot load: .*ModuleNotFoundError: No module named 'nope'$/,
+    );
     expect((error as Error).message).not.toContain('\u001b');
     const js = await builder
-      .buildFunctionImage({ name: `y-${run}`, revision: 1, imageURL: nodeBase, source: await packFixture('nodejs-broken'), handler: 'handler.js' })
+      .buildFunctionImage({
+        name: `y-${run}`,
+        revision: 1,
+        imageURL: nodeBase,
+        source: await packFixture('nodejs-broken'),
+        handler: 'handler.js',
+      })
       .catch((e: unknown) => e);
     expect((js as Error).message).toMatch(/the handler cannot load: .*SyntaxError/);
   }, 120_000);
@@ -141,7 +155,13 @@ describe.skipIf(!engine)('docker image builder on the real engine', () => {
 
   it('fails a build on a base image that does not exist with the engine message', async () => {
     const error = await builder
-      .buildImage({ name: `nobase-${run}`, language: 'nodejs', baseImageURL: 'dispatch-test/no-such-base:0', runtimeDependencies: '', systemPackages: [] })
+      .buildImage({
+        name: `nobase-${run}`,
+        language: 'nodejs',
+        baseImageURL: 'dispatch-test/no-such-base:0',
+        runtimeDependencies: '',
+        systemPackages: [],
+      })
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 502 });
     expect((error as Error).message).toMatch(/dispatch-test\/no-such-base/);

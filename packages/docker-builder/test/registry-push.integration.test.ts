@@ -23,7 +23,11 @@ describe.skipIf(!engine || !hasRegistry)('pushing built images to a registry', (
   }, 30_000);
 
   afterAll(async () => {
-    for (const image of images) await docker.getImage(image).remove({ force: true }).catch(() => undefined);
+    for (const image of images)
+      await docker
+        .getImage(image)
+        .remove({ force: true })
+        .catch(() => undefined);
     await registry?.stop();
   });
 

@@ -41,7 +41,9 @@ const BASE_IMAGES: Record<Language, string> = {
  * (the cluster pulls them from there). Without a registry they stay on that engine, which suits a cluster
  * whose nodes share it (and the test harness).
  */
-export function createDockerKnativeImageBuilder(options: { registry?: RegistrySettings; builder?: DockerImageBuilder } = {}): KnativeImageBuilder {
+export function createDockerKnativeImageBuilder(
+  options: { registry?: RegistrySettings; builder?: DockerImageBuilder } = {},
+): KnativeImageBuilder {
   const builder =
     options.builder ??
     createDockerImageBuilder({ errorPrefix: 'knative', ...(options.registry === undefined ? {} : { registry: options.registry }) });

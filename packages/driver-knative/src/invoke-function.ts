@@ -21,14 +21,25 @@ const MAX_RETRY_MS = 1000;
  * ingress that has no route, 503) are retried until the deadline; a call that the platform dropped after
  * it went out answers as a FunctionError; one cut by the deadline (or Knative's 504) as a timeout.
  */
-export async function invokeOverHttp(agents: HttpAgents, target: InvokeTarget, request: RunRequest, options: InvokeOptions): Promise<RunEnvelope> {
+export async function invokeOverHttp(
+  agents: HttpAgents,
+  target: InvokeTarget,
+  request: RunRequest,
+  options: InvokeOptions,
+): Promise<RunEnvelope> {
   const body = JSON.stringify(request);
   const timeout = request.context?.timeout || target.timeoutMs;
   let wait = FIRST_RETRY_MS;
   let last = '';
   for (;;) {
     try {
-      const answer = await httpCall(agents, target.endpoint, { method: 'POST', path: '/', body, deadline: options.deadline, signal: options.signal });
+      const answer = await httpCall(agents, target.endpoint, {
+        method: 'POST',
+        path: '/',
+        body,
+        deadline: options.deadline,
+        signal: options.signal,
+      });
       const envelope = parseEnvelope(answer.body);
       if (envelope !== undefined) return envelope;
       if (answer.status === 504) return timedOutEnvelope(timeout);
@@ -36,7 +47,10 @@ export async function invokeOverHttp(agents: HttpAgents, target: InvokeTarget, r
         return errorEnvelope('FunctionError', `the function's container failed during the call (HTTP 502: ${snippet(answer.body)})`);
       }
       if (answer.status !== 404 && answer.status !== 503) {
-        return errorEnvelope('SystemError', `[knative] function "${target.name}" answered HTTP ${answer.status} without a run envelope: ${snippet(answer.body)}`);
+        return errorEnvelope(
+          'SystemError',
+          `[knative] function "${target.name}" answered HTTP ${answer.status} without a run envelope: ${snippet(answer.body)}`,
+        );
       }
       last = `HTTP ${answer.status} from ${target.endpoint.describe}${answer.body === '' ? '' : `: ${snippet(answer.body)}`}`;
     } catch (error) {
@@ -44,7 +58,10 @@ export async function invokeOverHttp(agents: HttpAgents, target: InvokeTarget, r
       if (error.kind === 'aborted') throw error;
       if (error.kind === 'deadline') return timedOutEnvelope(timeout);
       if (error.kind === 'dropped') {
-        return errorEnvelope('FunctionError', `the function's container closed the connection during the call (${error.code ?? error.message})`);
+        return errorEnvelope(
+          'FunctionError',
+          `the function's container closed the connection during the call (${error.code ?? error.message})`,
+        );
       }
       last = error.message;
     }

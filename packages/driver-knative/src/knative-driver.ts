@@ -65,7 +65,10 @@ export function createKnativeDriver(options: KnativeDriverOptions = {}): Driver 
   const namespace = options.namespace ?? 'default';
   const client = new KnativeClient(loadKubeConfig(options.kubeconfig), namespace);
   const builder = options.imageBuilder ?? defaultImageBuilder(options);
-  const endpoints: EndpointSettings = { inCluster: options.inCluster ?? false, ...(options.ingressAddress === undefined ? {} : { ingressAddress: options.ingressAddress }) };
+  const endpoints: EndpointSettings = {
+    inCluster: options.inCluster ?? false,
+    ...(options.ingressAddress === undefined ? {} : { ingressAddress: options.ingressAddress }),
+  };
   const agents = createAgents();
   const watch = new ServiceWatch(client, FUNCTION_LABEL, options.watchTimeoutSeconds ?? 240);
   /** Functions whose last build failed, with the build's message: they cannot become ready until changed. */
@@ -122,7 +125,9 @@ export function createKnativeDriver(options: KnativeDriverOptions = {}): Driver 
     async deploy(spec: DeploySpec, onProgress): Promise<DeployResult> {
       assertValidName('function', spec.name);
       if (spec.protocol === 'funker') {
-        throw new InvalidInputError(`[knative] function "${spec.name}": protocol "funker" needs a TCP transport; Knative Serving routes HTTP only`);
+        throw new InvalidInputError(
+          `[knative] function "${spec.name}": protocol "funker" needs a TCP transport; Knative Serving routes HTTP only`,
+        );
       }
       let functionImageURL: string;
       try {
@@ -208,7 +213,8 @@ export function createKnativeDriver(options: KnativeDriverOptions = {}): Driver 
       // "From now on" (tail 0) is from this call, not from whenever the caller starts reading.
       const askedAt = Date.now();
       return (async function* () {
-        if ((await client.findService(name)) === undefined) throw new NotFoundError(`[knative] function "${name}" not found in namespace "${namespace}"`);
+        if ((await client.findService(name)) === undefined)
+          throw new NotFoundError(`[knative] function "${name}" not found in namespace "${namespace}"`);
         yield* podLogs(client.config, namespace, name, logOptions, askedAt);
       })();
     },
@@ -230,7 +236,10 @@ export function createKnativeDriver(options: KnativeDriverOptions = {}): Driver 
   };
 }
 
-function template(service: KnativeObject): { metadata?: { annotations?: Record<string, string> }; spec?: { containers?: { env?: { name: string; value?: string }[] }[] } } {
+function template(service: KnativeObject): {
+  metadata?: { annotations?: Record<string, string> };
+  spec?: { containers?: { env?: { name: string; value?: string }[] }[] };
+} {
   return (service.spec?.template ?? {}) as ReturnType<typeof template>;
 }
 
@@ -249,7 +258,7 @@ function defaultImageBuilder(options: KnativeDriverOptions): KnativeImageBuilder
   if (kind === 'docker') return createDockerKnativeImageBuilder(options.registry === undefined ? {} : { registry: options.registry });
   if (options.registry === undefined) {
     throw new InvalidInputError(
-      '[knative] the registry builder needs a registry to assemble images in: set DISPATCH_REGISTRY_URL (the chart\'s registry.url), or build on a Docker engine (DISPATCH_KNATIVE_BUILDER=docker, the chart\'s builder.dockerHost)',
+      "[knative] the registry builder needs a registry to assemble images in: set DISPATCH_REGISTRY_URL (the chart's registry.url), or build on a Docker engine (DISPATCH_KNATIVE_BUILDER=docker, the chart's builder.dockerHost)",
     );
   }
   return createRegistryKnativeImageBuilder({ registry: options.registry });

@@ -64,7 +64,9 @@ export interface ServiceManifestInput {
 export function assertAllowedEnv(name: string, env: Record<string, string>): void {
   for (const key of Object.keys(env)) {
     if (key === 'PORT' || key.startsWith('K_')) {
-      throw new InvalidInputError(`[knative] function "${name}": env "${key}" is reserved by Knative (PORT and K_* are set by the platform)`);
+      throw new InvalidInputError(
+        `[knative] function "${name}": env "${key}" is reserved by Knative (PORT and K_* are set by the platform)`,
+      );
     }
   }
 }
@@ -88,7 +90,12 @@ export function serviceManifest(input: ServiceManifestInput): KnativeObject {
   if (spec.autoscaling !== undefined) {
     // Knative's autoscaler scales the function (the activator holds calls at zero): the bounds become its own.
     const { min, max, target } = spec.autoscaling;
-    Object.assign(scale, { [MIN_SCALE]: String(min), [MAX_SCALE]: String(max), [TARGET]: String(target), [INITIAL_SCALE]: String(spec.replicas) });
+    Object.assign(scale, {
+      [MIN_SCALE]: String(min),
+      [MAX_SCALE]: String(max),
+      [TARGET]: String(target),
+      [INITIAL_SCALE]: String(spec.replicas),
+    });
   }
   const env = [
     { name: 'DISPATCH_MODE', value: 'http' },

@@ -1,10 +1,7 @@
 import type { KnativeCondition, KnativeObject } from './knative-service.js';
 
 /** What Knative says about a Service, before the driver checks that a call succeeds. */
-export type ServiceState =
-  | { kind: 'ready' }
-  | { kind: 'pending'; reason: string }
-  | { kind: 'failed'; reason: string; revision?: string };
+export type ServiceState = { kind: 'ready' } | { kind: 'pending'; reason: string } | { kind: 'failed'; reason: string; revision?: string };
 
 export function condition(object: KnativeObject | undefined, type: string): KnativeCondition | undefined {
   return object?.status?.conditions?.find((candidate) => candidate.type === type);

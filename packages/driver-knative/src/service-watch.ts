@@ -57,7 +57,11 @@ export class ServiceWatch {
     if (this.stopped) return;
     let expired = false;
     this.controller = await this.client.watchServices(
-      { labelSelector: this.labelSelector, timeoutSeconds: this.timeoutSeconds, ...(this.resourceVersion === undefined ? {} : { resourceVersion: this.resourceVersion }) },
+      {
+        labelSelector: this.labelSelector,
+        timeoutSeconds: this.timeoutSeconds,
+        ...(this.resourceVersion === undefined ? {} : { resourceVersion: this.resourceVersion }),
+      },
       (type, object) => {
         if (type === 'ERROR') {
           expired = true;

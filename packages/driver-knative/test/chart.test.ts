@@ -8,18 +8,30 @@ import { helm } from './helm.js';
 const chart = fileURLToPath(new URL('../../../charts/dispatch', import.meta.url));
 
 const customised = [
-  '--set', 'registry.url=registry.example.com:5000',
-  '--set', 'registry.repository=team',
-  '--set', 'registry.username=bot',
-  '--set', 'registry.password=s3cret',
-  '--set', 'registry.insecure=true',
-  '--set', 'ingress.enabled=true',
-  '--set', 'ingress.className=nginx',
-  '--set', 'knative.namespace=functions',
-  '--set', 'knative.maxScale=5',
-  '--set', 'adminToken.value=admintoken',
-  '--set', 'persistence.storageClass=fast',
-  '--set', 'builder.dockerHost=tcp://docker:2375',
+  '--set',
+  'registry.url=registry.example.com:5000',
+  '--set',
+  'registry.repository=team',
+  '--set',
+  'registry.username=bot',
+  '--set',
+  'registry.password=s3cret',
+  '--set',
+  'registry.insecure=true',
+  '--set',
+  'ingress.enabled=true',
+  '--set',
+  'ingress.className=nginx',
+  '--set',
+  'knative.namespace=functions',
+  '--set',
+  'knative.maxScale=5',
+  '--set',
+  'adminToken.value=admintoken',
+  '--set',
+  'persistence.storageClass=fast',
+  '--set',
+  'builder.dockerHost=tcp://docker:2375',
 ];
 
 async function render(extra: string[] = []): Promise<any[]> {
@@ -53,7 +65,11 @@ function validate(object: any): void {
     case 'Role':
       // Nothing beyond what the driver calls.
       expect(object.rules).toEqual([
-        { apiGroups: ['serving.knative.dev'], resources: ['services'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+        {
+          apiGroups: ['serving.knative.dev'],
+          resources: ['services'],
+          verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+        },
         { apiGroups: ['serving.knative.dev'], resources: ['revisions'], verbs: ['get'] },
         // `dispatch logs` reads the function's pods' logs, and nothing more of the core API.
         { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
@@ -97,7 +113,16 @@ describe('charts/dispatch', () => {
   it('renders valid objects with the default values: the gateway on the knative backend, its store on a volume', async () => {
     const objects = await render();
     for (const object of objects) validate(object);
-    expect(objects.map((object) => object.kind).sort()).toEqual(['Deployment', 'PersistentVolumeClaim', 'Role', 'RoleBinding', 'Secret', 'Secret', 'Service', 'ServiceAccount']);
+    expect(objects.map((object) => object.kind).sort()).toEqual([
+      'Deployment',
+      'PersistentVolumeClaim',
+      'Role',
+      'RoleBinding',
+      'Secret',
+      'Secret',
+      'Service',
+      'ServiceAccount',
+    ]);
     const deployment = objects.find((object) => object.kind === 'Deployment');
     expect(deployment.spec.template.spec.volumes[0].persistentVolumeClaim.claimName).toBe('dispatch-server');
     // The admin token reaches the gateway as a file from its Secret, never as a variable.
@@ -109,7 +134,10 @@ describe('charts/dispatch', () => {
       name: 'admin-token',
       secret: { secretName: 'dispatch-server-admin', defaultMode: 0o440, items: [{ key: 'token', path: 'token' }] },
     });
-    expect(deployment.spec.template.spec.containers[0].env).toContainEqual({ name: 'DISPATCH_KNATIVE_NAMESPACE', value: 'dispatch-server' });
+    expect(deployment.spec.template.spec.containers[0].env).toContainEqual({
+      name: 'DISPATCH_KNATIVE_NAMESPACE',
+      value: 'dispatch-server',
+    });
     // Images are assembled in the registry by default: no Docker engine for the gateway.
     expect(deployment.spec.template.spec.containers[0].env).toContainEqual({ name: 'DISPATCH_KNATIVE_BUILDER', value: 'registry' });
     expect(deployment.spec.template.spec.containers[0].env.some((variable: any) => variable.name === 'DOCKER_HOST')).toBe(false);
@@ -118,7 +146,11 @@ describe('charts/dispatch', () => {
   it('exposes /metrics for scraping: pod annotations, a metrics-only token from its own Secret', async () => {
     const objects = await render();
     const pod = objects.find((object) => object.kind === 'Deployment').spec.template;
-    expect(pod.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8080', 'prometheus.io/path': '/metrics' });
+    expect(pod.metadata.annotations).toMatchObject({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': '8080',
+      'prometheus.io/path': '/metrics',
+    });
     const gateway = pod.spec.containers[0];
     expect(gateway.env).toContainEqual({ name: 'DISPATCH_METRICS_TOKEN_FILE', value: '/etc/dispatch/metrics/token' });
     expect(gateway.env.some((variable: any) => variable.name === 'DISPATCH_METRICS_PUBLIC')).toBe(false);
@@ -137,11 +169,16 @@ describe('charts/dispatch', () => {
 
   it('renders a ServiceMonitor that sends the metrics token, and honours an existing Secret and public metrics', async () => {
     const objects = await render([
-      '--set', 'metrics.serviceMonitor.enabled=true',
-      '--set', 'metrics.serviceMonitor.labels.release=kube-prometheus',
-      '--set', 'metrics.token.existingSecret=scrape-token',
-      '--set', 'metrics.public=true',
-      '--set', 'metrics.podAnnotations=false',
+      '--set',
+      'metrics.serviceMonitor.enabled=true',
+      '--set',
+      'metrics.serviceMonitor.labels.release=kube-prometheus',
+      '--set',
+      'metrics.token.existingSecret=scrape-token',
+      '--set',
+      'metrics.public=true',
+      '--set',
+      'metrics.podAnnotations=false',
     ]);
     for (const object of objects) validate(object);
     const monitor = objects.find((object) => object.kind === 'ServiceMonitor');
@@ -167,7 +204,9 @@ describe('charts/dispatch', () => {
     expect(env).toContainEqual({ name: 'DISPATCH_REGISTRY_INSECURE', value: 'true' });
     expect(env).toContainEqual({ name: 'DISPATCH_KNATIVE_BUILDER', value: 'docker' });
     expect(env).toContainEqual({ name: 'DOCKER_HOST', value: 'tcp://docker:2375' });
-    expect(env.find((variable) => variable.name === 'DISPATCH_REGISTRY_PASSWORD').valueFrom.secretKeyRef.name).toBe('dispatch-server-registry');
+    expect(env.find((variable) => variable.name === 'DISPATCH_REGISTRY_PASSWORD').valueFrom.secretKeyRef.name).toBe(
+      'dispatch-server-registry',
+    );
     const registry = objects.find((object) => object.kind === 'Secret' && object.metadata.name === 'dispatch-server-registry');
     expect(Buffer.from(registry.data.password, 'base64').toString()).toBe('s3cret');
     expect(objects.find((object) => object.kind === 'Role').metadata.namespace).toBe('functions');
@@ -177,13 +216,27 @@ describe('charts/dispatch', () => {
   it('runs several gateway replicas on a bundled PostgreSQL, its URL and password in a Secret', async () => {
     const objects = await render(['--set', 'postgresql.enabled=true', '--set', 'replicaCount=2', '--set', 'postgresql.password=pgpass']);
     for (const object of objects) validate(object);
-    expect(objects.map((object) => object.kind).sort()).toEqual(['Deployment', 'Role', 'RoleBinding', 'Secret', 'Secret', 'Secret', 'Service', 'Service', 'ServiceAccount', 'StatefulSet']);
+    expect(objects.map((object) => object.kind).sort()).toEqual([
+      'Deployment',
+      'Role',
+      'RoleBinding',
+      'Secret',
+      'Secret',
+      'Secret',
+      'Service',
+      'Service',
+      'ServiceAccount',
+      'StatefulSet',
+    ]);
     const deployment = objects.find((object) => object.kind === 'Deployment');
     expect(deployment.spec.replicas).toBe(2);
     expect(deployment.spec.strategy.type).toBe('RollingUpdate');
     expect(deployment.spec.template.spec.volumes[0]).toEqual({ name: 'data', emptyDir: {} });
     const env = deployment.spec.template.spec.containers[0].env as any[];
-    expect(env.find((variable) => variable.name === 'DISPATCH_STORE_URL').valueFrom.secretKeyRef).toEqual({ name: 'dispatch-server-store', key: 'url' });
+    expect(env.find((variable) => variable.name === 'DISPATCH_STORE_URL').valueFrom.secretKeyRef).toEqual({
+      name: 'dispatch-server-store',
+      key: 'url',
+    });
     const store = objects.find((object) => object.kind === 'Secret' && object.metadata.name === 'dispatch-server-store');
     expect(Buffer.from(store.data.url, 'base64').toString()).toBe('postgres://dispatch:pgpass@dispatch-server-postgresql:5432/dispatch');
     const postgres = objects.find((object) => object.kind === 'StatefulSet');
@@ -194,12 +247,24 @@ describe('charts/dispatch', () => {
   }, 60_000);
 
   it('uses an existing database, and refuses several replicas on the SQLite store', async () => {
-    const objects = await render(['--set', 'externalDatabase.url=postgres://dispatch:pw@db.example:5432/dispatch', '--set', 'replicaCount=3']);
+    const objects = await render([
+      '--set',
+      'externalDatabase.url=postgres://dispatch:pw@db.example:5432/dispatch',
+      '--set',
+      'replicaCount=3',
+    ]);
     for (const object of objects) validate(object);
     expect(objects.some((object) => object.kind === 'StatefulSet' || object.kind === 'PersistentVolumeClaim')).toBe(false);
     const store = objects.find((object) => object.kind === 'Secret' && object.metadata.name === 'dispatch-server-store');
     expect(Buffer.from(store.data.url, 'base64').toString()).toBe('postgres://dispatch:pw@db.example:5432/dispatch');
-    const secretRef = await render(['--set', 'externalDatabase.existingSecret=db', '--set', 'externalDatabase.existingSecretKey=dsn', '--set', 'replicaCount=2']);
+    const secretRef = await render([
+      '--set',
+      'externalDatabase.existingSecret=db',
+      '--set',
+      'externalDatabase.existingSecretKey=dsn',
+      '--set',
+      'replicaCount=2',
+    ]);
     const env = secretRef.find((object) => object.kind === 'Deployment').spec.template.spec.containers[0].env as any[];
     expect(env.find((variable) => variable.name === 'DISPATCH_STORE_URL').valueFrom.secretKeyRef).toEqual({ name: 'db', key: 'dsn' });
     await expect(render(['--set', 'replicaCount=2'])).rejects.toThrow(/replicaCount > 1 needs a shared store/);

@@ -29,5 +29,8 @@ export async function helmBinary(): Promise<string> {
 
 export async function helm(args: string[]): Promise<{ stdout: string; stderr: string }> {
   const binary = await helmBinary();
-  return run(binary, args, { env: { ...process.env, HELM_CACHE_HOME: join(tmpdir(), 'dispatch-helm-home'), HELM_CONFIG_HOME: join(tmpdir(), 'dispatch-helm-home') }, maxBuffer: 16 * 1024 * 1024 });
+  return run(binary, args, {
+    env: { ...process.env, HELM_CACHE_HOME: join(tmpdir(), 'dispatch-helm-home'), HELM_CONFIG_HOME: join(tmpdir(), 'dispatch-helm-home') },
+    maxBuffer: 16 * 1024 * 1024,
+  });
 }

@@ -50,7 +50,15 @@ describe.runIf(engine)('knative driver through the Kubernetes API harness', () =
       const driver = driverWith(builderServing('dispatch/no-such-image:1'));
       const imageURL = await plainImage(driver, 'nodejs');
       const started = Date.now();
-      await driver.deploy(deploySpec({ name: 'knative-missing-image', language: 'nodejs', imageURL, source: await packFixture('nodejs'), handler: fixtureHandler('nodejs') }));
+      await driver.deploy(
+        deploySpec({
+          name: 'knative-missing-image',
+          language: 'nodejs',
+          imageURL,
+          source: await packFixture('nodejs'),
+          handler: fixtureHandler('nodejs'),
+        }),
+      );
       const status = await eventually(async () => {
         const current = await driver.status('knative-missing-image');
         expect(current.failed).toBe(true);
@@ -58,7 +66,9 @@ describe.runIf(engine)('knative driver through the Kubernetes API harness', () =
       }, 15_000);
       expect(Date.now() - started).toBeLessThan(15_000);
       expect(status.ready).toBe(false);
-      expect(status.reason).toMatch(/^\[knative\] revision "knative-missing-image-00001" failed: ContainerMissing: Unable to fetch image "dispatch\/no-such-image:1"/);
+      expect(status.reason).toMatch(
+        /^\[knative\] revision "knative-missing-image-00001" failed: ContainerMissing: Unable to fetch image "dispatch\/no-such-image:1"/,
+      );
       await driver.remove('knative-missing-image');
       await driver.dispose();
     }, 60_000);
@@ -68,7 +78,15 @@ describe.runIf(engine)('knative driver through the Kubernetes API harness', () =
       const driver = driverWith(builderServing('dispatch/nodejs-base'));
       const imageURL = await plainImage(driver, 'nodejs');
       const started = Date.now();
-      await driver.deploy(deploySpec({ name: 'knative-crash', language: 'nodejs', imageURL, source: await packFixture('nodejs'), handler: fixtureHandler('nodejs') }));
+      await driver.deploy(
+        deploySpec({
+          name: 'knative-crash',
+          language: 'nodejs',
+          imageURL,
+          source: await packFixture('nodejs'),
+          handler: fixtureHandler('nodejs'),
+        }),
+      );
       const status = await eventually(async () => {
         const current = await driver.status('knative-crash');
         expect(current.failed).toBe(true);
@@ -92,7 +110,10 @@ describe.runIf(engine)('knative driver through the Kubernetes API harness', () =
       await driver.deploy(deploySpec({ name, language: 'nodejs', imageURL, source: v1, handler }));
       await eventually(async () => expect((await driver.status(name)).ready).toBe(true), 30_000);
       const first = await driver.deploy(deploySpec({ name, revision: 2, language: 'nodejs', imageURL, source: v2, handler }));
-      await eventually(async () => expect((await callFunction(driver, name, { action: 'version' })).payload).toEqual({ version: 2, action: 'version' }), 30_000);
+      await eventually(
+        async () => expect((await callFunction(driver, name, { action: 'version' })).payload).toEqual({ version: 2, action: 'version' }),
+        30_000,
+      );
       const second = await driver.deploy(deploySpec({ name, revision: 3, language: 'nodejs', imageURL, source: v1, handler }));
       expect(second.functionImageURL).not.toBe(first.functionImageURL);
       await eventually(async () => {

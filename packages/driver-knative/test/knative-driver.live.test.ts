@@ -9,7 +9,9 @@ import { createKnativeDriver, knativeDriverOptionsFromEnv } from '../src/index.j
  */
 const kubeconfig = process.env.KUBECONFIG;
 if (kubeconfig === undefined || kubeconfig === '') {
-  console.warn('skipping the live knative tests: set KUBECONFIG to a cluster with Knative Serving (and DISPATCH_REGISTRY_URL, DISPATCH_KNATIVE_INGRESS)');
+  console.warn(
+    'skipping the live knative tests: set KUBECONFIG to a cluster with Knative Serving (and DISPATCH_REGISTRY_URL, DISPATCH_KNATIVE_INGRESS)',
+  );
 }
 
 describe.runIf(kubeconfig !== undefined && kubeconfig !== '')('knative driver against a real cluster', () => {

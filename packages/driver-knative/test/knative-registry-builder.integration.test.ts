@@ -45,29 +45,44 @@ describe.runIf(engine && registryPresent)('knative driver with images assembled 
       kubeconfig: harness.kubeconfigPath,
       ingressAddress: harness.ingressUrl,
       registry: settings,
-      imageBuilder: createRegistryKnativeImageBuilder({ registry: settings, builder: createRegistryImageBuilder({ registry: settings, languageImages, errorPrefix: 'knative' }) }),
+      imageBuilder: createRegistryKnativeImageBuilder({
+        registry: settings,
+        builder: createRegistryImageBuilder({ registry: settings, languageImages, errorPrefix: 'knative' }),
+      }),
     });
   }
 
-  it.each(['nodejs', 'python3'] as const)('runs a %s function whose image was assembled in the registry, named by its digest', async (language) => {
-    const languageImages = { nodejs: `${registry.address}/lang/node:20`, python3: `${registry.address}/lang/python:3` };
-    const knative = driver(languageImages);
-    const name = `kn-reg-${language === 'nodejs' ? 'node' : 'py'}-${run}`;
-    try {
-      const baseImageURL = knative.defaultBaseImages?.()[language] as string;
-      expect(baseImageURL.startsWith(`${registry.address}/functions/${language}-base:`)).toBe(true);
-      await knative.prepareBaseImage?.({ name: `${language}-base`, language, imageURL: baseImageURL });
-      const { imageURL } = await knative.buildImage({ name: `${language}-plain`, language, baseImageURL, runtimeDependencies: '', systemPackages: [] });
-      const result = await knative.deploy(deploySpec({ name, language, imageURL, source: await packFixture(language), handler: fixtureHandler(language) }));
-      expect(result.functionImageURL).toMatch(new RegExp(`^${registry.address}/functions/fn-${name}@sha256:[a-f0-9]{64}$`));
-      await eventually(async () => expect((await knative.status(name)).ready).toBe(true), 60_000);
-      const envelope = await callFunction(knative, name, { action: 'hello', name: 'Jon' });
-      expect(envelope.payload).toEqual({ myField: 'Hello, Jon from Nowhere' });
-    } finally {
-      await knative.remove(name);
-      await knative.dispose();
-    }
-  }, 120_000);
+  it.each(['nodejs', 'python3'] as const)(
+    'runs a %s function whose image was assembled in the registry, named by its digest',
+    async (language) => {
+      const languageImages = { nodejs: `${registry.address}/lang/node:20`, python3: `${registry.address}/lang/python:3` };
+      const knative = driver(languageImages);
+      const name = `kn-reg-${language === 'nodejs' ? 'node' : 'py'}-${run}`;
+      try {
+        const baseImageURL = knative.defaultBaseImages?.()[language] as string;
+        expect(baseImageURL.startsWith(`${registry.address}/functions/${language}-base:`)).toBe(true);
+        await knative.prepareBaseImage?.({ name: `${language}-base`, language, imageURL: baseImageURL });
+        const { imageURL } = await knative.buildImage({
+          name: `${language}-plain`,
+          language,
+          baseImageURL,
+          runtimeDependencies: '',
+          systemPackages: [],
+        });
+        const result = await knative.deploy(
+          deploySpec({ name, language, imageURL, source: await packFixture(language), handler: fixtureHandler(language) }),
+        );
+        expect(result.functionImageURL).toMatch(new RegExp(`^${registry.address}/functions/fn-${name}@sha256:[a-f0-9]{64}$`));
+        await eventually(async () => expect((await knative.status(name)).ready).toBe(true), 60_000);
+        const envelope = await callFunction(knative, name, { action: 'hello', name: 'Jon' });
+        expect(envelope.payload).toEqual({ myField: 'Hello, Jon from Nowhere' });
+      } finally {
+        await knative.remove(name);
+        await knative.dispose();
+      }
+    },
+    120_000,
+  );
 
   it('says so when the registry refuses the login, before anything is deployed', async () => {
     const settings = { url: registry.address, repository: 'functions', username: 'dispatch', password: 'wrong' };

@@ -4,11 +4,26 @@ import { deploySpec } from '@dispatch/driver-testkit';
 import { defaultKnativeService, knativeServiceSchema, validateKnativeService } from '@dispatch/driver-testkit/kube-harness';
 import { revisionTimeoutSeconds, serviceManifest } from '../src/index.js';
 
-const spec = deploySpec({ name: 'hello', language: 'nodejs', imageURL: 'dispatch/nodejs-base', source: Buffer.alloc(0), handler: 'hello.js', replicas: 2, timeout: 1500, env: { GREETING: 'hi' } });
+const spec = deploySpec({
+  name: 'hello',
+  language: 'nodejs',
+  imageURL: 'dispatch/nodejs-base',
+  source: Buffer.alloc(0),
+  handler: 'hello.js',
+  replicas: 2,
+  timeout: 1500,
+  env: { GREETING: 'hi' },
+});
 
 describe('the Knative Service of a function', () => {
   it("passes the CRD schema and Knative's webhook", () => {
-    const manifest = serviceManifest({ spec, functionImageURL: 'dispatch/fn-hello:r1-abc', namespace: 'default', containerConcurrency: 0, maxScale: 5 }) as unknown as Record<string, unknown>;
+    const manifest = serviceManifest({
+      spec,
+      functionImageURL: 'dispatch/fn-hello:r1-abc',
+      namespace: 'default',
+      containerConcurrency: 0,
+      maxScale: 5,
+    }) as unknown as Record<string, unknown>;
     defaultKnativeService(manifest, 'test', true);
     expect(knativeServiceSchema().validate(manifest)).toEqual([]);
     expect(() => validateKnativeService(manifest)).not.toThrow();
@@ -30,8 +45,14 @@ describe('the Knative Service of a function', () => {
 
   it('runs the function server in HTTP mode without setting PORT, with scale on the revision template', () => {
     const manifest = serviceManifest({ spec, functionImageURL: 'img', namespace: 'ns', containerConcurrency: 10, maxScale: 5 });
-    const template = manifest.spec?.template as { metadata: { annotations: Record<string, string>; labels: Record<string, string> }; spec: any };
-    expect(template.metadata.annotations).toMatchObject({ 'autoscaling.knative.dev/min-scale': '2', 'autoscaling.knative.dev/max-scale': '5' });
+    const template = manifest.spec?.template as {
+      metadata: { annotations: Record<string, string>; labels: Record<string, string> };
+      spec: any;
+    };
+    expect(template.metadata.annotations).toMatchObject({
+      'autoscaling.knative.dev/min-scale': '2',
+      'autoscaling.knative.dev/max-scale': '5',
+    });
     expect(manifest.metadata.annotations?.['autoscaling.knative.dev/min-scale']).toBeUndefined();
     expect(manifest.metadata.labels).toMatchObject({ 'dispatch.function': 'hello', 'dispatchframework.io/name': 'hello' });
     const container = template.spec.containers[0];
@@ -44,16 +65,30 @@ describe('the Knative Service of a function', () => {
 
   it("sets the container's resources.limits from the function's limits, and none without them", () => {
     const containerOf = (limits?: { memoryMB?: number; cpus?: number }) =>
-      (serviceManifest({ spec: { ...spec, ...(limits ? { limits } : {}) }, functionImageURL: 'img', namespace: 'ns', containerConcurrency: 0 }).spec?.template as any).spec.containers[0];
+      (
+        serviceManifest({
+          spec: { ...spec, ...(limits ? { limits } : {}) },
+          functionImageURL: 'img',
+          namespace: 'ns',
+          containerConcurrency: 0,
+        }).spec?.template as any
+      ).spec.containers[0];
     expect(containerOf({ memoryMB: 256, cpus: 0.5 }).resources).toEqual({ limits: { memory: '256Mi', cpu: '0.5' } });
     expect(containerOf({ cpus: 2 }).resources).toEqual({ limits: { cpu: '2' } });
     expect(containerOf().resources).toBeUndefined();
-    const manifest = serviceManifest({ spec: { ...spec, limits: { memoryMB: 256, cpus: 0.5 } }, functionImageURL: 'img', namespace: 'ns', containerConcurrency: 0 }) as unknown as Record<string, unknown>;
+    const manifest = serviceManifest({
+      spec: { ...spec, limits: { memoryMB: 256, cpus: 0.5 } },
+      functionImageURL: 'img',
+      namespace: 'ns',
+      containerConcurrency: 0,
+    }) as unknown as Record<string, unknown>;
     defaultKnativeService(manifest, 'test', true);
     expect(knativeServiceSchema().validate(manifest)).toEqual([]);
   });
 
   it('rejects env names Knative reserves', () => {
-    expect(() => serviceManifest({ spec: { ...spec, env: { K_SERVICE: 'x' } }, functionImageURL: 'img', namespace: 'ns', containerConcurrency: 0 })).toThrow(/reserved by Knative/);
+    expect(() =>
+      serviceManifest({ spec: { ...spec, env: { K_SERVICE: 'x' } }, functionImageURL: 'img', namespace: 'ns', containerConcurrency: 0 }),
+    ).toThrow(/reserved by Knative/);
   });
 });

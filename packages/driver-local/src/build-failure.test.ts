@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { npmFailure, pipFailure } from './build-failure.js';
 
 describe('pipFailure', () => {
-  it('says that pip could not reach a package index, with the cause and pip\'s failing line', () => {
+  it("says that pip could not reach a package index, with the cause and pip's failing line", () => {
     const message = pipFailure(
       [
         "WARNING: Retrying (Retry(total=0, connect=None, read=None, redirect=None, status=None)) after connection broken by 'NewConnectionError('<pip._vendor.urllib3.connection.HTTPSConnection object at 0x7f>: Failed to establish a new connection: [Errno -2] Name or service not known')': /simple/flask/",

@@ -25,10 +25,7 @@ export function pipFailure(lines: readonly string[], code: number | null): strin
   const said = (errors.length > 0 ? errors : lastLines(lines)).slice(-MAX_LINES).join('\n');
   const network = findCause(lines, PIP_NETWORK);
   if (network !== undefined) {
-    return (
-      `pip could not reach a package index (${network}); install from a local wheel path or a system package. ` +
-      `pip said: ${said}`
-    );
+    return `pip could not reach a package index (${network}); install from a local wheel path or a system package. ` + `pip said: ${said}`;
   }
   return `pip install failed (${exitWords(code)}): ${said}`;
 }

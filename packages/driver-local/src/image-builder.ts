@@ -111,7 +111,16 @@ export class ImageBuilder {
     await writeFile(join(work, 'requirements.txt'), spec.runtimeDependencies);
     // A source distribution runs its setup code to build: wheels only, unless the image allows scripts.
     const scripts = spec.allowInstallScripts ? [] : ['--only-binary=:all:'];
-    const argv = [...this.options.pip, 'install', '--no-input', ...scripts, '--target', join(work, 'site-packages'), '-r', join(work, 'requirements.txt')];
+    const argv = [
+      ...this.options.pip,
+      'install',
+      '--no-input',
+      ...scripts,
+      '--target',
+      join(work, 'site-packages'),
+      '-r',
+      join(work, 'requirements.txt'),
+    ];
     onProgress?.(`[local] ${argv.join(' ')}`);
     const result = await runCommand(argv, { cwd: work, onLine: onProgress });
     if (result.spawnError !== undefined) {
@@ -140,7 +149,10 @@ function validate(spec: ImageBuildSpec): void {
   }
   if (spec.language === 'python3' && !spec.allowInstallScripts) {
     // pip's --only-binary does not apply to paths and URLs: a source archive or folder named directly would run its setup code.
-    const fromSource = spec.runtimeDependencies.split('\n').map((line) => line.replace(/(^|\s)#.*$/, '').trim()).find(isSourceRequirement);
+    const fromSource = spec.runtimeDependencies
+      .split('\n')
+      .map((line) => line.replace(/(^|\s)#.*$/, '').trim())
+      .find(isSourceRequirement);
     if (fromSource !== undefined) {
       throw new InvalidInputError(
         `[local] image "${spec.name}": "${fromSource}" is built from source, which runs its setup code: use a wheel ` +

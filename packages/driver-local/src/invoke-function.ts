@@ -122,7 +122,10 @@ async function failedCall(
   }
   // The server caps what it sends; a reply past MAX_REPLY_BYTES was skipped, and the connection stays usable.
   if (error instanceof WireReplyTooLargeError) {
-    return errorEnvelope('FunctionError', `the function's reply is larger than ${MAX_REPLY_BYTES} bytes: a run keeps its output and logs within DISPATCH_MAX_OUTPUT_BYTES and DISPATCH_MAX_LOG_BYTES`);
+    return errorEnvelope(
+      'FunctionError',
+      `the function's reply is larger than ${MAX_REPLY_BYTES} bytes: a run keeps its output and logs within DISPATCH_MAX_OUTPUT_BYTES and DISPATCH_MAX_LOG_BYTES`,
+    );
   }
   throw error;
 }

@@ -89,7 +89,9 @@ export async function createLaunchSpec(spec: DeploySpec, functionDir: string, se
   };
   if (seen.imageDir !== undefined) {
     const [variable, path] =
-      spec.language === 'nodejs' ? ['NODE_PATH', join(seen.imageDir, 'node_modules')] : ['PYTHONPATH', join(seen.imageDir, 'site-packages')];
+      spec.language === 'nodejs'
+        ? ['NODE_PATH', join(seen.imageDir, 'node_modules')]
+        : ['PYTHONPATH', join(seen.imageDir, 'site-packages')];
     const own = spec.env[variable];
     env[variable] = own ? `${path}${delimiter}${own}` : path;
   }

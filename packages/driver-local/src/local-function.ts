@@ -104,8 +104,7 @@ export class LocalFunction {
     const pool = this.active;
     const ready = pool?.ready.length ?? 0;
     if (this.failure !== undefined) {
-      const serving =
-        pool !== undefined && ready > 0 ? ` (revision ${pool.revision} still serves calls)` : '';
+      const serving = pool !== undefined && ready > 0 ? ` (revision ${pool.revision} still serves calls)` : '';
       return {
         ready: false,
         replicas: { desired: this.failure.replicas, ready },

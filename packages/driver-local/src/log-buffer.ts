@@ -24,7 +24,8 @@ export class LogBuffer {
   push(stream: LogLine['stream'], line: string, source?: string): void {
     if (this.closed) return;
     // A run may keep a 1 MiB line; a thousand of them would hold a gigabyte here.
-    if (line.length > MAX_LINE_BYTES) line = `${line.slice(0, MAX_LINE_BYTES)} [${line.length - MAX_LINE_BYTES} more characters of this line were cut]`;
+    if (line.length > MAX_LINE_BYTES)
+      line = `${line.slice(0, MAX_LINE_BYTES)} [${line.length - MAX_LINE_BYTES} more characters of this line were cut]`;
     this.lines[this.written % this.capacity] = { time: Date.now(), stream, line, source };
     this.written++;
     this.pushed.notify();

@@ -44,8 +44,7 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions =
       readBoundedLines(stream, onLine);
       open.push(new Promise((done) => stream.once('end', done).once('close', done)));
     }
-    const timer =
-      options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
+    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
     child.once('error', (error) => {
       if (child.pid !== undefined) return;
       clearTimeout(timer);
@@ -61,5 +60,10 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions =
 
 /** Splits a configured command (`python3 -m pip`) into argv; an array is taken as it is. */
 export function toArgv(command: string | readonly string[]): string[] {
-  return typeof command === 'string' ? command.trim().split(/\s+/).filter((part) => part !== '') : [...command];
+  return typeof command === 'string'
+    ? command
+        .trim()
+        .split(/\s+/)
+        .filter((part) => part !== '')
+    : [...command];
 }

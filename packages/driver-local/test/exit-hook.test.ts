@@ -28,10 +28,23 @@ it('kills the function processes when the gateway process exits without dispose(
   // Pids from inside a sandbox belong to its own pid namespace: the sandboxed case is in isolation.test.ts.
   const driver = createLocalDriver({ dataDir, sandbox: 'off' });
   await driver.deploy(
-    deploySpec({ name: 'a', language: 'nodejs', imageURL: 'dispatch/nodejs-base', source: await packFixture('nodejs'), handler: 'handler.js', replicas: 2 }),
+    deploySpec({
+      name: 'a',
+      language: 'nodejs',
+      imageURL: 'dispatch/nodejs-base',
+      source: await packFixture('nodejs'),
+      handler: 'handler.js',
+      replicas: 2,
+    }),
   );
   await driver.deploy(
-    deploySpec({ name: 'b', language: 'python3', imageURL: 'dispatch/python3-base', source: await packFixture('python3'), handler: 'handler.handle' }),
+    deploySpec({
+      name: 'b',
+      language: 'python3',
+      imageURL: 'dispatch/python3-base',
+      source: await packFixture('python3'),
+      handler: 'handler.handle',
+    }),
   );
   const pids = new Set<number>();
   for (let i = 0; i < 4; i++) pids.add(((await callFunction(driver, 'a', { action: 'pid' })).payload as { pid: number }).pid);

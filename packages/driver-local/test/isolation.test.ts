@@ -67,9 +67,20 @@ describe('local backend isolation', () => {
       const { file, handler, text } = PRINT_ENV[language];
       const name = `env-${language}`;
       await driver.deploy(
-        deploySpec({ name, language, imageURL: images[language] as string, source: await sourceOf(file, text), handler, env: { OWN_SETTING: 'mine' } }),
+        deploySpec({
+          name,
+          language,
+          imageURL: images[language] as string,
+          source: await sourceOf(file, text),
+          handler,
+          env: { OWN_SETTING: 'mine' },
+        }),
       );
-      const envelope = await driver.invoke(name, { context: { secrets: {}, timeout: 10_000 }, payload: null }, { deadline: Date.now() + 10_000 });
+      const envelope = await driver.invoke(
+        name,
+        { context: { secrets: {}, timeout: 10_000 }, payload: null },
+        { deadline: Date.now() + 10_000 },
+      );
       expect(envelope.context.error).toBeUndefined();
       const env = envelope.payload as Record<string, string>;
       const printed = JSON.parse(envelope.context.logs?.stdout?.[0] ?? '{}') as Record<string, string>;
@@ -106,10 +117,24 @@ describe.skipIf(!bwrapWorks)('local backend sandbox supervision', () => {
   it('restarts a sandboxed process that crashed, kills one stuck past its deadline, and leaves none behind', async () => {
     const marker = `DISPATCH_TEST_MARKER=${randomUUID()}`;
     const [key, value] = marker.split('=') as [string, string];
-    const driver = createLocalDriver({ dataDir: await tempDir('dispatch-sandbox-'), python: PYTHON, sandbox: 'required', stopGraceMs: 500 });
+    const driver = createLocalDriver({
+      dataDir: await tempDir('dispatch-sandbox-'),
+      python: PYTHON,
+      sandbox: 'required',
+      stopGraceMs: 500,
+    });
     const image = await plainImage(driver, 'nodejs');
     await driver.deploy(
-      deploySpec({ name: 'boxed', language: 'nodejs', imageURL: image, source: await packFixture('nodejs'), handler: fixtureHandler('nodejs'), replicas: 2, timeout: 500, env: { [key]: value } }),
+      deploySpec({
+        name: 'boxed',
+        language: 'nodejs',
+        imageURL: image,
+        source: await packFixture('nodejs'),
+        handler: fixtureHandler('nodejs'),
+        replicas: 2,
+        timeout: 500,
+        env: { [key]: value },
+      }),
     );
     const started = processesWith(marker);
     expect(started.length).toBeGreaterThanOrEqual(2);

@@ -49,7 +49,15 @@ describe('local backend under load', () => {
     await writeFile(join(source, 'echo.js'), 'module.exports = (context, payload) => ({ n: payload.n, square: payload.n * payload.n });\n');
     const image = await plainImage(driver, 'nodejs');
     await driver.deploy(
-      deploySpec({ name: 'echo', language: 'nodejs', imageURL: image, source: await packSource(source), handler: 'echo.js', replicas: 2, env: { [key]: value } }),
+      deploySpec({
+        name: 'echo',
+        language: 'nodejs',
+        imageURL: image,
+        source: await packSource(source),
+        handler: 'echo.js',
+        replicas: 2,
+        env: { [key]: value },
+      }),
     );
     try {
       let next = 0;

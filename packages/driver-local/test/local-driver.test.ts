@@ -8,15 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packSource } from '@dispatch/core/source';
 import type { Driver } from '@dispatch/core/driver';
-import {
-  callFunction,
-  deploySpec,
-  driverContract,
-  eventually,
-  fixtureHandler,
-  packFixture,
-  plainImage,
-} from '@dispatch/driver-testkit';
+import { callFunction, deploySpec, driverContract, eventually, fixtureHandler, packFixture, plainImage } from '@dispatch/driver-testkit';
 import { createLocalDriver } from '../src/index.js';
 
 const dataDirs: string[] = [];
@@ -72,13 +64,22 @@ describe('local driver', () => {
 
   async function deployFixture(name: string, fields: Partial<Parameters<typeof deploySpec>[0]> = {}): Promise<void> {
     await driver.deploy(
-      deploySpec({ name, language: 'nodejs', imageURL: nodeImage, source: await packFixture('nodejs'), handler: fixtureHandler('nodejs'), ...fields }),
+      deploySpec({
+        name,
+        language: 'nodejs',
+        imageURL: nodeImage,
+        source: await packFixture('nodejs'),
+        handler: fixtureHandler('nodejs'),
+        ...fields,
+      }),
     );
   }
 
   it('suggests base images and checks that each language runs', async () => {
     expect(driver.defaultBaseImages?.()).toEqual({ nodejs: 'dispatch/nodejs-base', python3: 'dispatch/python3-base' });
-    await expect(driver.prepareBaseImage?.({ name: 'py', language: 'python3', imageURL: 'dispatch/python3-base' })).resolves.toBeUndefined();
+    await expect(
+      driver.prepareBaseImage?.({ name: 'py', language: 'python3', imageURL: 'dispatch/python3-base' }),
+    ).resolves.toBeUndefined();
     const missing = createLocalDriver({ dataDir, python: 'python3-that-does-not-exist' });
     await expect(missing.prepareBaseImage?.({ name: 'py', language: 'python3', imageURL: 'x' })).rejects.toMatchObject({
       name: 'BackendError',
@@ -115,7 +116,7 @@ describe('local driver', () => {
     await driver.remove('spinner');
   });
 
-  it("reports a process that exits during a call with its exit code, and its logs say it restarted", async () => {
+  it('reports a process that exits during a call with its exit code, and its logs say it restarted', async () => {
     await deployFixture('exiter');
     const envelope = await callFunction(driver, 'exiter', { action: 'exit', code: 7 });
     expect(envelope.context.error).toEqual({
@@ -140,7 +141,8 @@ describe('local driver', () => {
     const load = (async () => {
       while (!stop) {
         const reply = await callFunction(driver, 'rolling', { action: 'echo', value: 1 }).catch((error: unknown) => error);
-        if (!(reply as { context?: { error?: unknown } }).context || (reply as { context: { error?: unknown } }).context.error) failures.push(reply);
+        if (!(reply as { context?: { error?: unknown } }).context || (reply as { context: { error?: unknown } }).context.error)
+          failures.push(reply);
       }
     })();
     await deployFixture('rolling', { revision: 2, replicas: 2, source: await packFixture('nodejs-v2') });
@@ -163,9 +165,10 @@ describe('local driver', () => {
 
   it('keeps the running revision when an update fails to load, and reports the failure', async () => {
     await deployFixture('keeper');
-    await expect(
-      deployFixture('keeper', { revision: 2, source: await packFixture('nodejs-broken') }),
-    ).rejects.toMatchObject({ name: 'BackendError', message: expect.stringMatching(/^\[local\] .*SyntaxError/) });
+    await expect(deployFixture('keeper', { revision: 2, source: await packFixture('nodejs-broken') })).rejects.toMatchObject({
+      name: 'BackendError',
+      message: expect.stringMatching(/^\[local\] .*SyntaxError/),
+    });
     const status = await driver.status('keeper');
     expect(status).toMatchObject({ ready: false, failed: true });
     expect(status.reason).toMatch(/revision 2 failed to start: .*SyntaxError.*revision 1 still serves calls/);
@@ -200,7 +203,10 @@ describe('local driver', () => {
     expect(await driver.buildImage(spec, (line) => again.push(line))).toEqual(built);
     expect(again.join('\n')).toMatch(/reusing/);
 
-    const source = await sourceOf('uses.js', "const isNumber = require('is-number');\nmodule.exports = (context, payload) => ({ isNumber: isNumber(payload.value) });\n");
+    const source = await sourceOf(
+      'uses.js',
+      "const isNumber = require('is-number');\nmodule.exports = (context, payload) => ({ isNumber: isNumber(payload.value) });\n",
+    );
     await driver.deploy(deploySpec({ name: 'uses-dep', language: 'nodejs', imageURL: built.imageURL, source, handler: 'uses.js' }));
     expect((await callFunction(driver, 'uses-dep', { value: '42' })).payload).toEqual({ isNumber: true });
     await driver.remove('uses-dep');
@@ -208,7 +214,7 @@ describe('local driver', () => {
     await expect(readdir(join(dataDir, 'images'))).resolves.not.toContain(fileURLToPath(built.imageURL).split('/').pop());
   }, 120_000);
 
-  it('rejects a package.json that is not JSON, and a failed npm install with npm\'s error', async () => {
+  it("rejects a package.json that is not JSON, and a failed npm install with npm's error", async () => {
     const spec = { name: 'bad', language: 'nodejs' as const, baseImageURL: '', systemPackages: [] };
     await expect(driver.buildImage({ ...spec, runtimeDependencies: '{ not json' })).rejects.toMatchObject({ name: 'InvalidInputError' });
     await expect(
@@ -230,7 +236,9 @@ describe('local driver', () => {
         (error: unknown) => error as Error,
       );
     expect(failed).toMatchObject({ name: 'BackendError' });
-    expect(failed?.message).toMatch(/^\[local\] pip could not reach a package index \(.+\); install from a local wheel path or a system package/);
+    expect(failed?.message).toMatch(
+      /^\[local\] pip could not reach a package index \(.+\); install from a local wheel path or a system package/,
+    );
     expect(failed?.message).toContain('No matching distribution found for dispatch-package-that-does-not-exist');
     await expect(readdir(join(dataDir, 'images'))).resolves.not.toContainEqual(expect.stringMatching(/^offline/));
   }, 120_000);
@@ -244,7 +252,10 @@ describe('local driver', () => {
       runtimeDependencies: `${wheel}\n`,
       systemPackages: [],
     });
-    const source = await sourceOf('uses.py', 'import dispatch_wheel_fixture\n\ndef handle(context, payload):\n    return {"answer": dispatch_wheel_fixture.answer()}\n');
+    const source = await sourceOf(
+      'uses.py',
+      'import dispatch_wheel_fixture\n\ndef handle(context, payload):\n    return {"answer": dispatch_wheel_fixture.answer()}\n',
+    );
     await driver.deploy(deploySpec({ name: 'uses-wheel', language: 'python3', imageURL: built.imageURL, source, handler: 'uses.handle' }));
     expect((await callFunction(driver, 'uses-wheel', {})).payload).toEqual({ answer: 42 });
     await driver.remove('uses-wheel');
@@ -276,7 +287,13 @@ describe('local driver', () => {
     await writeFile(join(project, 'package.json'), JSON.stringify({ type: 'module' }));
     const own = createLocalDriver({ dataDir: join(project, 'data') });
     await own.deploy(
-      deploySpec({ name: 'cjs', language: 'nodejs', imageURL: 'dispatch/nodejs-base', source: await packFixture('nodejs'), handler: 'handler.js' }),
+      deploySpec({
+        name: 'cjs',
+        language: 'nodejs',
+        imageURL: 'dispatch/nodejs-base',
+        source: await packFixture('nodejs'),
+        handler: 'handler.js',
+      }),
     );
     expect((await callFunction(own, 'cjs', { action: 'version' })).payload).toEqual({ version: 1 });
     await own.dispose();
@@ -291,8 +308,25 @@ describe('local driver', () => {
     const own = createLocalDriver({ dataDir: await newDataDir(), sandbox: 'off' });
     const image = await plainImage(own, 'nodejs');
     const pythonImage = await plainImage(own, 'python3');
-    await own.deploy(deploySpec({ name: 'a', language: 'nodejs', imageURL: image, source: await packFixture('nodejs'), handler: 'handler.js', replicas: 2 }));
-    await own.deploy(deploySpec({ name: 'b', language: 'python3', imageURL: pythonImage, source: await packFixture('python3'), handler: 'handler.handle' }));
+    await own.deploy(
+      deploySpec({
+        name: 'a',
+        language: 'nodejs',
+        imageURL: image,
+        source: await packFixture('nodejs'),
+        handler: 'handler.js',
+        replicas: 2,
+      }),
+    );
+    await own.deploy(
+      deploySpec({
+        name: 'b',
+        language: 'python3',
+        imageURL: pythonImage,
+        source: await packFixture('python3'),
+        handler: 'handler.handle',
+      }),
+    );
     const pids = new Set<number>();
     for (let i = 0; i < 6; i++) pids.add(((await callFunction(own, 'a', { action: 'pid' })).payload as { pid: number }).pid);
     pids.add(((await callFunction(own, 'b', { action: 'pid' })).payload as { pid: number }).pid);

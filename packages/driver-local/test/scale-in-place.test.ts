@@ -20,7 +20,12 @@ describe('an update of the replica count alone', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'dispatch-scale-'));
     driver.current = createLocalDriver({ dataDir });
     dispatch = await createDispatch({ driver: driver.current, store: openSqliteStore(':memory:') });
-    await dispatch.functions.create({ name: 'hello', image: 'nodejs', source: (await packSource(HELLO_JS)).toString('base64'), handler: 'hello.js' });
+    await dispatch.functions.create({
+      name: 'hello',
+      image: 'nodejs',
+      source: (await packSource(HELLO_JS)).toString('base64'),
+      handler: 'hello.js',
+    });
     await dispatch.functions.waitUntilReady('hello', { timeoutMs: 60_000 });
   }, 90_000);
 

@@ -101,7 +101,7 @@ export async function callService(options: CallServiceOptions): Promise<ServiceR
   let pause = 20;
   let lastProblem = 'no task is running';
   let emptyReplyRetried = false;
-  const wireBody = options.wire === undefined ? undefined : JSON.stringify(options.body) ?? 'null';
+  const wireBody = options.wire === undefined ? undefined : (JSON.stringify(options.body) ?? 'null');
   for (;;) {
     let addresses: string[] = [];
     try {

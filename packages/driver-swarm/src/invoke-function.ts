@@ -68,7 +68,13 @@ export function createSwarmInvoker(options: SwarmInvokerOptions): SwarmInvoker {
    * moment for it, so that the next one does not go to the stuck task. A deadline shorter than the function's
    * timeout (the caller's or `callTimeoutMs`) says nothing about the task and replaces nothing.
    */
-  async function replaceStuckTask(name: string, meta: FunctionMeta, request: RunRequest, failure: TaskCallError, deadline: number): Promise<void> {
+  async function replaceStuckTask(
+    name: string,
+    meta: FunctionMeta,
+    request: RunRequest,
+    failure: TaskCallError,
+    deadline: number,
+  ): Promise<void> {
     const timeout = request.context?.timeout || meta.timeout;
     if (timeout > 0 && deadline - failure.sentAt < timeout) return;
     let timer: NodeJS.Timeout | undefined;

@@ -8,7 +8,12 @@ import { demuxLogLines } from './log-lines.js';
  * What a function's tasks printed, from the engine's service logs; following stops when `signal` aborts.
  * `ready` resolves once the service is known to exist (it rejects with NotFoundError otherwise).
  */
-export function serviceLogs(docker: Dockerode, name: string, ready: () => Promise<unknown>, logOptions: LogOptions = {}): AsyncIterable<LogLine> {
+export function serviceLogs(
+  docker: Dockerode,
+  name: string,
+  ready: () => Promise<unknown>,
+  logOptions: LogOptions = {},
+): AsyncIterable<LogLine> {
   // Following from "now" means from this call, not from when the engine gets the request: a line printed in
   // between would otherwise be missed, so `tail: 0` becomes `since` this moment.
   const calledAt = Date.now();

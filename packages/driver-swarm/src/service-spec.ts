@@ -77,7 +77,7 @@ export function resourceLimits(spec: DeploySpec): { MemoryBytes?: number; NanoCP
 
 /** The container part of a service's task template (dockerode types it as a union with plugin tasks). */
 export function containerSpecOf(spec: Dockerode.ServiceSpec | undefined): { Image?: string; Env?: string[] } {
-  return ((spec?.TaskTemplate as { ContainerSpec?: { Image?: string; Env?: string[] } } | undefined)?.ContainerSpec ?? {});
+  return (spec?.TaskTemplate as { ContainerSpec?: { Image?: string; Env?: string[] } } | undefined)?.ContainerSpec ?? {};
 }
 
 /** Whether a running service already matches a spec (same image, revision, replicas): deploy is then a no-op. */

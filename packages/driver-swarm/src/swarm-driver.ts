@@ -153,7 +153,9 @@ export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
     const current = await inspect(spec.name);
     const authconfig = pull.authFor(image);
     if (current === undefined) {
-      await api(`creating service "${spec.name}"`, () => (authconfig ? docker.createService(authconfig, next) : docker.createService(next)));
+      await api(`creating service "${spec.name}"`, () =>
+        authconfig ? docker.createService(authconfig, next) : docker.createService(next),
+      );
     } else if (!sameDeployment(current.Spec as Dockerode.ServiceSpec, next)) {
       const version = current.Version?.Index;
       await api(`updating service "${spec.name}"`, () => updateService(docker, spec.name, authconfig, { version, ...next }));

@@ -45,7 +45,14 @@ export async function waitForRollout(docker: Dockerode, name: string): Promise<v
  * Updates a service, with the registry login (`X-Registry-Auth`) when there is one; without, Swarm keeps the login
  * the service was created with. (dockerode takes the login as a first argument, which its types do not declare.)
  */
-export function updateService(docker: Dockerode, name: string, authconfig: Dockerode.AuthConfig | undefined, body: object): Promise<unknown> {
-  const service = docker.getService(name) as unknown as { update(auth: Dockerode.AuthConfig | undefined, options: object): Promise<unknown> };
+export function updateService(
+  docker: Dockerode,
+  name: string,
+  authconfig: Dockerode.AuthConfig | undefined,
+  body: object,
+): Promise<unknown> {
+  const service = docker.getService(name) as unknown as {
+    update(auth: Dockerode.AuthConfig | undefined, options: object): Promise<unknown>;
+  };
   return service.update(authconfig, body);
 }

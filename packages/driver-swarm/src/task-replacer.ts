@@ -59,7 +59,8 @@ export function createTaskReplacer(options: TaskReplacerOptions): TaskReplacer {
       await new Promise((resolve) => setTimeout(resolve, 200));
       const tasks = (await docker.listTasks({ filters: { service: [service], 'desired-state': ['running'] } })) as TaskInfo[];
       const replacement = tasks.some(
-        (task) => task.ServiceID === ended.ServiceID && task.Slot === ended.Slot && task.ID !== ended.ID && task.Status?.State === 'running',
+        (task) =>
+          task.ServiceID === ended.ServiceID && task.Slot === ended.Slot && task.ID !== ended.ID && task.Status?.State === 'running',
       );
       if (replacement || !tasks.some((task) => task.ServiceID === ended.ServiceID)) return;
     }
@@ -71,10 +72,16 @@ export function createTaskReplacer(options: TaskReplacerOptions): TaskReplacer {
       const spec = current.Spec as Dockerode.ServiceSpec;
       const template = { ...spec.TaskTemplate, ForceUpdate: ((spec.TaskTemplate as { ForceUpdate?: number })?.ForceUpdate ?? 0) + 1 };
       await docker.getService(service).update({ version: current.Version?.Index, ...spec, TaskTemplate: template });
-      logger?.warn(about, `[swarm] function "${service}": task ${String(about.task)} on node ${String(about.node)}, stuck past its deadline, runs where this engine cannot end it; forced an update of the service, so Swarm replaces its tasks`);
+      logger?.warn(
+        about,
+        `[swarm] function "${service}": task ${String(about.task)} on node ${String(about.node)}, stuck past its deadline, runs where this engine cannot end it; forced an update of the service, so Swarm replaces its tasks`,
+      );
       return true;
     } catch (error) {
-      logger?.warn({ ...about, error }, `[swarm] function "${service}": could not force an update to replace task ${String(about.task)} on node ${String(about.node)}`);
+      logger?.warn(
+        { ...about, error },
+        `[swarm] function "${service}": could not force an update to replace task ${String(about.task)} on node ${String(about.node)}`,
+      );
       return false;
     }
   }
@@ -97,7 +104,10 @@ export function createTaskReplacer(options: TaskReplacerOptions): TaskReplacer {
     const container = docker.getContainer(containerId);
     try {
       await container.kill({ signal: 'SIGKILL' });
-      logger?.warn(about, `[swarm] function "${service}": killed task ${task.ID ?? ''} at ${host}, stuck past its deadline; Swarm replaces it`);
+      logger?.warn(
+        about,
+        `[swarm] function "${service}": killed task ${task.ID ?? ''} at ${host}, stuck past its deadline; Swarm replaces it`,
+      );
     } catch (error) {
       const statusCode = (error as { statusCode?: number }).statusCode;
       if (statusCode === 404) {
@@ -136,7 +146,9 @@ export function createTaskReplacer(options: TaskReplacerOptions): TaskReplacer {
       };
       options
         .exclusive(service, () => run(service, host, markEnded))
-        .catch((error: unknown) => logger?.warn({ function: service, host, error }, `[swarm] function "${service}": could not replace the task at ${host}`))
+        .catch((error: unknown) =>
+          logger?.warn({ function: service, host, error }, `[swarm] function "${service}": could not replace the task at ${host}`),
+        )
         .finally(markEnded);
       return job;
     },

@@ -108,7 +108,9 @@ describe('calls to the tasks of Dispatch runtimes', () => {
     const tasks = await Promise.all([task(A, port, 'wire'), task(B, port, 'wire')]);
     const pool = newPool(port);
     const replies = await Promise.all(
-      Array.from({ length: 200 }, (_, n) => callService(options(port, [A, B], pool, n)).then((answer) => answer.reply as { payload: { echo: number } })),
+      Array.from({ length: 200 }, (_, n) =>
+        callService(options(port, [A, B], pool, n)).then((answer) => answer.reply as { payload: { echo: number } }),
+      ),
     );
     expect(replies.map((reply) => reply.payload.echo)).toEqual(Array.from({ length: 200 }, (_, n) => n));
     expect(tasks.map((state) => state.connections)).toEqual([1, 1]);

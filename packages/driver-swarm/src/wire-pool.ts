@@ -63,7 +63,11 @@ export class WirePool {
     clearInterval(this.timer);
     for (const entry of this.connections.values()) {
       if (entry instanceof WireConnection) entry.close();
-      else void entry.then((connection) => connection?.close(), () => undefined);
+      else
+        void entry.then(
+          (connection) => connection?.close(),
+          () => undefined,
+        );
     }
     this.connections.clear();
   }

@@ -73,7 +73,6 @@ export async function removeImages(docker: Dockerode, prefixes: string[]): Promi
   }
 }
 
-
 /**
  * Builds a one-binary image (FROM scratch, a static C program that waits for SIGTERM, compiled with the machine's
  * gcc): under a megabyte to push, where a Node image takes half a minute on these machines.

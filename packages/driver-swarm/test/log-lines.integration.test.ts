@@ -4,7 +4,7 @@ import { requireEngine } from '@dispatch/driver-testkit';
 import { demuxLogLines } from '../src/log-lines.js';
 import { RUN_ID, localNodeImage } from './helpers.js';
 
-const docker = await requireEngine('docker') ? new Dockerode() : undefined;
+const docker = (await requireEngine('docker')) ? new Dockerode() : undefined;
 
 // The engine cuts a line longer than 16 KiB into several frames, wherever the cut falls: here inside a
 // two-byte character, which must still arrive whole.

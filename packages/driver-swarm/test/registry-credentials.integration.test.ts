@@ -1,7 +1,15 @@
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskInfo } from '../src/service-status.js';
-import { deploySpec, eventually, followProgress, registryAuthConfig, requireEngine, requireRegistry, startTestRegistry } from '@dispatch/driver-testkit';
+import {
+  deploySpec,
+  eventually,
+  followProgress,
+  registryAuthConfig,
+  requireEngine,
+  requireRegistry,
+  startTestRegistry,
+} from '@dispatch/driver-testkit';
 import type { TestRegistry } from '@dispatch/driver-testkit';
 import { createSwarmDriver } from '../src/index.js';
 import { RUN_ID, buildIdleImage, removeImages, testBuilder } from './helpers.js';
@@ -30,9 +38,18 @@ describe.skipIf(!swarm || !registryBinaries)('swarm driver with an authenticated
   }, 120_000);
 
   afterAll(async () => {
-    for (const name of [good, wrong]) await docker.getService(name).remove().catch(() => undefined);
+    for (const name of [good, wrong])
+      await docker
+        .getService(name)
+        .remove()
+        .catch(() => undefined);
     // The services' containers hold the pulled image until they are gone.
-    await eventually(async () => expect(await docker.listContainers({ all: true, filters: { label: [`com.docker.swarm.service.name=${good}`] } })).toEqual([]), 30_000, 200).catch(() => undefined);
+    await eventually(
+      async () =>
+        expect(await docker.listContainers({ all: true, filters: { label: [`com.docker.swarm.service.name=${good}`] } })).toEqual([]),
+      30_000,
+      200,
+    ).catch(() => undefined);
     await removeImages(docker, [image, local]);
     await registry?.stop();
   }, 60_000);
@@ -48,15 +65,23 @@ describe.skipIf(!swarm || !registryBinaries)('swarm driver with an authenticated
   it('fails a function whose image the registry refuses to the login, and status says the registry refused it', async () => {
     const driver = driverWith('not-the-password');
     try {
-      await driver.deploy(deploySpec({ name: wrong, language: 'nodejs', protocol: 'funker', imageURL: image, source: Buffer.alloc(0), handler: '' }));
-      const status = await eventually(async () => {
-        const current = await driver.status(wrong);
-        expect(current.failed).toBe(true);
-        return current;
-      }, 60_000, 200);
+      await driver.deploy(
+        deploySpec({ name: wrong, language: 'nodejs', protocol: 'funker', imageURL: image, source: Buffer.alloc(0), handler: '' }),
+      );
+      const status = await eventually(
+        async () => {
+          const current = await driver.status(wrong);
+          expect(current.failed).toBe(true);
+          return current;
+        },
+        60_000,
+        200,
+      );
       expect(status.ready).toBe(false);
       expect(status.reason).toMatch(
-        new RegExp(`^\\[swarm\\] function "${wrong}": a task failed: No such image: .*; the node could not pull it: .*the registry ${registry.address} denied access \\(HTTP 401; the credentials were refused\\)`),
+        new RegExp(
+          `^\\[swarm\\] function "${wrong}": a task failed: No such image: .*; the node could not pull it: .*the registry ${registry.address} denied access \\(HTTP 401; the credentials were refused\\)`,
+        ),
       );
     } finally {
       // Swarm keeps retrying the task: once the next test has the image pulled, it would run.
@@ -68,11 +93,17 @@ describe.skipIf(!swarm || !registryBinaries)('swarm driver with an authenticated
   it('passes the login with the service, so a node that lacks the image pulls it from the registry', async () => {
     const driver = driverWith(registry.password ?? '');
     try {
-      await driver.deploy(deploySpec({ name: good, language: 'nodejs', protocol: 'funker', imageURL: image, source: Buffer.alloc(0), handler: '' }));
-      await eventually(async () => {
-        const tasks = (await docker.listTasks({ filters: { service: [good] } })) as TaskInfo[];
-        expect(tasks.map((task) => task.Status?.State)).toContain('running');
-      }, 60_000, 200);
+      await driver.deploy(
+        deploySpec({ name: good, language: 'nodejs', protocol: 'funker', imageURL: image, source: Buffer.alloc(0), handler: '' }),
+      );
+      await eventually(
+        async () => {
+          const tasks = (await docker.listTasks({ filters: { service: [good] } })) as TaskInfo[];
+          expect(tasks.map((task) => task.Status?.State)).toContain('running');
+        },
+        60_000,
+        200,
+      );
       expect((await docker.getImage(image).inspect()).RepoTags).toContain(image);
     } finally {
       await driver.dispose();

@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { sameDeployment, serviceSpec, type ServiceSettings } from '../src/service-spec.js';
 
 const settings: ServiceSettings = { network: 'dispatch', endpointMode: 'dnsrr', funkerPort: 9999, restartDelayNs: 100_000_000 };
-const spec = deploySpec({ name: 'hello', language: 'python3', imageURL: 'dispatch/python3-base', source: Buffer.alloc(0), handler: 'hello.handle' });
+const spec = deploySpec({
+  name: 'hello',
+  language: 'python3',
+  imageURL: 'dispatch/python3-base',
+  source: Buffer.alloc(0),
+  handler: 'hello.handle',
+});
 
 describe("a function's Swarm service", () => {
   it("limits each task's memory and CPU by the function's limits (bytes, billionths of a CPU)", () => {

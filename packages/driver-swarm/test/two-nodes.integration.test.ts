@@ -3,7 +3,15 @@ import { promisify } from 'node:util';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DispatchLogger } from '@dispatch/core/driver';
-import { deploySpec, eventually, followProgress, registryAuthConfig, requireEngine, requireRegistry, startTestRegistry } from '@dispatch/driver-testkit';
+import {
+  deploySpec,
+  eventually,
+  followProgress,
+  registryAuthConfig,
+  requireEngine,
+  requireRegistry,
+  startTestRegistry,
+} from '@dispatch/driver-testkit';
 import type { TestRegistry } from '@dispatch/driver-testkit';
 import { createSwarmDriver } from '../src/index.js';
 import type { TaskInfo } from '../src/service-status.js';
@@ -32,7 +40,10 @@ describe.skipIf(!swarm || !registryBinaries)('swarm driver on a swarm of two nod
   let image = '';
   const name = `sw-${RUN_ID}-two`;
   const warnings: string[] = [];
-  const logger = { warn: (_details: unknown, message: string) => warnings.push(message), debug: () => undefined } as unknown as DispatchLogger;
+  const logger = {
+    warn: (_details: unknown, message: string) => warnings.push(message),
+    debug: () => undefined,
+  } as unknown as DispatchLogger;
 
   beforeAll(async () => {
     const started = Date.now();
@@ -40,12 +51,20 @@ describe.skipIf(!swarm || !registryBinaries)('swarm driver on a swarm of two nod
     const images = `${localNodeImage()} ${localPythonImage()}`;
     const { stdout } = await promisify(execFile)('bash', [script], { env: { ...process.env, DISPATCH_SWARM_NODES_IMAGES: images } });
     console.log(`[timing] ensure-swarm-nodes.sh: two Ready nodes in ${Date.now() - started} ms`);
-    const env = Object.fromEntries(stdout.trim().split('\n').map((line) => line.split('=', 2) as [string, string]));
+    const env = Object.fromEntries(
+      stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split('=', 2) as [string, string]),
+    );
     managerSocket = (env.DISPATCH_SWARM_NODES_MANAGER ?? '').replace('unix://', '');
     manager = new Dockerode({ socketPath: managerSocket });
     worker = new Dockerode({ socketPath: (env.DISPATCH_SWARM_NODES_WORKER ?? '').replace('unix://', '') });
     workerNode = ((await worker.info()) as { Swarm: { NodeID: string } }).Swarm.NodeID;
-    registry = await startTestRegistry({ auth: { username: 'dispatch', password: `pw-${RUN_ID}` }, host: env.DISPATCH_SWARM_NODES_HOST ?? '' });
+    registry = await startTestRegistry({
+      auth: { username: 'dispatch', password: `pw-${RUN_ID}` },
+      host: env.DISPATCH_SWARM_NODES_HOST ?? '',
+    });
     image = `${registry.address}/dispatch-test/idle-${RUN_ID}:1`;
     await buildIdleImage(manager, image);
     await followProgress(manager, await manager.getImage(image).push({ authconfig: registryAuthConfig(registry) }));
@@ -66,12 +85,18 @@ describe.skipIf(!swarm || !registryBinaries)('swarm driver on a swarm of two nod
 
   it("runs a function's replicas on both nodes, the worker pulling the image from the registry with the driver's login", async () => {
     await expect(worker.getImage(image).inspect()).rejects.toMatchObject({ statusCode: 404 });
-    await driver().deploy(deploySpec({ name, language: 'nodejs', protocol: 'funker', imageURL: image, source: Buffer.alloc(0), handler: '', replicas: 2 }));
-    const tasks = await eventually(async () => {
-      const running = await runningTasks(manager, name);
-      expect(new Set(running.map((task) => task.NodeID)).size).toBe(2);
-      return running;
-    }, 60_000, 200);
+    await driver().deploy(
+      deploySpec({ name, language: 'nodejs', protocol: 'funker', imageURL: image, source: Buffer.alloc(0), handler: '', replicas: 2 }),
+    );
+    const tasks = await eventually(
+      async () => {
+        const running = await runningTasks(manager, name);
+        expect(new Set(running.map((task) => task.NodeID)).size).toBe(2);
+        return running;
+      },
+      60_000,
+      200,
+    );
     expect(tasks.map((task) => task.NodeID)).toContain(workerNode);
     expect((await worker.getImage(image).inspect()).RepoTags).toContain(image);
   }, 90_000);
@@ -81,7 +106,9 @@ describe.skipIf(!swarm || !registryBinaries)('swarm driver on a swarm of two nod
     const stuck = (await runningTasks(manager, name)).find((task) => task.NodeID === workerNode);
     const host = stuck && taskAddress(stuck, network.Id, 'dispatch');
     expect(host).toBeDefined();
-    await expect(manager.getContainer(stuck?.Status?.ContainerStatus?.ContainerID ?? '').inspect()).rejects.toMatchObject({ statusCode: 404 });
+    await expect(manager.getContainer(stuck?.Status?.ContainerStatus?.ContainerID ?? '').inspect()).rejects.toMatchObject({
+      statusCode: 404,
+    });
 
     const replacer = createTaskReplacer({
       docker: manager,
@@ -91,17 +118,28 @@ describe.skipIf(!swarm || !registryBinaries)('swarm driver on a swarm of two nod
       logger,
     });
     await replacer.replace(name, host ?? '', Date.now());
-    await eventually(async () => {
-      const running = await runningTasks(manager, name);
-      expect(running.map((task) => task.ID)).not.toContain(stuck?.ID);
-      expect(running).toHaveLength(2);
-    }, 60_000, 200);
+    await eventually(
+      async () => {
+        const running = await runningTasks(manager, name);
+        expect(running.map((task) => task.ID)).not.toContain(stuck?.ID);
+        expect(running).toHaveLength(2);
+      },
+      60_000,
+      200,
+    );
     expect(warnings.join('\n')).toMatch(/runs where this engine cannot end it; forced an update of the service/);
     // The worker's engine ended the stuck task's container.
-    await eventually(async () => {
-      const container = await worker.getContainer(stuck?.Status?.ContainerStatus?.ContainerID ?? '').inspect().catch(() => undefined);
-      expect(container?.State.Running ?? false).toBe(false);
-    }, 30_000, 200);
+    await eventually(
+      async () => {
+        const container = await worker
+          .getContainer(stuck?.Status?.ContainerStatus?.ContainerID ?? '')
+          .inspect()
+          .catch(() => undefined);
+        expect(container?.State.Running ?? false).toBe(false);
+      },
+      30_000,
+      200,
+    );
   }, 90_000);
 
   // The contract suite and the call tests (test/in-network), from a container on the manager's overlay network,
@@ -119,11 +157,25 @@ describe.skipIf(!swarm || !registryBinaries)('swarm driver on a swarm of two nod
       DISPATCH_TEST_SWARM_LOAD_RUNS: '20000',
     };
     const args = [
-      '-H', `unix://${managerSocket}`, 'run', '--rm', '--network', 'dispatch',
-      '-v', `${REPO_ROOT}:${REPO_ROOT}`, '-v', `${managerSocket}:/var/run/docker.sock`, '-w', REPO_ROOT,
+      '-H',
+      `unix://${managerSocket}`,
+      'run',
+      '--rm',
+      '--network',
+      'dispatch',
+      '-v',
+      `${REPO_ROOT}:${REPO_ROOT}`,
+      '-v',
+      `${managerSocket}:/var/run/docker.sock`,
+      '-w',
+      REPO_ROOT,
       ...Object.entries(env).flatMap(([key, value]) => ['-e', `${key}=${value}`]),
       localNodeImage(),
-      'node', 'node_modules/vitest/vitest.mjs', 'run', '--config', 'packages/driver-swarm/test/in-network/vitest.config.ts',
+      'node',
+      'node_modules/vitest/vitest.mjs',
+      'run',
+      '--config',
+      'packages/driver-swarm/test/in-network/vitest.config.ts',
     ];
     const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
       const child = spawn('docker', args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -133,7 +185,14 @@ describe.skipIf(!swarm || !registryBinaries)('swarm driver on a swarm of two nod
       child.on('close', (exit) => resolve({ code: exit, output: text }));
     });
     console.log(output);
-    expect(code, output.split('\n').filter((line) => /FAIL|✗|×|Error/.test(line)).slice(0, 30).join('\n')).toBe(0);
+    expect(
+      code,
+      output
+        .split('\n')
+        .filter((line) => /FAIL|✗|×|Error/.test(line))
+        .slice(0, 30)
+        .join('\n'),
+    ).toBe(0);
     // The worker ran functions' tasks: it holds images it could only have pulled from the registry.
     const pulled = (await worker.listImages()).flatMap((entry) => entry.RepoTags ?? []);
     expect(pulled.filter((tag) => tag.startsWith(`${registry.address}/dispatch/fn-`)).length).toBeGreaterThan(0);

@@ -49,7 +49,8 @@ export async function requireEngine(engine: 'docker' | 'swarm'): Promise<boolean
   const available = engine === 'docker' ? await dockerEngineAnswers() : await dockerSwarmActive();
   if (available) return true;
   const how = 'run scripts/docker/ensure-engine.sh (it installs Docker, starts it and initialises Swarm)';
-  if (process.env.CI === 'true') throw new Error(`these tests need ${engine === 'docker' ? 'a Docker engine' : 'Docker in Swarm mode'} and CI must provide it: ${how}`);
+  if (process.env.CI === 'true')
+    throw new Error(`these tests need ${engine === 'docker' ? 'a Docker engine' : 'Docker in Swarm mode'} and CI must provide it: ${how}`);
   console.warn(`skipping: no ${engine === 'docker' ? 'Docker engine' : 'Docker Swarm'} here; ${how}`);
   return false;
 }

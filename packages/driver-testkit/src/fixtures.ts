@@ -3,13 +3,7 @@ import { packSource } from '@dispatch/core/source';
 import type { Language } from '@dispatch/core/driver';
 
 /** The fixture functions shipped with the testkit (`fixtures/<name>`). */
-export type FixtureName =
-  | 'nodejs'
-  | 'nodejs-v2'
-  | 'nodejs-broken'
-  | 'python3'
-  | 'python3-v2'
-  | 'python3-broken';
+export type FixtureName = 'nodejs' | 'nodejs-v2' | 'nodejs-broken' | 'python3' | 'python3-v2' | 'python3-broken';
 
 /** The absolute path of a fixture folder. `src/` and `dist/` both sit beside `fixtures/`. */
 export function fixturePath(name: FixtureName): string {

@@ -13,7 +13,13 @@ export const PROMETHEUS_BINARY = '/usr/bin/prometheus';
  * fail in CI (`CI=true`), where .ci/run installs it.
  */
 export async function requirePrometheus(): Promise<boolean> {
-  if (await access(PROMETHEUS_BINARY).then(() => true, () => false)) return true;
+  if (
+    await access(PROMETHEUS_BINARY).then(
+      () => true,
+      () => false,
+    )
+  )
+    return true;
   const how = 'apt-get install prometheus (.ci/run installs it)';
   if (process.env.CI === 'true') throw new Error(`these tests need ${PROMETHEUS_BINARY}: ${how}`);
   console.warn(`skipping: ${PROMETHEUS_BINARY} missing; ${how}`);

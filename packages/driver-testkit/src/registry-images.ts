@@ -41,7 +41,10 @@ export async function pushLanguageImages(registry: TestRegistry, docker = new Do
       await followProgress(docker, await docker.getImage(target).push({ authconfig: registryAuthConfig(registry) }));
     } finally {
       // Only the registry keeps them: the engine's copy is just the stand-in's second name.
-      await docker.getImage(target).remove().catch(() => undefined);
+      await docker
+        .getImage(target)
+        .remove()
+        .catch(() => undefined);
     }
   }
   return targets;

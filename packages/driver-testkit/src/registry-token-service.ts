@@ -26,7 +26,21 @@ export interface TokenService {
 export async function startTokenService(dir: string, login: { username: string; password: string }): Promise<TokenService> {
   const keyPath = join(dir, 'token.key');
   const certificatePath = join(dir, 'token.crt');
-  await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certificatePath, '-days', '1', '-subj', '/CN=dispatch-test-token']);
+  await promisify(execFile)('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    keyPath,
+    '-out',
+    certificatePath,
+    '-days',
+    '1',
+    '-subj',
+    '/CN=dispatch-test-token',
+  ]);
   const key = createPrivateKey(await readFile(keyPath));
   const certificate = new X509Certificate(await readFile(certificatePath));
   const x5c = certificate.raw.toString('base64');
@@ -50,7 +64,16 @@ export async function startTokenService(dir: string, login: { username: string; 
             return { type, name: rest.join(':'), actions: actions.split(',') };
           });
     const now = Math.floor(Date.now() / 1000);
-    const claims = { iss: issuer, sub: authorization === undefined ? '' : login.username, aud: url.searchParams.get('service'), exp: now + 300, nbf: now - 10, iat: now, jti: randomUUID(), access };
+    const claims = {
+      iss: issuer,
+      sub: authorization === undefined ? '' : login.username,
+      aud: url.searchParams.get('service'),
+      exp: now + 300,
+      nbf: now - 10,
+      iat: now,
+      jti: randomUUID(),
+      access,
+    };
     const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
     const unsigned = `${encode({ typ: 'JWT', alg: 'RS256', x5c: [x5c] })}.${encode(claims)}`;
     const token = `${unsigned}.${sign('sha256', Buffer.from(unsigned), key).toString('base64url')}`;

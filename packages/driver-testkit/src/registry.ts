@@ -30,7 +30,14 @@ export interface TestRegistry {
 export async function requireRegistry(options: { auth?: boolean } = {}): Promise<boolean> {
   const needed = options.auth ? [REGISTRY_BINARY, HTPASSWD_BINARY] : [REGISTRY_BINARY];
   const missing: string[] = [];
-  for (const binary of needed) if (!(await access(binary).then(() => true, () => false))) missing.push(binary);
+  for (const binary of needed)
+    if (
+      !(await access(binary).then(
+        () => true,
+        () => false,
+      ))
+    )
+      missing.push(binary);
   if (missing.length === 0) return true;
   const how = `apt-get install docker-registry apache2-utils (.ci/run installs them)`;
   if (process.env.CI === 'true') throw new Error(`these tests need ${missing.join(' and ')}: ${how}`);
@@ -55,11 +62,27 @@ export interface TestRegistryOptions {
 export async function startTestRegistry(options: TestRegistryOptions = {}): Promise<TestRegistry> {
   const dir = await mkdtemp(join(tmpdir(), 'dispatch-registry-'));
   const address = `${options.host ?? '127.0.0.1'}:${await freePort()}`;
-  const lines = ['version: 0.1', 'storage:', '  filesystem:', `    rootdirectory: ${join(dir, 'data')}`, '  delete:', '    enabled: true', 'http:', `  addr: ${address}`];
+  const lines = [
+    'version: 0.1',
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${join(dir, 'data')}`,
+    '  delete:',
+    '    enabled: true',
+    'http:',
+    `  addr: ${address}`,
+  ];
   let tokens: TokenService | undefined;
   if (options.auth && options.scheme === 'token') {
     tokens = await startTokenService(dir, options.auth);
-    lines.push('auth:', '  token:', `    realm: ${tokens.realm}`, `    service: ${tokens.service}`, `    issuer: ${tokens.issuer}`, `    rootcertbundle: ${tokens.certificatePath}`);
+    lines.push(
+      'auth:',
+      '  token:',
+      `    realm: ${tokens.realm}`,
+      `    service: ${tokens.service}`,
+      `    issuer: ${tokens.issuer}`,
+      `    rootcertbundle: ${tokens.certificatePath}`,
+    );
   } else if (options.auth) {
     await promisify(execFile)(HTPASSWD_BINARY, ['-Bbc', join(dir, 'htpasswd'), options.auth.username, options.auth.password]);
     lines.push('auth:', '  htpasswd:', '    realm: dispatch-test', `    path: ${join(dir, 'htpasswd')}`);

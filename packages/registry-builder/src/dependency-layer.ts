@@ -46,7 +46,18 @@ export async function dependencyLayer(spec: DependencyLayerSpec): Promise<ImageL
       await writeFile(join(folder, 'package.json'), spec.manifest);
       const npm = spec.commands?.npm ?? ['npm'];
       const cpu = NPM_CPU[spec.platform.architecture] ?? spec.platform.architecture;
-      const args = ['install', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--no-update-notifier', `--os=${spec.platform.os}`, `--cpu=${cpu}`, '--cache', join(scratch, 'npm-cache')];
+      const args = [
+        'install',
+        '--omit=dev',
+        '--ignore-scripts',
+        '--no-audit',
+        '--no-fund',
+        '--no-update-notifier',
+        `--os=${spec.platform.os}`,
+        `--cpu=${cpu}`,
+        '--cache',
+        join(scratch, 'npm-cache'),
+      ];
       await install(npm, args, folder, spec);
       await refuseNativeModules(join(folder, 'node_modules'), spec.prefix);
       return await layerFromEntries(await entriesOf(folder, 'function'));
@@ -54,7 +65,19 @@ export async function dependencyLayer(spec: DependencyLayerSpec): Promise<ImageL
     const target = join(scratch, 'site-packages');
     await writeFile(join(scratch, 'requirements.txt'), spec.manifest);
     const pip = spec.commands?.pip ?? ['python3', '-m', 'pip'];
-    const args = ['install', '--no-input', '--disable-pip-version-check', '--no-compile', '--only-binary=:all:', '--platform', 'any', '--target', target, '-r', join(scratch, 'requirements.txt')];
+    const args = [
+      'install',
+      '--no-input',
+      '--disable-pip-version-check',
+      '--no-compile',
+      '--only-binary=:all:',
+      '--platform',
+      'any',
+      '--target',
+      target,
+      '-r',
+      join(scratch, 'requirements.txt'),
+    ];
     await install(pip, args, scratch, spec);
     return await layerFromEntries(await entriesOf(target, 'dispatch/site-packages'));
   } finally {
@@ -66,14 +89,25 @@ function install(command: string[], args: string[], cwd: string, spec: Dependenc
   const [file, ...first] = command as [string, ...string[]];
   spec.onProgress?.(`[${spec.prefix}] ${[...command, ...args.filter((arg) => !arg.startsWith(cwd))].join(' ')}`);
   return new Promise((resolve, reject) => {
-    execFile(file, [...first, ...args], { cwd, timeout: INSTALL_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' } }, (error, stdout, stderr) => {
-      for (const line of `${stdout}\n${stderr}`.split('\n')) if (line.trim() !== '') spec.onProgress?.(line.trimEnd());
-      if (error === null) return resolve();
-      const lines = stderr.split('\n').map((line) => line.trim()).filter(Boolean);
-      const reason = lines.find((line) => /^(npm (ERR|error)|ERROR:)/.test(line) && !/A complete log|^npm (ERR|error)!?\s*$/.test(line)) ?? lines.at(-1) ?? error.message;
-      const hint = spec.language === 'python3' ? ' (only wheels that run on any platform can be installed without a build)' : '';
-      reject(new BackendError(`[${spec.prefix}] installing the runtime dependencies failed: ${reason}${hint}`));
-    });
+    execFile(
+      file,
+      [...first, ...args],
+      { cwd, timeout: INSTALL_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' } },
+      (error, stdout, stderr) => {
+        for (const line of `${stdout}\n${stderr}`.split('\n')) if (line.trim() !== '') spec.onProgress?.(line.trimEnd());
+        if (error === null) return resolve();
+        const lines = stderr
+          .split('\n')
+          .map((line) => line.trim())
+          .filter(Boolean);
+        const reason =
+          lines.find((line) => /^(npm (ERR|error)|ERROR:)/.test(line) && !/A complete log|^npm (ERR|error)!?\s*$/.test(line)) ??
+          lines.at(-1) ??
+          error.message;
+        const hint = spec.language === 'python3' ? ' (only wheels that run on any platform can be installed without a build)' : '';
+        reject(new BackendError(`[${spec.prefix}] installing the runtime dependencies failed: ${reason}${hint}`));
+      },
+    );
   });
 }
 
@@ -99,7 +133,14 @@ async function packageManifests(modules: string): Promise<string[]> {
       for (const scoped of await readdir(join(modules, name))) found.push(join(modules, name, scoped, 'package.json'));
     } else found.push(join(modules, name, 'package.json'));
   }
-  const exists = await Promise.all(found.map((path) => lstat(path).then(() => true, () => false)));
+  const exists = await Promise.all(
+    found.map((path) =>
+      lstat(path).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
   return found.filter((_, index) => exists[index]);
 }
 
@@ -113,7 +154,8 @@ async function entriesOf(folder: string, under: string): Promise<LayerEntry[]> {
     const stat = await lstat(full);
     if (stat.isDirectory()) entries.push({ path: name, type: 'directory' });
     else if (stat.isSymbolicLink()) entries.push({ path: name, type: 'symlink', linkname: await readlink(full) });
-    else if (stat.isFile()) entries.push({ path: name, type: 'file', content: await readFile(full), executable: (stat.mode & 0o111) !== 0 });
+    else if (stat.isFile())
+      entries.push({ path: name, type: 'file', content: await readFile(full), executable: (stat.mode & 0o111) !== 0 });
   }
   return entries;
 }

@@ -46,7 +46,8 @@ export async function layerFromEntries(entries: readonly LayerEntry[]): Promise<
       gid: 0,
     };
     if (entry.linkname !== undefined) header.linkname = entry.linkname;
-    if (entry.type === 'file') archive.entry(header, typeof entry.content === 'string' ? Buffer.from(entry.content, 'utf8') : (entry.content ?? Buffer.alloc(0)));
+    if (entry.type === 'file')
+      archive.entry(header, typeof entry.content === 'string' ? Buffer.from(entry.content, 'utf8') : (entry.content ?? Buffer.alloc(0)));
     else archive.entry(header);
   }
   archive.finalize();
@@ -77,12 +78,19 @@ export async function sourceEntries(source: Buffer, folder: string): Promise<Lay
     if (header.type === 'file' || header.type === 'contiguous-file') {
       const parts: Buffer[] = [];
       for await (const part of item) parts.push(part as Buffer);
-      entries.push({ path: `${folder}/${path}`, type: 'file', content: Buffer.concat(parts), executable: ((header.mode ?? 0) & 0o111) !== 0, mtime });
+      entries.push({
+        path: `${folder}/${path}`,
+        type: 'file',
+        content: Buffer.concat(parts),
+        executable: ((header.mode ?? 0) & 0o111) !== 0,
+        mtime,
+      });
       continue;
     }
     item.resume();
     if (header.type === 'directory') entries.push({ path: `${folder}/${path}`, type: 'directory', mtime });
-    else if (header.type === 'symlink') entries.push({ path: `${folder}/${path}`, type: 'symlink', linkname: header.linkname ?? '', mtime });
+    else if (header.type === 'symlink')
+      entries.push({ path: `${folder}/${path}`, type: 'symlink', linkname: header.linkname ?? '', mtime });
     // A hard link names a path from the archive root, which moved under `folder/`.
     else entries.push({ path: `${folder}/${path}`, type: 'link', linkname: `${folder}/${normalize(header.linkname ?? '') ?? ''}`, mtime });
   }
@@ -90,7 +98,10 @@ export async function sourceEntries(source: Buffer, folder: string): Promise<Lay
 }
 
 function normalize(name: string): string | undefined {
-  const path = posix.normalize(name).replace(/\/+$/, '').replace(/^(\.\/)+/, '');
+  const path = posix
+    .normalize(name)
+    .replace(/\/+$/, '')
+    .replace(/^(\.\/)+/, '');
   return path === '' || path === '.' ? undefined : path;
 }
 

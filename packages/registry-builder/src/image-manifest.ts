@@ -71,22 +71,32 @@ export function formatPlatform(platform: Platform): string {
  * Reads an image's manifest and config for `platform`. A multi-platform index (OCI index or Docker manifest list)
  * is resolved to the entry for that platform; an image without one of it fails with the platforms it has.
  */
-export async function resolveImage(client: RegistryClient, repository: string, reference: string, platform: Platform): Promise<ResolvedImage> {
+export async function resolveImage(
+  client: RegistryClient,
+  repository: string,
+  reference: string,
+  platform: Platform,
+): Promise<ResolvedImage> {
   let fetched: FetchedManifest = await client.getManifest(repository, reference);
   if (isIndex(fetched.mediaType)) {
     const index = JSON.parse(fetched.body.toString('utf8')) as { manifests?: Descriptor[] };
     const entries = (index.manifests ?? []).filter((entry) => entry.platform !== undefined);
     const match =
-      entries.find((entry) => samePlatform(entry.platform, platform, true)) ?? entries.find((entry) => samePlatform(entry.platform, platform, false));
+      entries.find((entry) => samePlatform(entry.platform, platform, true)) ??
+      entries.find((entry) => samePlatform(entry.platform, platform, false));
     if (match === undefined) {
       const has = entries.map((entry) => formatPlatform(entry.platform as Platform)).join(', ') || 'none';
-      throw new BackendError(`image ${client.registry}/${repository}:${reference} has no ${formatPlatform(platform)} variant (it has: ${has})`);
+      throw new BackendError(
+        `image ${client.registry}/${repository}:${reference} has no ${formatPlatform(platform)} variant (it has: ${has})`,
+      );
     }
     fetched = await client.getManifest(repository, match.digest);
   }
   const manifest = JSON.parse(fetched.body.toString('utf8')) as ImageManifest;
   if (manifest.schemaVersion !== 2 || manifest.config === undefined || !Array.isArray(manifest.layers)) {
-    throw new BackendError(`image ${client.registry}/${repository}:${reference} has a manifest of a kind Dispatch cannot build on (${fetched.mediaType || 'schema 1'})`);
+    throw new BackendError(
+      `image ${client.registry}/${repository}:${reference} has a manifest of a kind Dispatch cannot build on (${fetched.mediaType || 'schema 1'})`,
+    );
   }
   const config = JSON.parse((await client.getBlob(repository, manifest.config.digest)).toString('utf8')) as ImageConfig;
   const mediaType = fetched.mediaType || manifest.mediaType || MEDIA_TYPES.ociManifest;

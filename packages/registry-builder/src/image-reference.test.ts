@@ -4,8 +4,16 @@ import { readChallenge } from './registry-auth.js';
 
 describe('image references', () => {
   it('reads Docker Hub names as Docker does', () => {
-    expect(parseImageReference('node:22-bookworm-slim')).toEqual({ registry: 'registry-1.docker.io', repository: 'library/node', tag: '22-bookworm-slim' });
-    expect(parseImageReference('docker.io/bitnami/redis')).toEqual({ registry: 'registry-1.docker.io', repository: 'bitnami/redis', tag: 'latest' });
+    expect(parseImageReference('node:22-bookworm-slim')).toEqual({
+      registry: 'registry-1.docker.io',
+      repository: 'library/node',
+      tag: '22-bookworm-slim',
+    });
+    expect(parseImageReference('docker.io/bitnami/redis')).toEqual({
+      registry: 'registry-1.docker.io',
+      repository: 'bitnami/redis',
+      tag: 'latest',
+    });
   });
 
   it('reads a registry with a port, a tag and a digest', () => {
@@ -27,7 +35,9 @@ describe('image references', () => {
 
 describe('registry challenges', () => {
   it('reads the realm and service of a Bearer challenge', () => {
-    expect(readChallenge('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/node:pull"')).toEqual({
+    expect(
+      readChallenge('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/node:pull"'),
+    ).toEqual({
       scheme: 'bearer',
       realm: 'https://auth.docker.io/token',
       service: 'registry.docker.io',

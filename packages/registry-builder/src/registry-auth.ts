@@ -52,7 +52,8 @@ export async function fetchBearerToken(
   credentials: RegistryCredentials,
   prefix: string,
 ): Promise<string> {
-  if (challenge.realm === undefined) throw new BackendError(`[${prefix}] the registry asked for a Bearer token but named no realm to get it from`);
+  if (challenge.realm === undefined)
+    throw new BackendError(`[${prefix}] the registry asked for a Bearer token but named no realm to get it from`);
   const url = new URL(challenge.realm);
   if (challenge.service !== undefined) url.searchParams.set('service', challenge.service);
   for (const scope of scopes) url.searchParams.append('scope', scope);
@@ -63,17 +64,24 @@ export async function fetchBearerToken(
   try {
     response = await fetch(url, { headers });
   } catch (error) {
-    throw new BackendError(`[${prefix}] the registry's token service ${url.origin} is unreachable: ${(error as Error).message}`, { cause: error });
+    throw new BackendError(`[${prefix}] the registry's token service ${url.origin} is unreachable: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   if (response.status === 401 || response.status === 403) {
     await response.body?.cancel();
-    throw new BackendError(`[${prefix}] the registry's token service refused the credentials${basic === undefined ? ' (none were given)' : ''} (HTTP ${response.status})`);
+    throw new BackendError(
+      `[${prefix}] the registry's token service refused the credentials${basic === undefined ? ' (none were given)' : ''} (HTTP ${response.status})`,
+    );
   }
   if (!response.ok) {
-    throw new BackendError(`[${prefix}] the registry's token service answered HTTP ${response.status}: ${(await response.text()).slice(0, 200)}`);
+    throw new BackendError(
+      `[${prefix}] the registry's token service answered HTTP ${response.status}: ${(await response.text()).slice(0, 200)}`,
+    );
   }
   const body = (await response.json()) as { token?: unknown; access_token?: unknown };
   const token = typeof body.token === 'string' ? body.token : body.access_token;
-  if (typeof token !== 'string' || token === '') throw new BackendError(`[${prefix}] the registry's token service answered without a token`);
+  if (typeof token !== 'string' || token === '')
+    throw new BackendError(`[${prefix}] the registry's token service answered without a token`);
   return `Bearer ${token}`;
 }

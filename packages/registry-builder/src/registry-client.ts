@@ -57,7 +57,7 @@ export class RegistryClient {
   constructor(options: RegistryClientOptions) {
     this.registry = options.registry;
     const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(options.registry);
-    this.base = `${options.insecure ?? loopback ? 'http' : 'https'}://${options.registry}`;
+    this.base = `${(options.insecure ?? loopback) ? 'http' : 'https'}://${options.registry}`;
     this.credentials = options.credentials ?? {};
     this.prefix = options.errorPrefix ?? 'registry';
   }
@@ -84,7 +84,8 @@ export class RegistryClient {
     const response = await this.call('GET', `/v2/${repository}/blobs/${digest}`, [pull(repository)]);
     await this.expectOk(response, `reading blob ${digest} of ${repository}`);
     const body = Buffer.from(await response.arrayBuffer());
-    if (sha256Digest(body) !== digest) throw new BackendError(`[${this.prefix}] blob ${digest} of ${repository} does not match its digest: refused`);
+    if (sha256Digest(body) !== digest)
+      throw new BackendError(`[${this.prefix}] blob ${digest} of ${repository} does not match its digest: refused`);
     return body;
   }
 
@@ -108,7 +109,11 @@ export class RegistryClient {
     if (response.status === 202) {
       // An upload session was opened instead: close it, the caller uploads.
       const location = response.headers.get('location');
-      if (location !== null) await this.call('DELETE', this.uploadURL(location).toString(), [push(repository)]).then((r) => r.body?.cancel(), () => undefined);
+      if (location !== null)
+        await this.call('DELETE', this.uploadURL(location).toString(), [push(repository)]).then(
+          (r) => r.body?.cancel(),
+          () => undefined,
+        );
       return false;
     }
     await this.expectOk(response, `mounting blob ${digest} into ${repository}`);
@@ -136,11 +141,18 @@ export class RegistryClient {
   /** Writes a manifest under `reference` (a tag or its digest); resolves with its digest, as the registry confirmed. */
   async putManifest(repository: string, reference: string, body: Buffer, mediaType: string): Promise<string> {
     const digest = sha256Digest(body);
-    const response = await this.call('PUT', `/v2/${repository}/manifests/${reference}`, [push(repository)], { 'content-type': mediaType }, body);
+    const response = await this.call(
+      'PUT',
+      `/v2/${repository}/manifests/${reference}`,
+      [push(repository)],
+      { 'content-type': mediaType },
+      body,
+    );
     await this.expectOk(response, `writing the manifest of ${repository}:${reference}`);
     await response.body?.cancel();
     const stored = response.headers.get('docker-content-digest');
-    if (stored !== null && stored !== digest) throw new BackendError(`[${this.prefix}] the registry stored the manifest of ${repository} as ${stored}, not ${digest}`);
+    if (stored !== null && stored !== digest)
+      throw new BackendError(`[${this.prefix}] the registry stored the manifest of ${repository} as ${stored}, not ${digest}`);
     return digest;
   }
 
@@ -149,7 +161,13 @@ export class RegistryClient {
   }
 
   /** One call, authenticated as the registry's last challenge asked; a 401 is answered once, by the challenge it carries. */
-  private async call(method: string, path: string, scopes: string[], headers: Record<string, string> = {}, body?: Buffer): Promise<Response> {
+  private async call(
+    method: string,
+    path: string,
+    scopes: string[],
+    headers: Record<string, string> = {},
+    body?: Buffer,
+  ): Promise<Response> {
     const url = path.startsWith('http') ? path : `${this.base}${path}`;
     const key = scopes.join(' ');
     for (let attempt = 0; ; attempt++) {
@@ -164,7 +182,10 @@ export class RegistryClient {
         });
       } catch (error) {
         const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-        throw new BackendError(`[${this.prefix}] the registry ${this.registry} is unreachable (${cause?.code ?? cause?.message ?? (error as Error).message})`, { cause: error });
+        throw new BackendError(
+          `[${this.prefix}] the registry ${this.registry} is unreachable (${cause?.code ?? cause?.message ?? (error as Error).message})`,
+          { cause: error },
+        );
       }
       if (response.status !== 401 || attempt > 0) return response;
       await response.body?.cancel();
@@ -198,9 +219,13 @@ export class RegistryClient {
     }
     if (response.status === 401 || response.status === 403) {
       const login = basicAuthorization(this.credentials) === undefined ? 'no credentials were given' : 'the credentials were refused';
-      throw new BackendError(`[${this.prefix}] ${doing}: the registry ${this.registry} denied access (HTTP ${response.status}; ${login})${detail ? `: ${detail}` : ''}`);
+      throw new BackendError(
+        `[${this.prefix}] ${doing}: the registry ${this.registry} denied access (HTTP ${response.status}; ${login})${detail ? `: ${detail}` : ''}`,
+      );
     }
-    throw new BackendError(`[${this.prefix}] ${doing}: the registry ${this.registry} answered HTTP ${response.status}${detail ? `: ${detail}` : ''}`);
+    throw new BackendError(
+      `[${this.prefix}] ${doing}: the registry ${this.registry} answered HTTP ${response.status}${detail ? `: ${detail}` : ''}`,
+    );
   }
 }
 

@@ -177,7 +177,10 @@ export function createRegistryImageBuilder(options: RegistryImageBuilderOptions)
       }
       const base = await read(spec.baseImageURL);
       // The same base and manifest make the same image: found by its tag, it is not installed again.
-      const hash = createHash('sha256').update(JSON.stringify([spec.language, base.image.manifestDigest, manifest])).digest('hex').slice(0, 16);
+      const hash = createHash('sha256')
+        .update(JSON.stringify([spec.language, base.image.manifestDigest, manifest]))
+        .digest('hex')
+        .slice(0, 16);
       const out = target(`${names}image-${spec.name}:${hash}`);
       try {
         const existing = await out.client.getManifest(out.repository, out.tag);
@@ -185,7 +188,14 @@ export function createRegistryImageBuilder(options: RegistryImageBuilderOptions)
       } catch (error) {
         if (!(error instanceof NotFoundError)) throw error;
       }
-      const layer = await dependencyLayer({ language: spec.language, manifest, platform, prefix, ...(options.installCommands === undefined ? {} : { commands: options.installCommands }), ...(onProgress === undefined ? {} : { onProgress }) });
+      const layer = await dependencyLayer({
+        language: spec.language,
+        manifest,
+        platform,
+        prefix,
+        ...(options.installCommands === undefined ? {} : { commands: options.installCommands }),
+        ...(onProgress === undefined ? {} : { onProgress }),
+      });
       const { digest } = await appendLayers({
         base: base.image,
         baseClient: base.client,
@@ -218,4 +228,3 @@ export function createRegistryImageBuilder(options: RegistryImageBuilderOptions)
     },
   };
 }
-

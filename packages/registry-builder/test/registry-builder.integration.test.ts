@@ -44,7 +44,11 @@ describe.skipIf(!engine || !registryPresent).each([
 
   afterAll(async () => {
     for (const container of containers) await container.remove({ force: true }).catch(() => undefined);
-    for (const image of pulled) await docker.getImage(image).remove({ force: true }).catch(() => undefined);
+    for (const image of pulled)
+      await docker
+        .getImage(image)
+        .remove({ force: true })
+        .catch(() => undefined);
     await registry?.stop();
   });
 
@@ -71,7 +75,11 @@ describe.skipIf(!engine || !registryPresent).each([
     const deadline = Date.now() + 20_000;
     for (;;) {
       try {
-        const answer = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ context: {}, payload }) });
+        const answer = await fetch(`http://127.0.0.1:${port}/`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ context: {}, payload }),
+        });
         return ((await answer.json()) as { payload: unknown }).payload;
       } catch (error) {
         if (Date.now() > deadline) throw error;
@@ -80,25 +88,35 @@ describe.skipIf(!engine || !registryPresent).each([
     }
   }
 
-  it.each(['nodejs', 'python3'] as const)('assembles a %s base and function image whose digest runs under Docker', async (language) => {
-    const images = builder();
-    const lines: string[] = [];
-    const baseImage = images.defaultBaseImages()[language];
-    expect(baseImage).toMatch(new RegExp(`^${registry.address}/dispatch/${language}-base:`));
-    await images.prepareBaseImage({ name: `${language}-base`, language, imageURL: baseImage }, (line) => lines.push(line));
+  it.each(['nodejs', 'python3'] as const)(
+    'assembles a %s base and function image whose digest runs under Docker',
+    async (language) => {
+      const images = builder();
+      const lines: string[] = [];
+      const baseImage = images.defaultBaseImages()[language];
+      expect(baseImage).toMatch(new RegExp(`^${registry.address}/dispatch/${language}-base:`));
+      await images.prepareBaseImage({ name: `${language}-base`, language, imageURL: baseImage }, (line) => lines.push(line));
 
-    const started = performance.now();
-    const image = await images.buildFunctionImage(
-      { name: `hello-${language}`, revision: 1, imageURL: baseImage, source: await packFixture(language), handler: fixtureHandler(language) },
-      (line) => lines.push(line),
-    );
-    const took = performance.now() - started;
-    expect(image).toMatch(new RegExp(`^${registry.address}/dispatch/fn-hello-${language}@sha256:[a-f0-9]{64}$`));
-    expect(took).toBeLessThan(5_000);
-    expect(lines.some((line) => line.includes('assembling'))).toBe(true);
+      const started = performance.now();
+      const image = await images.buildFunctionImage(
+        {
+          name: `hello-${language}`,
+          revision: 1,
+          imageURL: baseImage,
+          source: await packFixture(language),
+          handler: fixtureHandler(language),
+        },
+        (line) => lines.push(line),
+      );
+      const took = performance.now() - started;
+      expect(image).toMatch(new RegExp(`^${registry.address}/dispatch/fn-hello-${language}@sha256:[a-f0-9]{64}$`));
+      expect(took).toBeLessThan(5_000);
+      expect(lines.some((line) => line.includes('assembling'))).toBe(true);
 
-    expect(await runAndCall(image, { action: 'hello', name: 'Jon' })).toEqual({ myField: 'Hello, Jon from Nowhere' });
-  }, 120_000);
+      expect(await runAndCall(image, { action: 'hello', name: 'Jon' })).toEqual({ myField: 'Hello, Jon from Nowhere' });
+    },
+    120_000,
+  );
 
   it('gives the same digest for the same source, and a new one when the source changes', async () => {
     const images = builder();
@@ -112,58 +130,119 @@ describe.skipIf(!engine || !registryPresent).each([
 
   it('fails with a clear reason when the base image is not in the registry', async () => {
     await expect(
-      builder().buildFunctionImage({ name: 'orphan', revision: 1, imageURL: `${registry.address}/dispatch/nothing:1`, source: await packFixture('nodejs'), handler: 'handler.js' }),
+      builder().buildFunctionImage({
+        name: 'orphan',
+        revision: 1,
+        imageURL: `${registry.address}/dispatch/nothing:1`,
+        source: await packFixture('nodejs'),
+        handler: 'handler.js',
+      }),
     ).rejects.toThrow(`image ${registry.address}/dispatch/nothing:1 not found in the registry`);
   });
 
   // Declared only where they apply (an anonymous registry has no credentials to refuse), so none is reported skipped.
-  if (auth) it('refuses wrong credentials with the registry\'s answer', async () => {
-    const images = builder({ username: 'dispatch', password: 'wrong' });
-    await expect(images.prepareBaseImage({ name: 'nodejs-base', language: 'nodejs', imageURL: images.defaultBaseImages().nodejs })).rejects.toThrow(
-      scheme === 'token' ? /token service refused the credentials \(HTTP 401\)/ : /denied access \(HTTP 401; the credentials were refused\)/,
-    );
-    await expect(builder({}).prepareBaseImage({ name: 'nodejs-base', language: 'nodejs', imageURL: images.defaultBaseImages().nodejs })).rejects.toThrow(
-      /no credentials were given/,
-    );
-  });
-
-  if (auth && scheme === 'htpasswd') it('installs npm and pure-Python dependencies without a daemon, as a layer the function uses', async () => {
-    const images = builder();
-    const work = await mkdtemp(join(tmpdir(), 'dispatch-deps-test-'));
-    try {
-      const bases = images.defaultBaseImages();
-      await images.prepareBaseImage({ name: 'nodejs-base', language: 'nodejs', imageURL: bases.nodejs });
-      await images.prepareBaseImage({ name: 'python3-base', language: 'python3', imageURL: bases.python3 });
-      const lines: string[] = [];
-      const node = await images.buildImage(
-        { name: 'with-npm', language: 'nodejs', baseImageURL: bases.nodejs, runtimeDependencies: JSON.stringify({ dependencies: { 'is-number': '7.0.0' } }), systemPackages: [] },
-        (line) => lines.push(line),
-      );
-      expect(node.imageURL).toMatch(new RegExp(`^${registry.address}/dispatch/image-with-npm@sha256:`));
-      expect(lines.some((line) => line.includes('npm install --omit=dev --ignore-scripts'))).toBe(true);
-      // The same manifest on the same base is found in the registry, not installed again.
-      const again: string[] = [];
-      expect((await images.buildImage({ name: 'with-npm', language: 'nodejs', baseImageURL: bases.nodejs, runtimeDependencies: JSON.stringify({ dependencies: { 'is-number': '7.0.0' } }), systemPackages: [] }, (line) => again.push(line))).imageURL).toBe(node.imageURL);
-      expect(again).toEqual([]);
-
-      await writeFile(join(work, 'uses-npm.js'), "const isNumber = require('is-number');\nmodule.exports = (context, payload) => ({ number: isNumber(payload.value) });\n");
-      const nodeFn = await images.buildFunctionImage({ name: 'uses-npm', revision: 1, imageURL: node.imageURL, source: await packSource(join(work, 'uses-npm.js')), handler: 'uses-npm.js' });
-      expect(await runAndCall(nodeFn, { value: '42' })).toEqual({ number: true });
-
-      // PyPI is unreachable here: a wheel made on the spot, named by path, as a requirements.txt may.
-      const wheel = buildWheel(work);
-      const python = await images.buildImage({ name: 'with-pip', language: 'python3', baseImageURL: bases.python3, runtimeDependencies: `${wheel}\n`, systemPackages: [] });
-      await writeFile(join(work, 'uses_pip.py'), 'import dispatch_wheel_fixture\n\ndef handle(context, payload):\n    return {"answer": dispatch_wheel_fixture.answer()}\n');
-      const pyFn = await images.buildFunctionImage({ name: 'uses-pip', revision: 1, imageURL: python.imageURL, source: await packSource(join(work, 'uses_pip.py')), handler: 'uses_pip.handle' });
-      expect(await runAndCall(pyFn, {})).toEqual({ answer: 42 });
-
+  if (auth)
+    it("refuses wrong credentials with the registry's answer", async () => {
+      const images = builder({ username: 'dispatch', password: 'wrong' });
       await expect(
-        images.buildImage({ name: 'with-apt', language: 'python3', baseImageURL: bases.python3, runtimeDependencies: '', systemPackages: [{ name: 'jq', version: '' }] }),
-      ).rejects.toThrow('system packages need a build, and this backend assembles images in the registry without one');
-    } finally {
-      await rm(work, { recursive: true, force: true });
-    }
-  }, 180_000);
+        images.prepareBaseImage({ name: 'nodejs-base', language: 'nodejs', imageURL: images.defaultBaseImages().nodejs }),
+      ).rejects.toThrow(
+        scheme === 'token'
+          ? /token service refused the credentials \(HTTP 401\)/
+          : /denied access \(HTTP 401; the credentials were refused\)/,
+      );
+      await expect(
+        builder({}).prepareBaseImage({ name: 'nodejs-base', language: 'nodejs', imageURL: images.defaultBaseImages().nodejs }),
+      ).rejects.toThrow(/no credentials were given/);
+    });
+
+  if (auth && scheme === 'htpasswd')
+    it('installs npm and pure-Python dependencies without a daemon, as a layer the function uses', async () => {
+      const images = builder();
+      const work = await mkdtemp(join(tmpdir(), 'dispatch-deps-test-'));
+      try {
+        const bases = images.defaultBaseImages();
+        await images.prepareBaseImage({ name: 'nodejs-base', language: 'nodejs', imageURL: bases.nodejs });
+        await images.prepareBaseImage({ name: 'python3-base', language: 'python3', imageURL: bases.python3 });
+        const lines: string[] = [];
+        const node = await images.buildImage(
+          {
+            name: 'with-npm',
+            language: 'nodejs',
+            baseImageURL: bases.nodejs,
+            runtimeDependencies: JSON.stringify({ dependencies: { 'is-number': '7.0.0' } }),
+            systemPackages: [],
+          },
+          (line) => lines.push(line),
+        );
+        expect(node.imageURL).toMatch(new RegExp(`^${registry.address}/dispatch/image-with-npm@sha256:`));
+        expect(lines.some((line) => line.includes('npm install --omit=dev --ignore-scripts'))).toBe(true);
+        // The same manifest on the same base is found in the registry, not installed again.
+        const again: string[] = [];
+        expect(
+          (
+            await images.buildImage(
+              {
+                name: 'with-npm',
+                language: 'nodejs',
+                baseImageURL: bases.nodejs,
+                runtimeDependencies: JSON.stringify({ dependencies: { 'is-number': '7.0.0' } }),
+                systemPackages: [],
+              },
+              (line) => again.push(line),
+            )
+          ).imageURL,
+        ).toBe(node.imageURL);
+        expect(again).toEqual([]);
+
+        await writeFile(
+          join(work, 'uses-npm.js'),
+          "const isNumber = require('is-number');\nmodule.exports = (context, payload) => ({ number: isNumber(payload.value) });\n",
+        );
+        const nodeFn = await images.buildFunctionImage({
+          name: 'uses-npm',
+          revision: 1,
+          imageURL: node.imageURL,
+          source: await packSource(join(work, 'uses-npm.js')),
+          handler: 'uses-npm.js',
+        });
+        expect(await runAndCall(nodeFn, { value: '42' })).toEqual({ number: true });
+
+        // PyPI is unreachable here: a wheel made on the spot, named by path, as a requirements.txt may.
+        const wheel = buildWheel(work);
+        const python = await images.buildImage({
+          name: 'with-pip',
+          language: 'python3',
+          baseImageURL: bases.python3,
+          runtimeDependencies: `${wheel}\n`,
+          systemPackages: [],
+        });
+        await writeFile(
+          join(work, 'uses_pip.py'),
+          'import dispatch_wheel_fixture\n\ndef handle(context, payload):\n    return {"answer": dispatch_wheel_fixture.answer()}\n',
+        );
+        const pyFn = await images.buildFunctionImage({
+          name: 'uses-pip',
+          revision: 1,
+          imageURL: python.imageURL,
+          source: await packSource(join(work, 'uses_pip.py')),
+          handler: 'uses_pip.handle',
+        });
+        expect(await runAndCall(pyFn, {})).toEqual({ answer: 42 });
+
+        await expect(
+          images.buildImage({
+            name: 'with-apt',
+            language: 'python3',
+            baseImageURL: bases.python3,
+            runtimeDependencies: '',
+            systemPackages: [{ name: 'jq', version: '' }],
+          }),
+        ).rejects.toThrow('system packages need a build, and this backend assembles images in the registry without one');
+      } finally {
+        await rm(work, { recursive: true, force: true });
+      }
+    }, 180_000);
 
   it('picks the platform of a multi-platform index', async () => {
     const client = new RegistryClient({ registry: registry.address, credentials: auth ? login : {} });
@@ -171,20 +250,29 @@ describe.skipIf(!engine || !registryPresent).each([
     // A second platform: the same layers under a config that says arm64 (enough to tell which one was picked).
     const armConfig = Buffer.from(JSON.stringify({ ...amd.config, architecture: 'arm64' }));
     const armConfigDigest = await client.putBlob('lang/node', armConfig);
-    const armManifest = Buffer.from(JSON.stringify({ ...amd.manifest, config: { ...amd.manifest.config, digest: armConfigDigest, size: armConfig.length } }));
+    const armManifest = Buffer.from(
+      JSON.stringify({ ...amd.manifest, config: { ...amd.manifest.config, digest: armConfigDigest, size: armConfig.length } }),
+    );
     const armDigest = await client.putManifest('lang/node', 'arm', armManifest, amd.manifestMediaType);
     const index = {
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.index.v1+json',
       manifests: [
-        { mediaType: amd.manifestMediaType, digest: armDigest, size: armManifest.length, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+        {
+          mediaType: amd.manifestMediaType,
+          digest: armDigest,
+          size: armManifest.length,
+          platform: { os: 'linux', architecture: 'arm64', variant: 'v8' },
+        },
         { mediaType: amd.manifestMediaType, digest: amd.manifestDigest, size: 0, platform: { os: 'linux', architecture: 'amd64' } },
       ],
     };
     index.manifests[1]!.size = (await client.getManifest('lang/node', amd.manifestDigest)).body.length;
     await client.putManifest('lang/node', 'multi', Buffer.from(JSON.stringify(index)), index.mediaType);
 
-    expect((await resolveImage(client, 'lang/node', 'multi', { os: 'linux', architecture: 'amd64' })).manifestDigest).toBe(amd.manifestDigest);
+    expect((await resolveImage(client, 'lang/node', 'multi', { os: 'linux', architecture: 'amd64' })).manifestDigest).toBe(
+      amd.manifestDigest,
+    );
     const arm = await resolveImage(client, 'lang/node', 'multi', { os: 'linux', architecture: 'arm64' });
     expect(arm.config.architecture).toBe('arm64');
     await expect(resolveImage(client, 'lang/node', 'multi', { os: 'linux', architecture: 's390x' })).rejects.toThrow(

@@ -9,7 +9,11 @@ describe('registryFromEnv', () => {
     const dir = await mkdtemp(join(tmpdir(), 'dispatch-registry-settings-'));
     try {
       await writeFile(join(dir, 'password'), 'pw-from-file\n');
-      const env = { DISPATCH_REGISTRY_URL: 'registry.example.com', DISPATCH_REGISTRY_USERNAME: 'dispatch', DISPATCH_REGISTRY_PASSWORD_FILE: join(dir, 'password') };
+      const env = {
+        DISPATCH_REGISTRY_URL: 'registry.example.com',
+        DISPATCH_REGISTRY_USERNAME: 'dispatch',
+        DISPATCH_REGISTRY_PASSWORD_FILE: join(dir, 'password'),
+      };
       expect(registryFromEnv(env)).toMatchObject({ url: 'registry.example.com', username: 'dispatch', password: 'pw-from-file' });
       expect(registryFromEnv({ ...env, DISPATCH_REGISTRY_PASSWORD: 'direct' })?.password).toBe('direct');
       expect(registryFromEnv({ DISPATCH_REGISTRY_PASSWORD_FILE: join(dir, 'password') })).toBeUndefined();

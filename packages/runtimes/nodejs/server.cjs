@@ -103,7 +103,11 @@ export async function resolve(specifier, context, next) {
 /** Whether the handler is an ES module: `.mjs`, or a file under a package.json with "type": "module". */
 function isEsModule(file, dir) {
   let resolved;
-  try { resolved = require.resolve(file); } catch { return false; }
+  try {
+    resolved = require.resolve(file);
+  } catch {
+    return false;
+  }
   if (resolved.endsWith('.mjs')) return true;
   if (resolved.endsWith('.cjs')) return false;
   for (let folder = path.dirname(resolved); folder === dir || folder.startsWith(dir + path.sep); folder = path.dirname(folder)) {
@@ -139,8 +143,9 @@ async function loadHandler() {
   }
   const fn = pickHandler(mod);
   if (fn === null) {
-    throw new TypeError(`${name} exports no function (expected module.exports = function (context, payload), ` +
-      'module.exports.handle or export default)');
+    throw new TypeError(
+      `${name} exports no function (expected module.exports = function (context, payload), ` + 'module.exports.handle or export default)',
+    );
   }
   return fn;
 }
@@ -234,7 +239,11 @@ function isErrorLike(err) {
 function describe(err) {
   if (!isErrorLike(err)) {
     let text;
-    try { text = typeof err === 'string' ? err : JSON.stringify(err); } catch { text = String(err); }
+    try {
+      text = typeof err === 'string' ? err : JSON.stringify(err);
+    } catch {
+      text = String(err);
+    }
     return { type: 'FunctionError', message: `Error: ${text}`, stacktrace: [] };
   }
   const type = err instanceof TypeError || err.name === 'TypeError' ? 'InputError' : 'FunctionError';
@@ -335,7 +344,10 @@ function serve(text, reply) {
   }
   const timeout = context.timeout;
   if (timeout > 0) call.timer = setTimeout(timeOut, Math.min(timeout, MAX_TIMER_MS), call, timeout);
-  Promise.resolve(result).then((value) => succeed(call, value), (err) => fail(call, err));
+  Promise.resolve(result).then(
+    (value) => succeed(call, value),
+    (err) => fail(call, err),
+  );
 }
 
 // ---- funker mode ---------------------------------------------------------------------------------

@@ -3,7 +3,10 @@ import { RUNTIME_LANGUAGES } from '../src/index.js';
 import { funkerCall, funkerCallRaw } from './support/funker-call.js';
 import { startServer, type RunningServer } from './support/start-server.js';
 
-const HANDLERS = { nodejs: { hello: 'hello.js', behaviours: 'behaviours.js' }, python3: { hello: 'hello', behaviours: 'behaviours.handle' } };
+const HANDLERS = {
+  nodejs: { hello: 'hello.js', behaviours: 'behaviours.js' },
+  python3: { hello: 'hello', behaviours: 'behaviours.handle' },
+};
 
 describe.each(RUNTIME_LANGUAGES)('%s function server in funker mode', (language) => {
   let hello: RunningServer;

@@ -24,7 +24,9 @@ describe.each(RUNTIME_LANGUAGES)('%s function server in http mode', (language) =
     httpCall(server.port, { path, body: JSON.stringify({ context: { secrets: {}, timeout: 2000 }, payload }) });
 
   it('answers POST / with the envelope and 200 on success', async () => {
-    const reply = await httpCall(hello.port, { body: JSON.stringify({ context: { secrets: { place: 'Mars' } }, payload: { name: 'Jon' } }) });
+    const reply = await httpCall(hello.port, {
+      body: JSON.stringify({ context: { secrets: { place: 'Mars' } }, payload: { name: 'Jon' } }),
+    });
     expect(reply.status).toBe(200);
     expect(reply.headers['content-type']).toMatch(/^application\/json/);
     expect(JSON.parse(reply.body)).toEqual({

@@ -1,13 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  RUNTIME_ENV,
-  functionServerCommand,
-  functionServerEnv,
-  functionServerPath,
-  parseRuntimeStatus,
-} from '../src/index.js';
+import { RUNTIME_ENV, functionServerCommand, functionServerEnv, functionServerPath, parseRuntimeStatus } from '../src/index.js';
 
 describe('functionServerPath', () => {
   it.each([
@@ -41,7 +35,9 @@ describe('functionServerCommand', () => {
 
 describe('functionServerEnv', () => {
   it('maps settings to the variables the servers read, with the port variable of the mode', () => {
-    expect(functionServerEnv({ handler: 'hello.handle', functionDir: '/function', mode: 'http', port: 8080, statusFd: 3, timeoutMs: 1000 })).toEqual({
+    expect(
+      functionServerEnv({ handler: 'hello.handle', functionDir: '/function', mode: 'http', port: 8080, statusFd: 3, timeoutMs: 1000 }),
+    ).toEqual({
       DISPATCH_HANDLER: 'hello.handle',
       DISPATCH_MODE: 'http',
       DISPATCH_FUNCTION_DIR: '/function',

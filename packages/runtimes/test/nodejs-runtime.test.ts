@@ -26,13 +26,16 @@ describe('nodejs function server', () => {
     expect((await callOnce('top-level-await.mjs')).payload).toBe('awaited at load');
   });
 
-  it("loads a folder through its package.json main", async () => {
+  it('loads a folder through its package.json main', async () => {
     expect((await callOnce('folder-handler')).payload).toBe('from the folder main');
   });
 
   it('reports a module that exports no function as a load error', async () => {
     const server = launchServer({ language, handler: 'no-function.js' });
-    expect(await server.status).toMatchObject({ status: 'error', message: expect.stringMatching(/^TypeError: no-function\.js exports no function/) });
+    expect(await server.status).toMatchObject({
+      status: 'error',
+      message: expect.stringMatching(/^TypeError: no-function\.js exports no function/),
+    });
     expect(await server.exit).toBe(3);
   });
 

@@ -1,14 +1,4 @@
-import type {
-  BaseImage,
-  DispatchFunction,
-  Endpoint,
-  EntityByKind,
-  EntityKind,
-  Image,
-  Run,
-  Schedule,
-  Secret,
-} from '@dispatch/core/driver';
+import type { BaseImage, DispatchFunction, Endpoint, EntityByKind, EntityKind, Image, Run, Schedule, Secret } from '@dispatch/core/driver';
 import type { Connection } from '../lib/connection.js';
 import { GatewayHttp, errorOf, type Query } from './http.js';
 

@@ -21,7 +21,11 @@ export default class Exec extends BaseCommand<typeof Exec> {
   };
   static override flags = {
     input: Flags.string({ description: 'the payload as JSON, instead of stdin' }),
-    secret: Flags.string({ multiple: true, multipleNonGreedy: true, description: "a secret added to the function's for this run (repeatable)" }),
+    secret: Flags.string({
+      multiple: true,
+      multipleNonGreedy: true,
+      description: "a secret added to the function's for this run (repeatable)",
+    }),
     wait: Flags.boolean({ default: true, allowNo: true, description: 'wait for the answer (--no-wait: print the run id)' }),
     async: Flags.boolean({ description: 'do not wait: print the run id (same as --no-wait)' }),
     'max-attempts': Flags.integer({ min: 1, max: 20, description: 'async: attempts when the function fails [default: 1]' }),

@@ -39,7 +39,10 @@ const commandNotFound: Hook<'command_not_found'> = async function (options) {
     const siblings = rest.length === 0 ? [] : config.commandIDs.filter((other) => other.startsWith(prefix));
     const hint =
       siblings.length > 0
-        ? `; ${topic} has: ${siblings.map((other) => spaced(other.slice(prefix.length))).sort().join(', ')}`
+        ? `; ${topic} has: ${siblings
+            .map((other) => spaced(other.slice(prefix.length)))
+            .sort()
+            .join(', ')}`
         : `; see "${config.bin} --help"`;
     process.stderr.write(`[Code: 404] command "${spaced(id)}" not found${hint}\n`);
     return;

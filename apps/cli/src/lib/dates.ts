@@ -5,9 +5,7 @@ let zoneFormat: Intl.DateTimeFormat | undefined;
 
 function zoneName(date: Date): string {
   zoneFormat ??= new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' });
-  const part = zoneFormat
-    .formatToParts(date)
-    .find((item) => item.type === 'timeZoneName');
+  const part = zoneFormat.formatToParts(date).find((item) => item.type === 'timeZoneName');
   return part?.value ?? 'UTC';
 }
 

@@ -35,7 +35,10 @@ export async function withSuggestion(error: unknown, client: () => Promise<Gatew
   const { kind, name } = missing;
   try {
     const known = (await (await client()).entities(kind).list()).map((entity) => entity.name);
-    const suggestion = closestName(name, known.filter((other) => other !== name));
+    const suggestion = closestName(
+      name,
+      known.filter((other) => other !== name),
+    );
     if (suggestion === undefined) return error;
     return new GatewayError(404, `${error.message}; did you mean "${suggestion}"?`, error.body);
   } catch {

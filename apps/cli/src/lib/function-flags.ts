@@ -6,7 +6,8 @@ import { packSourceBase64, readDataFile } from './files.js';
 export const functionFlags = {
   image: Flags.string({ description: 'the image to build the function on (nodejs, python3, …)' }),
   handler: Flags.string({
-    description: 'python3: module.func (default <file>.handle); nodejs: the file (default: the file, or a folder\'s package.json main or index.js)',
+    description:
+      "python3: module.func (default <file>.handle); nodejs: the file (default: the file, or a folder's package.json main or index.js)",
   }),
   'schema-in': Flags.string({ description: "JSON Schema file every run's input must match" }),
   'schema-out': Flags.string({ description: "JSON Schema file every run's output must match" }),
@@ -15,7 +16,10 @@ export const functionFlags = {
   replicas: Flags.integer({ min: 0, description: 'how many replicas serve the function' }),
   'min-replicas': Flags.integer({ min: 0, description: 'autoscaling: the fewest replicas; 0 stops the function when idle' }),
   'max-replicas': Flags.integer({ min: 1, description: 'autoscaling: the most replicas' }),
-  'target-concurrency': Flags.integer({ min: 1, description: 'autoscaling: calls in flight per replica before another is added (default 10)' }),
+  'target-concurrency': Flags.integer({
+    min: 1,
+    description: 'autoscaling: calls in flight per replica before another is added (default 10)',
+  }),
   memory: Flags.integer({ min: 1, description: 'megabytes of memory each replica may use (swarm, knative)' }),
   cpus: Flags.string({ description: 'CPUs each replica may use, e.g. 0.5 (swarm, knative)' }),
   env: Flags.string({ multiple: true, multipleNonGreedy: true, description: 'an environment variable K=V (repeatable)' }),

@@ -12,7 +12,10 @@ export const manifestFlags = {
     char: 'f',
     description: "a YAML manifest (documents of kind BaseImage, Image, Secret, Function, Endpoint), or funker-dispatch's services.json",
   }),
-  'work-dir': Flags.string({ char: 'w', description: "the folder sourcePath and '@file' values are relative to [default: the manifest's]" }),
+  'work-dir': Flags.string({
+    char: 'w',
+    description: "the folder sourcePath and '@file' values are relative to [default: the manifest's]",
+  }),
   'application-id': Flags.string({ description: "services.json: an Alexa skill's id allowed to call the alexa endpoint", multiple: true }),
   'webhook-secret': Flags.string({ description: 'services.json: the secret holding the GitHub webhook secret of the github endpoints' }),
 };

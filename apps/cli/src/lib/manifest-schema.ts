@@ -35,7 +35,9 @@ function describe(error: ErrorObject): string {
   switch (error.keyword) {
     case 'additionalProperties': {
       const unknown = (error.params as { additionalProperty: string }).additionalProperty;
-      const known = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {}).filter((key) => key !== 'kind');
+      const known = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {}).filter(
+        (key) => key !== 'kind',
+      );
       return `unknown field "${field(unknown)}" (known: ${known.join(', ')})`;
     }
     case 'required':

@@ -24,9 +24,7 @@ export interface LoadManifestOptions {
   servicesJson?: ServicesJsonOptions;
 }
 
-const KIND_BY_NAME = new Map<string, EntityKind>(
-  Object.values(KINDS).map((info) => [info.manifestKind.toLowerCase(), info.kind]),
-);
+const KIND_BY_NAME = new Map<string, EntityKind>(Object.values(KINDS).map((info) => [info.manifestKind.toLowerCase(), info.kind]));
 const KNOWN = Object.values(KINDS).map((info) => info.manifestKind);
 
 function documentError(file: string, index: number, message: string): CliError {
@@ -87,7 +85,8 @@ async function prepare(document: Record<string, unknown>, where: Where): Promise
         throw documentError(where.file, where.index, (error as Error).message);
       });
     }
-    if (typeof body.schema === 'object' && body.schema !== null) body.schema = await parseSchemas(body.schema as Record<string, unknown>, where);
+    if (typeof body.schema === 'object' && body.schema !== null)
+      body.schema = await parseSchemas(body.schema as Record<string, unknown>, where);
   }
   return { index: where.index, kind, name, body };
 }

@@ -35,17 +35,26 @@ export function functionNameFor(service: string): string {
 }
 
 function isServicesJson(value: unknown): value is { version?: unknown; services: unknown[] } {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && Array.isArray((value as { services?: unknown }).services) && !('kind' in value);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Array.isArray((value as { services?: unknown }).services) &&
+    !('kind' in value)
+  );
 }
 
 function checkService(file: string, position: number, entry: unknown): FunkerService {
   const at = `${file}: services[${position}]`;
   if (typeof entry !== 'object' || entry === null) throw new CliError(400, `${at} must be an object with type, service and image`);
   const { type, service, image, provider } = entry as Record<string, unknown>;
-  if (type !== 'alexa' && type !== 'github') throw new CliError(400, `${at}: type must be "alexa" or "github" (got ${JSON.stringify(type)})`);
-  if (typeof service !== 'string' || functionNameFor(service) === '') throw new CliError(400, `${at}: service must name the function (e.g. "HelloIntent")`);
+  if (type !== 'alexa' && type !== 'github')
+    throw new CliError(400, `${at}: type must be "alexa" or "github" (got ${JSON.stringify(type)})`);
+  if (typeof service !== 'string' || functionNameFor(service) === '')
+    throw new CliError(400, `${at}: service must name the function (e.g. "HelloIntent")`);
   if (typeof image !== 'string' || image === '') throw new CliError(400, `${at} (${service}): image is required`);
-  if (type === 'alexa' && !/^[A-Za-z_][A-Za-z0-9_.]*$/.test(service)) throw new CliError(400, `${at}: "${service}" is not an Alexa intent name`);
+  if (type === 'alexa' && !/^[A-Za-z_][A-Za-z0-9_.]*$/.test(service))
+    throw new CliError(400, `${at}: "${service}" is not an Alexa intent name`);
   return { type, service, image, ...(typeof provider === 'string' ? { provider } : {}) };
 }
 
@@ -55,7 +64,10 @@ function checkService(file: string, position: number, entry: unknown): FunkerSer
  * one alexa endpoint on `POST /` whose intents map routes each intent to its function, and each github service
  * behind a github endpoint on `POST /github/<function>`. Undefined when the file is not a services.json.
  */
-export async function loadServicesJson(file: string, options: ServicesJsonOptions & { bodies?: boolean } = {}): Promise<ManifestDocument[] | undefined> {
+export async function loadServicesJson(
+  file: string,
+  options: ServicesJsonOptions & { bodies?: boolean } = {},
+): Promise<ManifestDocument[] | undefined> {
   if (!file.toLowerCase().endsWith('.json')) return undefined;
   let parsed: unknown;
   try {
@@ -75,7 +87,8 @@ export async function loadServicesJson(file: string, options: ServicesJsonOption
   for (const { service, image } of services) {
     const name = functionNameFor(service);
     const other = seen.get(name);
-    if (other !== undefined && other !== service) throw new CliError(400, `${file}: services "${other}" and "${service}" both become function "${name}"`);
+    if (other !== undefined && other !== service)
+      throw new CliError(400, `${file}: services "${other}" and "${service}" both become function "${name}"`);
     if (other === undefined) add('function', { name, image, protocol: 'funker' });
     seen.set(name, service);
   }
@@ -84,14 +97,20 @@ export async function loadServicesJson(file: string, options: ServicesJsonOption
   if (alexa.length > 0) {
     const applicationIds = options.applicationIds ?? [];
     if (options.bodies !== false && applicationIds.length === 0) {
-      throw new CliError(400, `${file} has alexa services: give your skill's id with --application-id (requests from any other skill are refused)`);
+      throw new CliError(
+        400,
+        `${file} has alexa services: give your skill's id with --application-id (requests from any other skill are refused)`,
+      );
     }
     add('endpoint', {
       name: SERVICES_ALEXA_ENDPOINT,
       trigger: 'alexa',
       methods: ['POST'],
       uris: ['/'],
-      triggerSettings: { applicationIds, intents: Object.fromEntries(alexa.map((entry) => [entry.service, functionNameFor(entry.service)])) },
+      triggerSettings: {
+        applicationIds,
+        intents: Object.fromEntries(alexa.map((entry) => [entry.service, functionNameFor(entry.service)])),
+      },
     });
   }
   for (const entry of services.filter((service) => service.type === 'github')) {

@@ -6,9 +6,7 @@ import stringWidth from 'string-width';
  * character or an emoji takes two columns, colour codes none), not as their count of UTF-16 units.
  */
 export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = headers.map((header, column) =>
-    Math.max(stringWidth(header), ...rows.map((row) => stringWidth(row[column] ?? ''))),
-  );
+  const widths = headers.map((header, column) => Math.max(stringWidth(header), ...rows.map((row) => stringWidth(row[column] ?? ''))));
   const line = (cells: readonly string[], align: (text: string, width: number) => string) =>
     cells
       .map((cell, column) => ` ${align(cell, widths[column] ?? 0)} `)

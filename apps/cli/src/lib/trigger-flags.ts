@@ -3,7 +3,10 @@ import { CliError } from './errors.js';
 
 /** The flags of `create endpoint` that make it an Alexa, GitHub or SNS trigger endpoint (docs/triggers.md). */
 export const triggerFlags = {
-  trigger: Flags.string({ options: ['http', 'alexa', 'github', 'sns'], description: 'who calls it: plain HTTP, an Alexa skill, a GitHub webhook or an Amazon SNS topic [default: http]' }),
+  trigger: Flags.string({
+    options: ['http', 'alexa', 'github', 'sns'],
+    description: 'who calls it: plain HTTP, an Alexa skill, a GitHub webhook or an Amazon SNS topic [default: http]',
+  }),
   'application-id': Flags.string({ multiple: true, description: "alexa: a skill's id allowed to call it (repeatable)" }),
   intent: Flags.string({ multiple: true, description: 'alexa: INTENT=FUNCTION, the function answering an intent (repeatable)' }),
   launch: Flags.string({ description: 'alexa: the function answering LaunchRequest' }),
@@ -26,9 +29,11 @@ export interface TriggerFlagValues {
 export function triggerBody(flags: TriggerFlagValues): Record<string, unknown> {
   const alexa = flags['application-id'] ?? flags.intent ?? flags.launch ?? flags['session-ended'];
   const topics = flags['topic-arn'];
-  const trigger = flags.trigger ?? (alexa !== undefined ? 'alexa' : flags.event !== undefined ? 'github' : topics !== undefined ? 'sns' : undefined);
+  const trigger =
+    flags.trigger ?? (alexa !== undefined ? 'alexa' : flags.event !== undefined ? 'github' : topics !== undefined ? 'sns' : undefined);
   if (trigger === undefined) return {};
-  if (trigger !== 'alexa' && alexa !== undefined) throw new CliError(400, '--application-id, --intent, --launch and --session-ended are for --trigger alexa');
+  if (trigger !== 'alexa' && alexa !== undefined)
+    throw new CliError(400, '--application-id, --intent, --launch and --session-ended are for --trigger alexa');
   if (trigger !== 'github' && flags.event !== undefined) throw new CliError(400, '--event is for --trigger github');
   if (trigger !== 'sns' && topics !== undefined) throw new CliError(400, '--topic-arn is for --trigger sns');
   const settings: Record<string, unknown> = {};

@@ -42,7 +42,12 @@ export function fitStatus(line: string, action: string, columns = process.stderr
  * case its end tells whether the gateway stopped. The status itself is still read by polling, so a gateway
  * without the stream waits the same way. Answers undefined when there is no stream.
  */
-async function followEvents<T extends EntityMeta>(api: EntityApi<T>, name: string, action: string | undefined, signal: AbortSignal): Promise<StreamEnd | undefined> {
+async function followEvents<T extends EntityMeta>(
+  api: EntityApi<T>,
+  name: string,
+  action: string | undefined,
+  signal: AbortSignal,
+): Promise<StreamEnd | undefined> {
   const stream = await api.events(name).catch(() => undefined);
   if (stream === undefined) return undefined;
   // The wait may end first (READY, a timeout): an open stream must not keep the CLI running.
@@ -71,13 +76,15 @@ export async function waitUntilReady<T extends EntityMeta>(api: EntityApi<T>, na
   const done = new AbortController();
   const events = followEvents(api, name, interactive ? action : undefined, done.signal).catch(() => undefined);
   const stopped = events.then((end) => (end === 'stopped' ? Promise.reject(new GatewayStopped()) : new Promise<never>(() => undefined)));
-  const polled = pollUntilReady(api, name, options, deadline, interactive ? action : undefined, done.signal).catch(async (error: unknown) => {
-    // The gateway went away between two polls: if its stream said it was stopping, that is the news.
-    if (error instanceof CliError && error.code === 503 && (await Promise.race([events, sleep(2000)])) === 'stopped') {
-      throw new GatewayStopped();
-    }
-    throw error;
-  });
+  const polled = pollUntilReady(api, name, options, deadline, interactive ? action : undefined, done.signal).catch(
+    async (error: unknown) => {
+      // The gateway went away between two polls: if its stream said it was stopping, that is the news.
+      if (error instanceof CliError && error.code === 503 && (await Promise.race([events, sleep(2000)])) === 'stopped') {
+        throw new GatewayStopped();
+      }
+      throw error;
+    },
+  );
   try {
     return await Promise.race([polled, stopped]);
   } finally {

@@ -18,7 +18,10 @@ async function newestMtime(path: string): Promise<number> {
 
 async function upToDate(): Promise<boolean> {
   try {
-    const built = Math.min((await stat(join(CLI_DIR, 'dist/commands.js'))).mtimeMs, (await stat(join(CLI_DIR, 'oclif.manifest.json'))).mtimeMs);
+    const built = Math.min(
+      (await stat(join(CLI_DIR, 'dist/commands.js'))).mtimeMs,
+      (await stat(join(CLI_DIR, 'oclif.manifest.json'))).mtimeMs,
+    );
     const sources = Math.max(await newestMtime(join(CLI_DIR, 'src')), (await stat(join(CLI_DIR, 'package.json'))).mtimeMs);
     return built >= sources;
   } catch {

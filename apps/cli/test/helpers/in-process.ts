@@ -73,7 +73,8 @@ type CommandClass = typeof Command & (new (argv: string[], config: Config) => Co
 /** Every name a command answers to (its id and aliases) → its id and class. */
 const commands = new Map<string, { id: string; command: CommandClass }>();
 for (const [id, command] of Object.entries(COMMANDS)) {
-  for (const name of [id, ...command.aliases, ...(command.hiddenAliases ?? [])]) commands.set(name, { id, command: command as CommandClass });
+  for (const name of [id, ...command.aliases, ...(command.hiddenAliases ?? [])])
+    commands.set(name, { id, command: command as CommandClass });
 }
 
 /** The command the words name, as oclif finds it with its space separator: the longest run of words that is an id. */
@@ -93,7 +94,8 @@ function borrowProcess(options: CliOptions): () => void {
   const savedEnv = { ...process.env };
   // A spawned CLI has only PATH and the test's variables: no DISPATCH_* of the machine, and no NODE_ENV=test (which
   // turns on oclif's development warnings).
-  for (const key of Object.keys(process.env)) if (key.startsWith('DISPATCH_') || key === 'HOME' || key === 'NODE_ENV') delete process.env[key];
+  for (const key of Object.keys(process.env))
+    if (key.startsWith('DISPATCH_') || key === 'HOME' || key === 'NODE_ENV') delete process.env[key];
   Object.assign(process.env, options.env);
   const savedCwd = process.cwd();
   if (options.cwd !== undefined) process.chdir(options.cwd);

@@ -28,7 +28,11 @@ export async function packSource(files: readonly SourceFile[]): Promise<string> 
   const tooLong = kept.find((entry) => encoder.encode(entry.path).length > MAX_PATH_BYTES);
   if (tooLong) throw new Error(`"${tooLong.path}" is longer than ${MAX_PATH_BYTES} bytes: upload this source with the CLI`);
   const entries = await Promise.all(
-    kept.map(async (entry) => ({ name: entry.path, data: new Uint8Array(await entry.file.arrayBuffer()), attrs: { mode: '644', uid: 0, gid: 0 } })),
+    kept.map(async (entry) => ({
+      name: entry.path,
+      data: new Uint8Array(await entry.file.arrayBuffer()),
+      attrs: { mode: '644', uid: 0, gid: 0 },
+    })),
   );
   const archive = await createTarGzip(entries);
   return toBase64(archive);

@@ -33,7 +33,12 @@ function alexaRequest(request: Record<string, unknown>): unknown {
   };
 }
 
-const repository = { id: 1296269, name: 'hello-world', full_name: 'octocat/hello-world', html_url: 'https://github.com/octocat/hello-world' };
+const repository = {
+  id: 1296269,
+  name: 'hello-world',
+  full_name: 'octocat/hello-world',
+  html_url: 'https://github.com/octocat/hello-world',
+};
 const sender = { login: 'octocat', id: 1 };
 
 export const SAMPLES: readonly Sample[] = [

@@ -10,7 +10,10 @@ describe('schemaProblems', () => {
   });
 
   it('names the field of each problem, without the wrapping errors', () => {
-    expect(schemaProblems(schema, { age: -1 })).toEqual(['input: Instance does not have required property "name".', 'input/age: -1 is less than 0.']);
+    expect(schemaProblems(schema, { age: -1 })).toEqual([
+      'input: Instance does not have required property "name".',
+      'input/age: -1 is less than 0.',
+    ]);
     expect(schemaProblems(schema, { name: 5 })).toEqual(['input/name: Instance type "number" is invalid. Expected "string".']);
   });
 });

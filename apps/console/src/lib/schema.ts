@@ -21,5 +21,7 @@ export function schemaProblems(schema: unknown, value: unknown): string[] {
   if (result.valid) return [];
   // The deepest errors name the field; the wrapping ones ("properties does not match") add nothing.
   const leaves = result.errors.filter((error) => !WRAPPING.has(error.keyword));
-  return (leaves.length > 0 ? leaves : result.errors).map((error) => `${error.instanceLocation.replace(/^#/, 'input') || 'input'}: ${error.error}`);
+  return (leaves.length > 0 ? leaves : result.errors).map(
+    (error) => `${error.instanceLocation.replace(/^#/, 'input') || 'input'}: ${error.error}`,
+  );
 }

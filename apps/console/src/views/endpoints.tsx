@@ -12,7 +12,10 @@ const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export function curlCommand(endpoint: Endpoint): string {
   const url = endpointUrl(endpoint);
   const host = endpoint.hosts?.[0];
-  const method = endpoint.methods.map((m) => m.toUpperCase()).includes('POST') || endpoint.methods.length === 0 ? 'POST' : (endpoint.methods[0] ?? 'GET').toUpperCase();
+  const method =
+    endpoint.methods.map((m) => m.toUpperCase()).includes('POST') || endpoint.methods.length === 0
+      ? 'POST'
+      : (endpoint.methods[0] ?? 'GET').toUpperCase();
   const parts = ['curl', '-sS'];
   if (host) parts.push('-H', `'Host: ${host}'`);
   if (endpoint.auth === 'bearer') parts.push('-H', "'Authorization: Bearer <token>'");
@@ -40,7 +43,17 @@ export function EndpointsPage({ params }: { params: URLSearchParams }) {
   const functions = useApi<DispatchFunction[]>('/v1/function');
   const secrets = useApi<Secret[]>('/v1/secret');
   const preset = params.get('function') ?? '';
-  const [form, setForm] = useState<Form>({ name: preset, fn: preset, path: preset ? `/${preset}` : '', methods: ['GET', 'POST'], auth: 'public', authSecret: '', trigger: 'http', applicationIds: '', events: 'push' });
+  const [form, setForm] = useState<Form>({
+    name: preset,
+    fn: preset,
+    path: preset ? `/${preset}` : '',
+    methods: ['GET', 'POST'],
+    auth: 'public',
+    authSecret: '',
+    trigger: 'http',
+    applicationIds: '',
+    events: 'push',
+  });
   const [problem, setProblem] = useState<string>();
   const [created, setCreated] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -95,7 +108,10 @@ export function EndpointsPage({ params }: { params: URLSearchParams }) {
                 <a href={href('tester', { endpoint: endpoint.name })}>test it</a>
               </p>
               <p>
-                URL: <a class="endpoint-url" href={endpointUrl(endpoint)}>{endpointUrl(endpoint)}</a>
+                URL:{' '}
+                <a class="endpoint-url" href={endpointUrl(endpoint)}>
+                  {endpointUrl(endpoint)}
+                </a>
               </p>
               <pre class="code curl" aria-label={`curl command for ${endpoint.name}`} tabIndex={0}>
                 {curlCommand(endpoint)}
@@ -113,10 +129,15 @@ export function EndpointsPage({ params }: { params: URLSearchParams }) {
               <input id="ep-name" required pattern={NAME_PATTERN} maxLength={63} value={form.name} onInput={set('name')} />
             </Field>
             <Field id="ep-function" label="Function">
-              <select id="ep-function" required value={form.fn} onChange={(event) => {
-                const fn = event.currentTarget.value;
-                setForm((previous) => ({ ...previous, fn, name: previous.name || fn, path: previous.path || `/${fn}` }));
-              }}>
+              <select
+                id="ep-function"
+                required
+                value={form.fn}
+                onChange={(event) => {
+                  const fn = event.currentTarget.value;
+                  setForm((previous) => ({ ...previous, fn, name: previous.name || fn, path: previous.path || `/${fn}` }));
+                }}
+              >
                 <option value="">{functions.loading ? 'Loading functions…' : 'Choose a function'}</option>
                 {functions.data?.map((fn) => (
                   <option key={fn.name} value={fn.name}>
@@ -137,13 +158,25 @@ export function EndpointsPage({ params }: { params: URLSearchParams }) {
             </Field>
             {form.trigger === 'alexa' && (
               <Field id="ep-skills" label="Skill applicationIds" hint="the skills allowed to call it, separated by spaces or commas">
-                <input id="ep-skills" required value={form.applicationIds} onInput={set('applicationIds')} aria-describedby="ep-skills-hint" />
+                <input
+                  id="ep-skills"
+                  required
+                  value={form.applicationIds}
+                  onInput={set('applicationIds')}
+                  aria-describedby="ep-skills-hint"
+                />
               </Field>
             )}
             {form.trigger === 'github' && (
               <>
                 <Field id="ep-webhook-secret" label="Secret holding the webhook secret" hint="every value of it is accepted (rotation)">
-                  <select id="ep-webhook-secret" required value={form.authSecret} onChange={set('authSecret')} aria-describedby="ep-webhook-secret-hint">
+                  <select
+                    id="ep-webhook-secret"
+                    required
+                    value={form.authSecret}
+                    onChange={set('authSecret')}
+                    aria-describedby="ep-webhook-secret-hint"
+                  >
                     <option value="">{secrets.data?.length === 0 ? 'No secrets yet' : 'Choose a secret'}</option>
                     {secrets.data?.map((secret) => (
                       <option key={secret.name} value={secret.name}>
@@ -186,7 +219,10 @@ export function EndpointsPage({ params }: { params: URLSearchParams }) {
                   checked={form.methods.includes(method)}
                   onChange={(event) => {
                     const on = event.currentTarget.checked;
-                    setForm((previous) => ({ ...previous, methods: on ? [...previous.methods, method] : previous.methods.filter((m) => m !== method) }));
+                    setForm((previous) => ({
+                      ...previous,
+                      methods: on ? [...previous.methods, method] : previous.methods.filter((m) => m !== method),
+                    }));
                   }}
                 />
                 {method}

@@ -42,7 +42,9 @@ function KindSection({ kind }: { kind: Kind }) {
                 <th scope="col">Name</th>
                 <th scope="col">Status</th>
                 <th scope="col">Details</th>
-                <th scope="col" class="col-changed">Changed</th>
+                <th scope="col" class="col-changed">
+                  Changed
+                </th>
               </tr>
             </thead>
             <tbody>

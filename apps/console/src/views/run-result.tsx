@@ -9,8 +9,7 @@ export function RunResult({ run, heading = 'Result' }: { run: Run; heading?: str
   return (
     <section class="run" aria-labelledby={`run-${run.id}`}>
       <h2 id={`run-${run.id}`}>
-        {heading} <StatusBadge status={run.status} />{' '}
-        {run.durationMs !== undefined && <span class="duration">{run.durationMs} ms</span>}
+        {heading} <StatusBadge status={run.status} /> {run.durationMs !== undefined && <span class="duration">{run.durationMs} ms</span>}
       </h2>
       {run.error && (
         <p class="error" role="alert">

@@ -19,7 +19,10 @@ function LogTail({ name }: { name: string }) {
     const abort = new AbortController();
     setOpen(true);
     (async () => {
-      for await (const line of readNdjson<LogLine>(`/v1/function/${encodeURIComponent(name)}/logs?follow=true&tail=${TAIL}`, abort.signal)) {
+      for await (const line of readNdjson<LogLine>(
+        `/v1/function/${encodeURIComponent(name)}/logs?follow=true&tail=${TAIL}`,
+        abort.signal,
+      )) {
         setLines((previous) => [...previous.slice(-(TAIL - 1)), line]);
       }
     })().then(
@@ -99,7 +102,11 @@ export function RunsPage({ params }: { params: URLSearchParams }) {
                   {runs.data.map((candidate) => (
                     <tr key={candidate.id} aria-selected={candidate.id === selected}>
                       <th scope="row">
-                        <button type="button" class="link" onClick={() => setSelected(candidate.id === selected ? undefined : candidate.id)}>
+                        <button
+                          type="button"
+                          class="link"
+                          onClick={() => setSelected(candidate.id === selected ? undefined : candidate.id)}
+                        >
                           {candidate.id.slice(0, 8)}
                         </button>
                       </th>

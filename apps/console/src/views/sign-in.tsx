@@ -56,8 +56,8 @@ export function SignIn({ refused, onSignedIn }: { refused: boolean; onSignedIn: 
           {checking ? 'Signing in…' : 'Sign in'}
         </button>
         <p class="hint">
-          The token is the one the CLI uses (<code>dispatch ui</code> opens this page signed in). It stays in this tab
-          only and is forgotten when the tab closes.
+          The token is the one the CLI uses (<code>dispatch ui</code> opens this page signed in). It stays in this tab only and is forgotten
+          when the tab closes.
         </p>
       </form>
     </main>

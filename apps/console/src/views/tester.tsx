@@ -45,7 +45,11 @@ function endpointMethod(endpoint: Endpoint): string {
 export function TesterPage({ params }: { params: URLSearchParams }) {
   const functions = useApi<DispatchFunction[]>('/v1/function');
   const endpoints = useApi<Endpoint[]>('/v1/endpoint');
-  const initial = params.get('endpoint') ? `endpoint:${params.get('endpoint')}` : params.get('function') ? `function:${params.get('function')}` : '';
+  const initial = params.get('endpoint')
+    ? `endpoint:${params.get('endpoint')}`
+    : params.get('function')
+      ? `function:${params.get('function')}`
+      : '';
   const [target, setTarget] = useState(initial);
   const [input, setInput] = useState('{\n  "name": "user"\n}');
   const [githubEvent, setGithubEvent] = useState<string>();
@@ -180,19 +184,36 @@ export function TesterPage({ params }: { params: URLSearchParams }) {
           ))}
         </div>
         {endpoint && (endpoint.hosts?.length ?? 0) > 0 && (
-          <p class="hint">This endpoint answers on {endpoint.hosts?.join(', ')} only: a browser cannot set the Host header, use its curl command.</p>
+          <p class="hint">
+            This endpoint answers on {endpoint.hosts?.join(', ')} only: a browser cannot set the Host header, use its curl command.
+          </p>
         )}
         {endpoint && endpoint.auth !== undefined && endpoint.auth !== 'public' && (
           <Field id="endpoint-authorization" label={`Authorization header (the endpoint's auth is ${endpoint.auth})`}>
-            <input id="endpoint-authorization" autoComplete="off" value={authorization} onInput={(event) => setAuthorization(event.currentTarget.value)} />
+            <input
+              id="endpoint-authorization"
+              autoComplete="off"
+              value={authorization}
+              onInput={(event) => setAuthorization(event.currentTarget.value)}
+            />
           </Field>
         )}
         {endpoint && githubEvent && (
           <Field id="webhook-secret" label="Webhook secret value (signs the request; leave empty to send it unsigned)">
-            <input id="webhook-secret" type="password" autoComplete="off" value={webhookSecret} onInput={(event) => setWebhookSecret(event.currentTarget.value)} />
+            <input
+              id="webhook-secret"
+              type="password"
+              autoComplete="off"
+              value={webhookSecret}
+              onInput={(event) => setWebhookSecret(event.currentTarget.value)}
+            />
           </Field>
         )}
-        {signed && endpoint && <p class="hint">GitHub event {githubEvent}: {signed}</p>}
+        {signed && endpoint && (
+          <p class="hint">
+            GitHub event {githubEvent}: {signed}
+          </p>
+        )}
         {alexaSample && endpoint && (
           <p class="hint">
             Alexa request: unsigned (only Amazon can sign one), so an alexa endpoint takes it only from a gateway started with

@@ -24,7 +24,12 @@ const EMPTY: Form = { name: '', image: '', handler: '', schemaIn: '', schemaOut:
 /** A function name from a file name: `hello_world.py` → `hello-world`. */
 function nameFrom(path: string): string {
   const base = path.split('/').pop() ?? path;
-  return base.replace(/\.[^.]*$/, '').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
+  return base
+    .replace(/\.[^.]*$/, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63);
 }
 
 function imageFor(files: SourceFile[]): string {
@@ -100,7 +105,12 @@ export function UploadPage() {
       else await api('POST', '/v1/function', { name: form.name, ...body, secrets: form.secrets });
       setLines([`${exists ? 'updated' : 'created'} function ${form.name}`]);
       for await (const watched of readNdjson<WatchEvent>(`${path}/events`, controller.signal)) {
-        const line = watched.type === 'progress' ? watched.line : watched.type === 'status' ? `${watched.status}${watched.reason ? `: ${watched.reason}` : ''}` : 'deleted';
+        const line =
+          watched.type === 'progress'
+            ? watched.line
+            : watched.type === 'status'
+              ? `${watched.status}${watched.reason ? `: ${watched.reason}` : ''}`
+              : 'deleted';
         if (line !== undefined) setLines((previous) => [...previous, line]);
         if (watched.type === 'status' && (watched.status === 'READY' || watched.status === 'ERROR')) {
           setOutcome({ status: watched.status, reason: watched.reason });
@@ -132,7 +142,12 @@ export function UploadPage() {
         >
           <p>Drop a source file or folder here, or choose one:</p>
           {/* The inputs take the keyboard focus; their labels, right after them, show it and take the clicks. */}
-          <input id="source-file" class="visually-hidden" type="file" onChange={(event) => event.currentTarget.files && choose(filesOfInput(event.currentTarget.files))} />
+          <input
+            id="source-file"
+            class="visually-hidden"
+            type="file"
+            onChange={(event) => event.currentTarget.files && choose(filesOfInput(event.currentTarget.files))}
+          />
           <label class="button" for="source-file">
             Choose a file
           </label>
@@ -147,7 +162,11 @@ export function UploadPage() {
             Choose a folder
           </label>
           <p class="picked" aria-live="polite">
-            {files.length === 0 ? 'Nothing chosen yet.' : files.length === 1 ? `Chosen: ${files[0]?.path}` : `Chosen: ${files.length} files`}
+            {files.length === 0
+              ? 'Nothing chosen yet.'
+              : files.length === 1
+                ? `Chosen: ${files[0]?.path}`
+                : `Chosen: ${files.length} files`}
           </p>
         </div>
         <div class="grid">
@@ -185,7 +204,10 @@ export function UploadPage() {
                 onChange={(event) => {
                   const on = event.currentTarget.checked;
                   setSecretsTouched(true);
-                  setForm((previous) => ({ ...previous, secrets: on ? [...previous.secrets, secret.name] : previous.secrets.filter((name) => name !== secret.name) }));
+                  setForm((previous) => ({
+                    ...previous,
+                    secrets: on ? [...previous.secrets, secret.name] : previous.secrets.filter((name) => name !== secret.name),
+                  }));
                 }}
               />
               {secret.name}
@@ -207,9 +229,7 @@ export function UploadPage() {
       <Problem error={problem} title="Upload failed" />
       {(lines.length > 0 || outcome) && (
         <section aria-labelledby="progress-title">
-          <h2 id="progress-title">
-            Progress {outcome && <StatusBadge status={outcome.status} />}
-          </h2>
+          <h2 id="progress-title">Progress {outcome && <StatusBadge status={outcome.status} />}</h2>
           {outcome?.status === 'ERROR' && <Problem error={outcome.reason ?? 'the function failed to deploy'} title={form.name} />}
           <pre class="code log" role="log" aria-label="Build and deploy progress">
             {lines.join('\n')}

@@ -10,11 +10,7 @@ export interface EndpointAuthFailure {
   challenge: string;
 }
 
-async function allowedValues(
-  dispatch: Dispatch,
-  endpoint: Endpoint,
-  log: FastifyBaseLogger,
-): Promise<Record<string, string>> {
+async function allowedValues(dispatch: Dispatch, endpoint: Endpoint, log: FastifyBaseLogger): Promise<Record<string, string>> {
   if (endpoint.authSecret === undefined || endpoint.authSecret === '') {
     log.warn({ endpoint: endpoint.name }, `endpoint uses ${endpoint.auth} auth but names no authSecret; refusing`);
     return {};

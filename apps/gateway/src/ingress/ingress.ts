@@ -65,10 +65,7 @@ export const ingressPlugin = fp<IngressOptions>(async (app, { dispatch, triggers
 
       const refused = await checkEndpointAuth(dispatch, endpoint, request);
       if (refused) {
-        return reply
-          .code(401)
-          .header('www-authenticate', refused.challenge)
-          .send({ code: 401, message: refused.message });
+        return reply.code(401).header('www-authenticate', refused.challenge).send({ code: 401, message: refused.message });
       }
       // SNS signs the message itself; basic auth (in the subscription's URL) may guard the endpoint as well.
       if (endpoint.trigger === 'sns') return triggerHandlers.sns(endpoint, request, reply);

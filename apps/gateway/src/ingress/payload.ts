@@ -33,7 +33,9 @@ export function endpointPayload(request: FastifyRequest, params: Readonly<Record
   const named = Object.entries(params).filter(([name]) => name !== '*');
   if (named.length === 0) return payload;
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
-    throw new InvalidInputError(`this endpoint's path has parameters (${named.map(([name]) => `:${name}`).join(', ')}): send a JSON object body, a form or a query`);
+    throw new InvalidInputError(
+      `this endpoint's path has parameters (${named.map(([name]) => `:${name}`).join(', ')}): send a JSON object body, a form or a query`,
+    );
   }
   return { ...(payload as Record<string, unknown>), ...Object.fromEntries(named) };
 }

@@ -43,13 +43,51 @@ export function createGatewayMetrics(dispatch: Dispatch, options: { replicaCache
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
 
-  const runs = new Counter({ name: 'dispatch_runs_total', help: 'Function calls that ended, by function and outcome (success, function_error, input_error, system_error).', labelNames: ['function', 'outcome'], registers });
-  const runDuration = new Histogram({ name: 'dispatch_run_duration_seconds', help: 'Time of a function call as the gateway sees it (the backend call, not the queue wait).', labelNames: ['function'], buckets: RUN_BUCKETS, registers });
-  const inFlight = new Gauge({ name: 'dispatch_calls_in_flight', help: 'Function calls under way now.', labelNames: ['function'], registers });
-  const overhead = new Histogram({ name: 'dispatch_gateway_overhead_seconds', help: 'Time a request that ran a function spent in the gateway outside the function call.', buckets: OVERHEAD_BUCKETS, registers });
-  const coldStarts = new Counter({ name: 'dispatch_cold_starts_total', help: 'Calls that waited for their function to start (scaled to zero, or being deployed).', labelNames: ['function'], registers });
-  const coldStartDuration = new Histogram({ name: 'dispatch_cold_start_duration_seconds', help: 'Time a call waited for its function to start.', labelNames: ['function'], buckets: COLD_START_BUCKETS, registers });
-  const builds = new Histogram({ name: 'dispatch_build_duration_seconds', help: 'Image builds (kind="image") and function deploys (kind="function"), by outcome (success, failure).', labelNames: ['kind', 'outcome'], buckets: BUILD_BUCKETS, registers });
+  const runs = new Counter({
+    name: 'dispatch_runs_total',
+    help: 'Function calls that ended, by function and outcome (success, function_error, input_error, system_error).',
+    labelNames: ['function', 'outcome'],
+    registers,
+  });
+  const runDuration = new Histogram({
+    name: 'dispatch_run_duration_seconds',
+    help: 'Time of a function call as the gateway sees it (the backend call, not the queue wait).',
+    labelNames: ['function'],
+    buckets: RUN_BUCKETS,
+    registers,
+  });
+  const inFlight = new Gauge({
+    name: 'dispatch_calls_in_flight',
+    help: 'Function calls under way now.',
+    labelNames: ['function'],
+    registers,
+  });
+  const overhead = new Histogram({
+    name: 'dispatch_gateway_overhead_seconds',
+    help: 'Time a request that ran a function spent in the gateway outside the function call.',
+    buckets: OVERHEAD_BUCKETS,
+    registers,
+  });
+  const coldStarts = new Counter({
+    name: 'dispatch_cold_starts_total',
+    help: 'Calls that waited for their function to start (scaled to zero, or being deployed).',
+    labelNames: ['function'],
+    registers,
+  });
+  const coldStartDuration = new Histogram({
+    name: 'dispatch_cold_start_duration_seconds',
+    help: 'Time a call waited for its function to start.',
+    labelNames: ['function'],
+    buckets: COLD_START_BUCKETS,
+    registers,
+  });
+  const builds = new Histogram({
+    name: 'dispatch_build_duration_seconds',
+    help: 'Image builds (kind="image") and function deploys (kind="function"), by outcome (success, failure).',
+    labelNames: ['kind', 'outcome'],
+    buckets: BUILD_BUCKETS,
+    registers,
+  });
   // The series labelled by function alone (the runs counter has an outcome too).
   const byFunction = [runDuration, inFlight, coldStarts, coldStartDuration];
 
@@ -63,7 +101,12 @@ export function createGatewayMetrics(dispatch: Dispatch, options: { replicaCache
         return runs.labels(name, outcome);
       };
       found = {
-        runs: { success: runsOf('success'), input_error: runsOf('input_error'), function_error: runsOf('function_error'), system_error: runsOf('system_error') },
+        runs: {
+          success: runsOf('success'),
+          input_error: runsOf('input_error'),
+          function_error: runsOf('function_error'),
+          system_error: runsOf('system_error'),
+        },
         duration: runDuration.labels(name),
         inFlight: inFlight.labels(name),
         active: 0,
@@ -74,13 +117,27 @@ export function createGatewayMetrics(dispatch: Dispatch, options: { replicaCache
     return found;
   }
 
-  const replicas = new Gauge({ name: 'dispatch_function_replicas', help: 'Replicas of each function, as the backend reports them (state="desired" or "ready"); read at scrape time.', labelNames: ['function', 'state'], registers });
-  const queueDepth = new Gauge({ name: 'dispatch_async_queue_depth', help: 'Entries waiting in the durable queue (kind="run": async runs; kind="callback": callbacks to deliver); read from the store at scrape time.', labelNames: ['kind'], registers });
+  const replicas = new Gauge({
+    name: 'dispatch_function_replicas',
+    help: 'Replicas of each function, as the backend reports them (state="desired" or "ready"); read at scrape time.',
+    labelNames: ['function', 'state'],
+    registers,
+  });
+  const queueDepth = new Gauge({
+    name: 'dispatch_async_queue_depth',
+    help: 'Entries waiting in the durable queue (kind="run": async runs; kind="callback": callbacks to deliver); read from the store at scrape time.',
+    labelNames: ['kind'],
+    registers,
+  });
   const statuses = replicaStatuses(dispatch, options.replicaCacheMs ?? 5000);
 
   /** Reads what is read at scrape time, before any series is written out (prom-client writes them all at once). */
   async function refresh(): Promise<void> {
-    const [current, queuedRuns, queuedCallbacks] = await Promise.all([statuses(), dispatch.store.queue.depth('run'), dispatch.store.queue.depth('callback')]);
+    const [current, queuedRuns, queuedCallbacks] = await Promise.all([
+      statuses(),
+      dispatch.store.queue.depth('run'),
+      dispatch.store.queue.depth('callback'),
+    ]);
     replicas.reset();
     for (const [name, status] of current.statuses) {
       replicas.set({ function: name, state: 'desired' }, status.replicas.desired);

@@ -52,7 +52,9 @@ export const metricsPlugin = fp<MetricsPluginOptions>(async (app, options) => {
     done();
   });
 
-  const matchers = [options.adminToken, options.token].filter((token): token is string => typeof token === 'string' && token !== '').map(secureMatcher);
+  const matchers = [options.adminToken, options.token]
+    .filter((token): token is string => typeof token === 'string' && token !== '')
+    .map(secureMatcher);
   app.get(
     '/metrics',
     {

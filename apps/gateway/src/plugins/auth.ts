@@ -17,9 +17,6 @@ export const adminAuthPlugin = fp<AdminAuthOptions>(async (app, { token }) => {
       given === undefined
         ? 'the admin API requires an Authorization: Bearer <token> header'
         : 'the bearer token is not valid for this gateway';
-    return reply
-      .code(401)
-      .header('www-authenticate', 'Bearer realm="dispatch"')
-      .send({ code: 401, message });
+    return reply.code(401).header('www-authenticate', 'Bearer realm="dispatch"').send({ code: 401, message });
   });
 });

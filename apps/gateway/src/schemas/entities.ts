@@ -101,7 +101,10 @@ export const functionSchemas = entitySchemas('Function', {
   // null removes the setting on update (the function then keeps a fixed number of replicas).
   minReplicas: { type: ['integer', 'null'], description: 'Autoscaling: the fewest replicas, 0 to 100; 0 stops an idle function' },
   maxReplicas: { type: ['integer', 'null'], description: 'Autoscaling: the most replicas, 1 to 100' },
-  targetConcurrency: { type: ['integer', 'null'], description: 'Autoscaling: calls in flight per replica before another is added (default 10)' },
+  targetConcurrency: {
+    type: ['integer', 'null'],
+    description: 'Autoscaling: calls in flight per replica before another is added (default 10)',
+  },
   scale: {
     type: 'object',
     additionalProperties: false,
@@ -140,8 +143,15 @@ export const endpointSchemas = entitySchemas('Endpoint', {
     ],
   },
   enabled: { type: 'boolean' },
-  auth: { type: 'string', description: '`public`, `basic`, `bearer`, `hmac` (a signature of the raw body) or `apiKey` (a key in a header), see docs/endpoints.md' },
-  authSecret: { type: 'string', description: 'The secret holding the users (basic), tokens (bearer), signing keys (hmac), API keys (apiKey) or GitHub webhook secrets (github) allowed; every value of it is valid' },
+  auth: {
+    type: 'string',
+    description: '`public`, `basic`, `bearer`, `hmac` (a signature of the raw body) or `apiKey` (a key in a header), see docs/endpoints.md',
+  },
+  authSecret: {
+    type: 'string',
+    description:
+      'The secret holding the users (basic), tokens (bearer), signing keys (hmac), API keys (apiKey) or GitHub webhook secrets (github) allowed; every value of it is valid',
+  },
   authHeader: { type: 'string', description: 'apiKey: the request header holding the key (default x-api-key)' },
   trigger: { type: 'string', description: '`http`, `alexa`, `github` or `sns`' },
   triggerSettings: {

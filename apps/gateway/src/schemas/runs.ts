@@ -4,7 +4,7 @@ const runProperties = {
   functionName: { type: 'string' },
   blocking: { type: 'boolean' },
   input: { description: "The function's payload (any JSON)" },
-  output: { description: "What the function returned (any JSON)" },
+  output: { description: 'What the function returned (any JSON)' },
   logs: {
     type: 'object',
     properties: {
@@ -76,7 +76,7 @@ export const runRequestSchema = {
   properties: {
     input: { description: "The function's payload (any JSON)" },
     blocking: { type: 'boolean', default: true, description: 'False: answer 202 at once and run in the background' },
-    secrets: { type: 'array', items: { type: 'string' }, description: 'Secrets added to the function\'s for this run' },
+    secrets: { type: 'array', items: { type: 'string' }, description: "Secrets added to the function's for this run" },
     maxAttempts: {
       type: 'integer',
       minimum: 1,

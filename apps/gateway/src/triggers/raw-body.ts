@@ -20,7 +20,11 @@ export function captureTriggerBodies(app: FastifyInstance, dispatch: Dispatch): 
   app.addHook('preParsing', async (request, _reply, payload) => {
     if (!request.is404) return payload;
     const query = request.url.indexOf('?');
-    const match = dispatch.endpoints.match(request.hostname.toLowerCase(), query < 0 ? request.url : request.url.slice(0, query), request.method);
+    const match = dispatch.endpoints.match(
+      request.hostname.toLowerCase(),
+      query < 0 ? request.url : request.url.slice(0, query),
+      request.method,
+    );
     // Signed requests: trigger endpoints, and endpoints with `hmac` auth.
     if (match === undefined || (match.endpoint.trigger === 'http' && match.endpoint.auth !== 'hmac')) return payload;
     // SNS bodies have a limit of their own, far below the gateway's: a message is at most 256 KiB.

@@ -110,16 +110,26 @@ function issuerAmong(certificate: X509Certificate, candidates: readonly X509Cert
  * and signed by the next (a CA), the last issued by a trust anchor, and the leaf naming `subjectName`.
  * Returns the earliest expiry.
  */
-function checkChain(chain: X509Certificate[], options: Required<Pick<SigningCertificatesOptions, 'sender' | 'subjectName'>> & { anchors: readonly X509Certificate[]; now: number }): number {
+function checkChain(
+  chain: X509Certificate[],
+  options: Required<Pick<SigningCertificatesOptions, 'sender' | 'subjectName'>> & { anchors: readonly X509Certificate[]; now: number },
+): number {
   const { sender, subjectName, anchors, now } = options;
   const leaf = chain[0];
   if (leaf === undefined) throw new RequestVerificationError(`${sender} signing certificate URL holds no certificate`);
-  if (chain.length > MAX_CHAIN_LENGTH) throw new RequestVerificationError(`${sender} signing certificate chain is longer than ${MAX_CHAIN_LENGTH}`);
+  if (chain.length > MAX_CHAIN_LENGTH)
+    throw new RequestVerificationError(`${sender} signing certificate chain is longer than ${MAX_CHAIN_LENGTH}`);
   let expires = Infinity;
   for (const certificate of chain) {
     const { from, to } = validityOf(certificate);
-    if (!(now >= from)) throw new RequestVerificationError(`${sender} signing certificate ${certificate.subject.replace(/\n/g, ', ')} is not valid yet (from ${certificate.validFrom})`);
-    if (!(now <= to)) throw new RequestVerificationError(`${sender} signing certificate ${certificate.subject.replace(/\n/g, ', ')} has expired (${certificate.validTo})`);
+    if (!(now >= from))
+      throw new RequestVerificationError(
+        `${sender} signing certificate ${certificate.subject.replace(/\n/g, ', ')} is not valid yet (from ${certificate.validFrom})`,
+      );
+    if (!(now <= to))
+      throw new RequestVerificationError(
+        `${sender} signing certificate ${certificate.subject.replace(/\n/g, ', ')} has expired (${certificate.validTo})`,
+      );
     expires = Math.min(expires, to);
   }
   // Amazon requires the name among the subject alternative names; the subject's CN does not count.
@@ -156,7 +166,10 @@ export function createSigningCertificates(options: SigningCertificatesOptions): 
     try {
       pem = await fetchCertificate(url);
     } catch (error) {
-      throw new RequestVerificationError(`${sender} signing certificate could not be fetched from ${url.href}: ${(error as Error).message}`, { cause: error });
+      throw new RequestVerificationError(
+        `${sender} signing certificate could not be fetched from ${url.href}: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     let chain: X509Certificate[];
     try {

@@ -9,7 +9,10 @@ function text(env: NodeJS.ProcessEnv, name: string): string | undefined {
 }
 
 /** `DISPATCH_<SENDER>_TRUST_ANCHORS` (a PEM file or PEM text) and `DISPATCH_<SENDER>_CERT_MIRROR`, when set. */
-function certificateOptions(env: NodeJS.ProcessEnv, sender: 'ALEXA' | 'SNS'): Pick<NonNullable<TriggerOptions['sns']>, 'trustAnchors' | 'fetchCertificate'> {
+function certificateOptions(
+  env: NodeJS.ProcessEnv,
+  sender: 'ALEXA' | 'SNS',
+): Pick<NonNullable<TriggerOptions['sns']>, 'trustAnchors' | 'fetchCertificate'> {
   const options: Pick<NonNullable<TriggerOptions['sns']>, 'trustAnchors' | 'fetchCertificate'> = {};
   const anchors = text(env, `DISPATCH_${sender}_TRUST_ANCHORS`);
   if (anchors !== undefined) {

@@ -34,7 +34,11 @@ export interface TriggerOptions {
 export type TriggerHandler = (endpoint: Endpoint, request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>;
 
 /** The handlers of the trigger endpoints, by trigger, built once when the gateway starts. */
-export function createTriggerHandlers(dispatch: Dispatch, options: TriggerOptions, log: FastifyBaseLogger): Record<'alexa' | 'github' | 'sns', TriggerHandler> {
+export function createTriggerHandlers(
+  dispatch: Dispatch,
+  options: TriggerOptions,
+  log: FastifyBaseLogger,
+): Record<'alexa' | 'github' | 'sns', TriggerHandler> {
   const alexa = options.alexa ?? {};
   if (alexa.verify === false) {
     log.warn(

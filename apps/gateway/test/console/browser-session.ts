@@ -47,7 +47,15 @@ export interface ConsoleSession {
 
 export async function startConsoleSession(token: string, options: Partial<StartGatewayOptions> = {}): Promise<ConsoleSession> {
   const dataDir = await mkdtemp(join(tmpdir(), 'dispatch-console-browser-'));
-  const gateway = await startGateway({ host: '127.0.0.1', port: 0, backend: 'local', dataDir, token, logger: pino({ level: 'silent' }), ...options });
+  const gateway = await startGateway({
+    host: '127.0.0.1',
+    port: 0,
+    backend: 'local',
+    dataDir,
+    token,
+    logger: pino({ level: 'silent' }),
+    ...options,
+  });
   const browser = await launchChromium();
   return {
     gateway,

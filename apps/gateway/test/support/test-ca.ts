@@ -41,18 +41,45 @@ export async function createTestCa(name = 'Dispatch Test Root'): Promise<TestCa>
   const dir = await mkdtemp(join(tmpdir(), 'dispatch-test-ca-'));
   const caKey = join(dir, 'ca.key');
   const caPem = join(dir, 'ca.pem');
-  await exec('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', caKey, '-out', caPem, '-days', '3650', '-subj', `/CN=${name}`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  await exec('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    caKey,
+    '-out',
+    caPem,
+    '-days',
+    '3650',
+    '-subj',
+    `/CN=${name}`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
   await writeFile(join(dir, 'index.txt'), '');
   await writeFile(join(dir, 'serial'), '1000\n');
   await writeFile(
     join(dir, 'ca.cnf'),
     [
-      '[ca]', 'default_ca = test_ca',
-      '[test_ca]', `dir = ${dir}`, 'database = $dir/index.txt', 'new_certs_dir = $dir', 'serial = $dir/serial',
-      'certificate = $dir/ca.pem', 'private_key = $dir/ca.key', 'default_md = sha256', 'policy = any',
-      'unique_subject = no', 'copy_extensions = none',
-      '[any]', 'commonName = supplied',
+      '[ca]',
+      'default_ca = test_ca',
+      '[test_ca]',
+      `dir = ${dir}`,
+      'database = $dir/index.txt',
+      'new_certs_dir = $dir',
+      'serial = $dir/serial',
+      'certificate = $dir/ca.pem',
+      'private_key = $dir/ca.key',
+      'default_md = sha256',
+      'policy = any',
+      'unique_subject = no',
+      'copy_extensions = none',
+      '[any]',
+      'commonName = supplied',
       '',
     ].join('\n'),
   );
@@ -61,16 +88,50 @@ export async function createTestCa(name = 'Dispatch Test Root'): Promise<TestCa>
 
   return {
     rootPem,
-    async issue({ dnsNames = ['echo-api.amazon.com'], notBefore = new Date(Date.now() - DAY), notAfter = new Date(Date.now() + 365 * DAY) } = {}) {
+    async issue({
+      dnsNames = ['echo-api.amazon.com'],
+      notBefore = new Date(Date.now() - DAY),
+      notAfter = new Date(Date.now() + 365 * DAY),
+    } = {}) {
       const id = `leaf-${++count}`;
       const key = join(dir, `${id}.key`);
       const csr = join(dir, `${id}.csr`);
       const pem = join(dir, `${id}.pem`);
       const ext = join(dir, `${id}.ext`);
-      await exec('openssl', ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${dnsNames[0] ?? 'nobody'}`]);
-      await writeFile(ext, `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nsubjectAltName=${dnsNames.map((n) => `DNS:${n}`).join(',')}\n`);
-      await exec('openssl', ['ca', '-batch', '-notext', '-config', join(dir, 'ca.cnf'), '-in', csr, '-out', pem, '-extfile', ext,
-        '-startdate', caDate(notBefore), '-enddate', caDate(notAfter)]);
+      await exec('openssl', [
+        'req',
+        '-new',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        csr,
+        '-subj',
+        `/CN=${dnsNames[0] ?? 'nobody'}`,
+      ]);
+      await writeFile(
+        ext,
+        `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nsubjectAltName=${dnsNames.map((n) => `DNS:${n}`).join(',')}\n`,
+      );
+      await exec('openssl', [
+        'ca',
+        '-batch',
+        '-notext',
+        '-config',
+        join(dir, 'ca.cnf'),
+        '-in',
+        csr,
+        '-out',
+        pem,
+        '-extfile',
+        ext,
+        '-startdate',
+        caDate(notBefore),
+        '-enddate',
+        caDate(notAfter),
+      ]);
       return { chainPem: `${await readFile(pem, 'utf8')}${rootPem}`, keyPem: await readFile(key, 'utf8') };
     },
     remove: () => rm(dir, { recursive: true, force: true }),

@@ -9,7 +9,8 @@ export const MAX_CRON_LENGTH = 256;
  * a name accepted here is one every tick can be computed in.
  */
 export function assertTimeZone(timezone: unknown, context: string): asserts timezone is string {
-  if (typeof timezone !== 'string' || timezone === '') throw new InvalidInputError(`${context}: timezone must be an IANA time zone name such as "Europe/Berlin"`);
+  if (typeof timezone !== 'string' || timezone === '')
+    throw new InvalidInputError(`${context}: timezone must be an IANA time zone name such as "Europe/Berlin"`);
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: timezone });
   } catch {
@@ -23,7 +24,8 @@ export function assertTimeZone(timezone: unknown, context: string): asserts time
  * The returned job never runs anything itself: the scheduler asks it for tick times.
  */
 export function parseCron(expression: unknown, timezone: string, context: string): Cron {
-  if (typeof expression !== 'string' || expression.trim() === '') throw new InvalidInputError(`${context}: cron is required (e.g. "0 2 * * *" for 02:00 every day)`);
+  if (typeof expression !== 'string' || expression.trim() === '')
+    throw new InvalidInputError(`${context}: cron is required (e.g. "0 2 * * *" for 02:00 every day)`);
   if (expression.length > MAX_CRON_LENGTH) throw new InvalidInputError(`${context}: cron has more than ${MAX_CRON_LENGTH} characters`);
   let cron: Cron;
   try {

@@ -11,7 +11,18 @@ describe("a function's limits", () => {
   });
 
   it('refuses limits no machine has or that are typos, with a clear 400', () => {
-    for (const bad of [{ memoryMB: 0 }, { memoryMB: 1.5 }, { memoryMB: 268435456 }, { memoryMB: '256' }, { cpus: 0 }, { cpus: -1 }, { cpus: 2000 }, { memory: 256 }, 'big', [1]]) {
+    for (const bad of [
+      { memoryMB: 0 },
+      { memoryMB: 1.5 },
+      { memoryMB: 268435456 },
+      { memoryMB: '256' },
+      { cpus: 0 },
+      { cpus: -1 },
+      { cpus: 2000 },
+      { memory: 256 },
+      'big',
+      [1],
+    ]) {
       expect(() => normalizeFunctionLimits(bad)).toThrow(InvalidInputError);
     }
     expect(() => normalizeFunctionLimits({ memoryMB: 0 })).toThrow(/limits.memoryMB must be an integer from 6/);

@@ -14,7 +14,8 @@ const MAX_CPUS = 1024;
  */
 export function normalizeFunctionLimits(limits: unknown): FunctionLimits | undefined {
   if (limits === undefined || limits === null) return undefined;
-  if (typeof limits !== 'object' || Array.isArray(limits)) throw new InvalidInputError('limits must be an object: {"memoryMB"?: integer, "cpus"?: number}');
+  if (typeof limits !== 'object' || Array.isArray(limits))
+    throw new InvalidInputError('limits must be an object: {"memoryMB"?: integer, "cpus"?: number}');
   const { memoryMB, cpus, ...rest } = limits as Record<string, unknown>;
   const unknownField = Object.keys(rest)[0];
   if (unknownField !== undefined) throw new InvalidInputError(`limits: unknown field "${unknownField}" (memoryMB, cpus)`);

@@ -15,7 +15,9 @@ describe('autoscaling settings', () => {
   });
 
   it('refuses a minimum above the maximum, numbers out of bounds, and a target without bounds', () => {
-    expect(() => normalizeFunctionScaling({ minReplicas: 5, maxReplicas: 2 })).toThrow(/minReplicas \(5\) must not exceed maxReplicas \(2\)/);
+    expect(() => normalizeFunctionScaling({ minReplicas: 5, maxReplicas: 2 })).toThrow(
+      /minReplicas \(5\) must not exceed maxReplicas \(2\)/,
+    );
     expect(() => normalizeFunctionScaling({ maxReplicas: 0 })).toThrow(/maxReplicas must be a whole number from 1 to 100/);
     expect(() => normalizeFunctionScaling({ minReplicas: -1, maxReplicas: 2 })).toThrow(/minReplicas must be a whole number from 0/);
     expect(() => normalizeFunctionScaling({ maxReplicas: 2, targetConcurrency: 0.5 })).toThrow(/targetConcurrency must be a whole number/);

@@ -36,14 +36,17 @@ export function normalizeFunctionScaling(fields: Partial<Record<keyof ScalingFie
   const max = pick('maxReplicas');
   const target = pick('targetConcurrency');
   if ((min === undefined || min === null) && (max === undefined || max === null)) {
-    if (target !== undefined && target !== null) throw new InvalidInputError('targetConcurrency needs minReplicas or maxReplicas: it applies to an autoscaled function');
+    if (target !== undefined && target !== null)
+      throw new InvalidInputError('targetConcurrency needs minReplicas or maxReplicas: it applies to an autoscaled function');
     return {};
   }
   const minReplicas = min === undefined || min === null ? 1 : checkInteger(min, 'minReplicas', 0, MAX_REPLICAS);
   const maxReplicas = max === undefined || max === null ? Math.max(minReplicas, 1) : checkInteger(max, 'maxReplicas', 1, MAX_REPLICAS);
   if (minReplicas > maxReplicas) throw new InvalidInputError(`minReplicas (${minReplicas}) must not exceed maxReplicas (${maxReplicas})`);
   const targetConcurrency =
-    target === undefined || target === null ? DEFAULT_TARGET_CONCURRENCY : checkInteger(target, 'targetConcurrency', 1, MAX_TARGET_CONCURRENCY);
+    target === undefined || target === null
+      ? DEFAULT_TARGET_CONCURRENCY
+      : checkInteger(target, 'targetConcurrency', 1, MAX_TARGET_CONCURRENCY);
   return { minReplicas, maxReplicas, targetConcurrency };
 }
 

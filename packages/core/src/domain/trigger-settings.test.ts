@@ -9,9 +9,20 @@ describe('trigger settings', () => {
   });
 
   it('keeps an Alexa endpoint’s allow-list, intents map, launch and session-end functions', () => {
-    const settings = { applicationIds: ['amzn1.ask.skill.a'], intents: { HelloIntent: 'hello-intent', 'AMAZON.StopIntent': 'stop' }, launch: 'welcome', sessionEnded: 'bye', timeoutMs: 5000 };
+    const settings = {
+      applicationIds: ['amzn1.ask.skill.a'],
+      intents: { HelloIntent: 'hello-intent', 'AMAZON.StopIntent': 'stop' },
+      launch: 'welcome',
+      sessionEnded: 'bye',
+      timeoutMs: 5000,
+    };
     expect(normalizeTriggerSettings('skill', 'alexa', settings)).toEqual(settings);
-    expect(endpointFunctions({ function: '', trigger: 'alexa', triggerSettings: settings })).toEqual(['hello-intent', 'stop', 'welcome', 'bye']);
+    expect(endpointFunctions({ function: '', trigger: 'alexa', triggerSettings: settings })).toEqual([
+      'hello-intent',
+      'stop',
+      'welcome',
+      'bye',
+    ]);
   });
 
   it.each([
@@ -30,10 +41,16 @@ describe('trigger settings', () => {
   });
 
   it('keeps the SNS topics allowed, in every partition, and refuses what is not a topic ARN', () => {
-    const topicArns = ['arn:aws:sns:eu-west-1:123456789012:uploads', 'arn:aws-cn:sns:cn-north-1:123456789012:alarms', 'arn:aws-us-gov:sns:us-gov-west-1:123456789012:orders.fifo'];
+    const topicArns = [
+      'arn:aws:sns:eu-west-1:123456789012:uploads',
+      'arn:aws-cn:sns:cn-north-1:123456789012:alarms',
+      'arn:aws-us-gov:sns:us-gov-west-1:123456789012:orders.fifo',
+    ];
     expect(normalizeTriggerSettings('topic', 'sns', { topicArns: [...topicArns, topicArns[0]] })).toEqual({ topicArns });
     expect(normalizeTriggerSettings('topic', 'sns', undefined)).toEqual({ topicArns: [] });
-    expect(() => normalizeTriggerSettings('topic', 'sns', { topicArns: ['arn:aws:sqs:eu-west-1:123456789012:queue'] })).toThrow(/is not an SNS topic ARN/);
+    expect(() => normalizeTriggerSettings('topic', 'sns', { topicArns: ['arn:aws:sqs:eu-west-1:123456789012:queue'] })).toThrow(
+      /is not an SNS topic ARN/,
+    );
     expect(() => normalizeTriggerSettings('topic', 'sns', { topics: [] })).toThrow(/unknown field "topics"/);
   });
 });

@@ -21,7 +21,9 @@ function assertObject(value: unknown, field: string): asserts value is Record<st
 function assertKnownKeys(settings: Record<string, unknown>, known: readonly string[], field: string): void {
   const unknown = Object.keys(settings).filter((key) => !known.includes(key));
   if (unknown.length > 0) {
-    throw new InvalidInputError(`${field} has unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} (known: ${known.join(', ')})`);
+    throw new InvalidInputError(
+      `${field} has unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} (known: ${known.join(', ')})`,
+    );
   }
 }
 
@@ -66,7 +68,8 @@ function snsSettings(settings: Record<string, unknown>, field: string): SnsTrigg
   assertStringList(topicArns, `${field}.topicArns`);
   const trimmed = topicArns.map((arn) => arn.trim()).filter(Boolean);
   const bad = trimmed.find((arn) => !SNS_TOPIC_ARN.test(arn));
-  if (bad !== undefined) throw new InvalidInputError(`${field}.topicArns: "${bad}" is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>)`);
+  if (bad !== undefined)
+    throw new InvalidInputError(`${field}.topicArns: "${bad}" is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>)`);
   return { topicArns: [...new Set(trimmed)] };
 }
 

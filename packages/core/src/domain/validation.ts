@@ -61,7 +61,11 @@ export function assertStringList(value: unknown, field: string): asserts value i
   }
 }
 
-export function assertPositiveInteger(value: unknown, field: string, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}): asserts value is number {
+export function assertPositiveInteger(
+  value: unknown,
+  field: string,
+  { min = 0, max = Number.MAX_SAFE_INTEGER } = {},
+): asserts value is number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new InvalidInputError(`${field} must be a whole number from ${min} to ${max} (got ${JSON.stringify(value)})`);
   }

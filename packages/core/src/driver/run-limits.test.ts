@@ -4,7 +4,10 @@ import { capRunLogs, runLimitsFromEnv } from './run-limits.js';
 describe('run limits', () => {
   it('reads the limits from the environment, with defaults, and refuses nonsense', () => {
     expect(runLimitsFromEnv({})).toEqual({ maxOutputBytes: 6 * 1024 * 1024, maxLogBytes: 1024 * 1024 });
-    expect(runLimitsFromEnv({ DISPATCH_MAX_OUTPUT_BYTES: '2048', DISPATCH_MAX_LOG_BYTES: '4096' })).toEqual({ maxOutputBytes: 2048, maxLogBytes: 4096 });
+    expect(runLimitsFromEnv({ DISPATCH_MAX_OUTPUT_BYTES: '2048', DISPATCH_MAX_LOG_BYTES: '4096' })).toEqual({
+      maxOutputBytes: 2048,
+      maxLogBytes: 4096,
+    });
     expect(() => runLimitsFromEnv({ DISPATCH_MAX_LOG_BYTES: 'lots' })).toThrow(/DISPATCH_MAX_LOG_BYTES must be a whole number/);
   });
 

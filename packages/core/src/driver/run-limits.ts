@@ -21,7 +21,8 @@ export function runLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): RunLimit
     const raw = env[name]?.trim();
     if (raw === undefined || raw === '') return DEFAULT_RUN_LIMITS[key];
     const value = Number(raw);
-    if (!Number.isSafeInteger(value) || value < 1024) throw new InvalidInputError(`${name} must be a whole number of bytes, at least 1024, not "${raw}"`);
+    if (!Number.isSafeInteger(value) || value < 1024)
+      throw new InvalidInputError(`${name} must be a whole number of bytes, at least 1024, not "${raw}"`);
     return value;
   };
   return { maxOutputBytes: read('maxOutputBytes'), maxLogBytes: read('maxLogBytes') };

@@ -139,27 +139,21 @@ describe('funkerCall', () => {
   });
 
   it('fails at once when the deadline has already passed', async () => {
-    await expect(funkerCall({}, { host: HOST, port: 1, deadline: Date.now() - 1 })).rejects.toBeInstanceOf(
-      DeadlineExceededError,
-    );
+    await expect(funkerCall({}, { host: HOST, port: 1, deadline: Date.now() - 1 })).rejects.toBeInstanceOf(DeadlineExceededError);
   });
 
   it('stops when the signal aborts', async () => {
     const port = await rawServer(() => undefined);
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error('client went away')), 50);
-    const error = await funkerCall({}, { host: HOST, port, deadline: inSeconds(10), signal: controller.signal }).catch(
-      (e: unknown) => e,
-    );
+    const error = await funkerCall({}, { host: HOST, port, deadline: inSeconds(10), signal: controller.signal }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DeadlineExceededError);
     expect((error as Error).message).toContain('aborted');
   });
 
   it('rejects a reply larger than maxReplyBytes', async () => {
     const port = await funkerServer(() => 'x'.repeat(10_000));
-    await expect(
-      funkerCall({}, { host: HOST, port, deadline: inSeconds(5), maxReplyBytes: 1000 }),
-    ).rejects.toBeInstanceOf(BackendError);
+    await expect(funkerCall({}, { host: HOST, port, deadline: inSeconds(5), maxReplyBytes: 1000 })).rejects.toBeInstanceOf(BackendError);
   });
 
   it('round-trips a 5 MB payload', async () => {

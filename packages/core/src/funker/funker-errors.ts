@@ -63,10 +63,7 @@ export class FunkerIncompleteReplyError extends BackendError {
   readonly errno: string;
 
   constructor(host: string, port: number, errno: string, receivedBytes: number, options?: DispatchErrorOptions) {
-    super(
-      `funker: connection to ${formatAddress(host, port)} failed after ${receivedBytes} bytes of the reply (${errno})`,
-      options,
-    );
+    super(`funker: connection to ${formatAddress(host, port)} failed after ${receivedBytes} bytes of the reply (${errno})`, options);
     this.errno = errno;
   }
 }

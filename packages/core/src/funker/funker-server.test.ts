@@ -71,10 +71,7 @@ describe('createFunkerServer', () => {
   });
 
   it('lets a handler run longer than the idle timeout', async () => {
-    const port = await start(
-      () => new Promise((resolve) => setTimeout(() => resolve('slow but fine'), 300)),
-      { idleTimeoutMs: 100 },
-    );
+    const port = await start(() => new Promise((resolve) => setTimeout(() => resolve('slow but fine'), 300)), { idleTimeoutMs: 100 });
     await expect(funkerCall({}, { host: HOST, port, deadline: deadline() })).resolves.toBe('slow but fine');
   });
 

@@ -61,12 +61,7 @@ export function createFunkerServer(handler: FunkerHandler, options: FunkerServer
   });
 }
 
-async function answer(
-  socket: Socket,
-  body: Buffer,
-  handler: FunkerHandler,
-  options: FunkerServerOptions,
-): Promise<void> {
+async function answer(socket: Socket, body: Buffer, handler: FunkerHandler, options: FunkerServerOptions): Promise<void> {
   let request: unknown;
   try {
     request = JSON.parse(body.toString('utf8'));

@@ -124,7 +124,19 @@ export class Autoscaler {
     const scaling = scalingOf(fn);
     if (scaling === undefined) return undefined;
     const initial = replicas ?? Math.min(scaling.max, Math.max(scaling.min, 1, fn.replicas));
-    state = { name: fn.name, fn, scaling, failure: undefined, inflight: 0, peak: 0, replicas: initial, applied: undefined, applying: undefined, warming: undefined, timer: undefined };
+    state = {
+      name: fn.name,
+      fn,
+      scaling,
+      failure: undefined,
+      inflight: 0,
+      peak: 0,
+      replicas: initial,
+      applied: undefined,
+      applying: undefined,
+      warming: undefined,
+      timer: undefined,
+    };
     this.states.set(fn.name, state);
     this.watchIdle(state);
     return state;
@@ -154,7 +166,10 @@ export class Autoscaler {
         // Left as it was: the next change (or idle check) tries again.
         state.failure = error;
         state.replicas = state.applied ?? replicas;
-        this.logger?.warn({ err: error, function: state.name, replicas }, `could not scale function "${state.name}" to ${replicas} replica(s)`);
+        this.logger?.warn(
+          { err: error, function: state.name, replicas },
+          `could not scale function "${state.name}" to ${replicas} replica(s)`,
+        );
         return;
       }
       state.applied = replicas;
@@ -171,7 +186,10 @@ export class Autoscaler {
     const left = deadline - started;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new DeadlineExceededError(`function "${state.name}" did not start within the call's ${left} ms`)), Math.max(0, left));
+      timer = setTimeout(
+        () => reject(new DeadlineExceededError(`function "${state.name}" did not start within the call's ${left} ms`)),
+        Math.max(0, left),
+      );
     });
     try {
       await Promise.race([state.warming, expired]);
@@ -194,14 +212,17 @@ export class Autoscaler {
         const status = await this.driver.status(state.name);
         if (status.ready) break;
         if (status.failed) throw new UnavailableError(`function "${state.name}" cannot start: ${status.reason ?? 'it failed'}`);
-        if (Date.now() - started > WARM_TIMEOUT_MS) throw new UnavailableError(`function "${state.name}" did not start: ${status.reason ?? 'no replica answers'}`);
+        if (Date.now() - started > WARM_TIMEOUT_MS)
+          throw new UnavailableError(`function "${state.name}" did not start: ${status.reason ?? 'no replica answers'}`);
         await sleep(delay);
       }
     } catch (error) {
       // The next call tries again from zero.
       state.replicas = 0;
       state.applied = undefined;
-      throw DispatchError.isInstance(error) ? error : new UnavailableError(`function "${state.name}" could not start: ${(error as Error).message}`, { cause: error });
+      throw DispatchError.isInstance(error)
+        ? error
+        : new UnavailableError(`function "${state.name}" could not start: ${(error as Error).message}`, { cause: error });
     }
     const durationMs = Date.now() - started;
     this.logger?.info({ function: state.name, durationMs }, `function "${state.name}" started from zero in ${durationMs} ms`);

@@ -28,7 +28,8 @@ export function createBaseImageService(context: ServiceContext): EntityService<B
   function resolveImageURL(language: BaseImage['language'], imageURL: unknown): string {
     if (imageURL === undefined || imageURL === '') {
       const fallback = context.driver.defaultBaseImages?.()[language];
-      if (!fallback) throw new InvalidInputError(`imageURL is required: the ${context.driver.name} backend has no default ${language} base image`);
+      if (!fallback)
+        throw new InvalidInputError(`imageURL is required: the ${context.driver.name} backend has no default ${language} base image`);
       return fallback;
     }
     if (typeof imageURL !== 'string') throw new InvalidInputError('imageURL must be a string');
@@ -59,7 +60,13 @@ export function createBaseImageService(context: ServiceContext): EntityService<B
           assertLanguage(language, `base image "${name}"`);
           const imageURL = input.imageURL === undefined ? current.imageURL : resolveImageURL(language, input.imageURL);
           changed = language !== current.language || imageURL !== current.imageURL || current.status === 'ERROR';
-          return { ...current, language, imageURL, tags: input.tags ?? current.tags, ...(changed ? { status: 'UPDATING' as const, reason: '' } : {}) };
+          return {
+            ...current,
+            language,
+            imageURL,
+            tags: input.tags ?? current.tags,
+            ...(changed ? { status: 'UPDATING' as const, reason: '' } : {}),
+          };
         },
         input.revision,
       );
@@ -70,7 +77,10 @@ export function createBaseImageService(context: ServiceContext): EntityService<B
     async delete(name: string) {
       const entity = await lifecycle.get(name);
       const users = (await context.lifecycles.image.repo.list()).filter((image) => image.baseImage === name);
-      lifecycle.assertUnused(name, users.map((image) => `image "${image.name}"`));
+      lifecycle.assertUnused(
+        name,
+        users.map((image) => `image "${image.name}"`),
+      );
       context.jobs.cancel(jobKey('baseimage', name));
       await lifecycle.remove(name);
       return { ...entity, status: 'DELETING' };

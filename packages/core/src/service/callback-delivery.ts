@@ -16,7 +16,11 @@ export type DeliveryResult = { delivered: true } | { delivered: false; error: st
  * `signingKey` of the secret `dispatch-callbacks` (every gateway sharing a store signs alike; rotate it by
  * updating the secret), unless the gateway was given one.
  */
-export function createCallbackDelivery(context: ServiceContext, cache: FunctionRuntimeCache, options: { signingKey?: string; timeoutMs: number }) {
+export function createCallbackDelivery(
+  context: ServiceContext,
+  cache: FunctionRuntimeCache,
+  options: { signingKey?: string; timeoutMs: number },
+) {
   async function signingKey(): Promise<string> {
     if (options.signingKey) return options.signingKey;
     const secrets = await cache.mergedSecrets([CALLBACK_SECRET_NAME]).catch(async () => {

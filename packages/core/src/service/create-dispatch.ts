@@ -82,7 +82,10 @@ export async function createDispatch(options: CreateDispatchOptions): Promise<Di
   if (options.seedDefaults ?? true) await seedDefaults(context, baseImages, images);
 
   const queueSettings: QueueSettings = { ...DEFAULT_QUEUE_SETTINGS, ...options.queue };
-  const deliver = createCallbackDelivery(context, cache, { signingKey: options.callbackSigningKey, timeoutMs: queueSettings.callbackTimeoutMs });
+  const deliver = createCallbackDelivery(context, cache, {
+    signingKey: options.callbackSigningKey,
+    timeoutMs: queueSettings.callbackTimeoutMs,
+  });
   // The worker tells the run service of each finished run (which prunes the history now and then).
   const worker: RunQueueWorker = new RunQueueWorker(context, cache, queueSettings, deliver, (run) => runs.pruneNowAndThen(run));
   const runs = createRunService(context, cache, { worker, settings: queueSettings });

@@ -21,10 +21,7 @@ import type { AutoscalerOptions } from './autoscaler.js';
 import type { DispatchObserver } from './dispatch-observer.js';
 
 /** What `watch` reports: status changes, and the lines of a build or deploy as they come. */
-export type EntityEvent =
-  | { type: 'status'; status: Status; reason: string }
-  | { type: 'progress'; line: string }
-  | { type: 'deleted' };
+export type EntityEvent = { type: 'status'; status: Status; reason: string } | { type: 'progress'; line: string } | { type: 'deleted' };
 
 /** The CRUD use-cases every entity kind has. */
 export interface EntityService<T extends EntityMeta> {
@@ -170,4 +167,3 @@ export interface CreateDispatchOptions {
   /** Run the schedules in this process (default true); a process that only serves the API may leave it off. */
   scheduler?: boolean;
 }
-

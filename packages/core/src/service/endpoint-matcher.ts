@@ -70,7 +70,10 @@ export class EndpointMatcher {
     const wantedMethod = method.toUpperCase();
     const accepts = (route: CompiledRoute) =>
       (!route.hosts || route.hosts.has(wantedHost)) &&
-      (wantedMethod === 'OPTIONS' || route.methods.has(wantedMethod) || route.methods.has('*') || (wantedMethod === 'HEAD' && route.methods.has('GET')));
+      (wantedMethod === 'OPTIONS' ||
+        route.methods.has(wantedMethod) ||
+        route.methods.has('*') ||
+        (wantedMethod === 'HEAD' && route.methods.has('GET')));
     const normalized = normalizePath(path);
     for (const route of this.exact.get(normalized) ?? []) {
       if (accepts(route)) return { endpoint: route.endpoint, params: {} };

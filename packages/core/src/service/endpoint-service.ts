@@ -30,8 +30,13 @@ export function createEndpointService(context: ServiceContext): EndpointService 
     if (!TRIGGERS.includes(trigger)) throw new InvalidInputError(`endpoint "${name}": trigger must be one of ${TRIGGERS.join(', ')}`);
     // An Alexa endpoint may route every request through its intents map: its own function is then optional.
     const fn = input.function ?? previous?.function ?? (trigger === 'alexa' ? '' : undefined);
-    if (typeof fn !== 'string' || (fn === '' && trigger !== 'alexa')) throw new InvalidInputError(`endpoint "${name}": function is required`);
-    const triggerSettings = normalizeTriggerSettings(name, trigger, input.triggerSettings ?? (input.trigger === undefined || input.trigger === previous?.trigger ? previous?.triggerSettings : undefined));
+    if (typeof fn !== 'string' || (fn === '' && trigger !== 'alexa'))
+      throw new InvalidInputError(`endpoint "${name}": function is required`);
+    const triggerSettings = normalizeTriggerSettings(
+      name,
+      trigger,
+      input.triggerSettings ?? (input.trigger === undefined || input.trigger === previous?.trigger ? previous?.triggerSettings : undefined),
+    );
     for (const used of endpointFunctions({ function: fn, trigger, triggerSettings })) await context.lifecycles.function.get(used);
 
     const uris = (input.uris ?? previous?.uris ?? ['/']).map((uri) => (typeof uri === 'string' ? normalizePath(uri.trim()) : uri));
@@ -40,16 +45,22 @@ export function createEndpointService(context: ServiceContext): EndpointService 
     if (badUri !== undefined) throw new InvalidInputError(`endpoint "${name}": path "${badUri}" must start with "/"`);
     // A path that climbs (`..`) or hides a slash or a dot (`%2F`, `%5C`, `%2E`) means one thing to Dispatch and
     // another to a proxy in front of it: refused rather than guessed at.
-    const unsafeUri = uris.find((uri) => uri.split('/').some((segment) => segment === '..' || segment === '.') || /%(?:2f|5c|2e)|\\/i.test(uri));
+    const unsafeUri = uris.find(
+      (uri) => uri.split('/').some((segment) => segment === '..' || segment === '.') || /%(?:2f|5c|2e)|\\/i.test(uri),
+    );
     if (unsafeUri !== undefined) {
-      throw new InvalidInputError(`endpoint "${name}": path "${unsafeUri}" may not contain "..", "." segments, backslashes or encoded slashes`);
+      throw new InvalidInputError(
+        `endpoint "${name}": path "${unsafeUri}" may not contain "..", "." segments, backslashes or encoded slashes`,
+      );
     }
     if (uris.some((uri) => uri === '/v1' || uri.startsWith('/v1/') || uri === '/healthz')) {
       throw new InvalidInputError(`endpoint "${name}": paths under /v1 and /healthz belong to the Dispatch API`);
     }
 
     // Alexa, GitHub and SNS only ever POST.
-    const methods = (input.methods ?? previous?.methods ?? (trigger === 'http' ? ['GET'] : ['POST'])).map((method) => (typeof method === 'string' ? method.toUpperCase() : method));
+    const methods = (input.methods ?? previous?.methods ?? (trigger === 'http' ? ['GET'] : ['POST'])).map((method) =>
+      typeof method === 'string' ? method.toUpperCase() : method,
+    );
     assertStringList(methods, 'methods');
     const badMethod = methods.find((method) => !METHODS.has(method));
     if (badMethod !== undefined) throw new InvalidInputError(`endpoint "${name}": unknown method "${badMethod}"`);
@@ -61,10 +72,15 @@ export function createEndpointService(context: ServiceContext): EndpointService 
     if (!AUTHS.includes(auth)) throw new InvalidInputError(`endpoint "${name}": auth must be one of ${AUTHS.join(', ')}`);
     const authSecret = input.authSecret ?? previous?.authSecret;
     if (trigger === 'github' && !authSecret) {
-      throw new InvalidInputError(`endpoint "${name}": a github endpoint needs authSecret, a secret holding the webhook secret (every value is accepted, for rotation)`);
+      throw new InvalidInputError(
+        `endpoint "${name}": a github endpoint needs authSecret, a secret holding the webhook secret (every value is accepted, for rotation)`,
+      );
     }
     if (auth !== 'public' || trigger === 'github') {
-      if (!authSecret) throw new InvalidInputError(`endpoint "${name}": auth "${auth}" needs authSecret, a secret holding the ${auth === 'basic' ? 'users and passwords' : auth === 'apiKey' ? 'accepted API keys' : 'accepted tokens'}`);
+      if (!authSecret)
+        throw new InvalidInputError(
+          `endpoint "${name}": auth "${auth}" needs authSecret, a secret holding the ${auth === 'basic' ? 'users and passwords' : auth === 'apiKey' ? 'accepted API keys' : 'accepted tokens'}`,
+        );
       await context.lifecycles.secret.get(authSecret);
     }
     const givenHeader = input.authHeader ?? (input.auth === undefined || input.auth === previous?.auth ? previous?.authHeader : undefined);
@@ -126,7 +142,17 @@ export function createEndpointService(context: ServiceContext): EndpointService 
       const fields = await normalize(name, input, await lifecycle.get(name));
       await assertNoOverlap(name, fields);
       // A header name left from an earlier apiKey auth would only mislead whoever reads the endpoint.
-      const updated = await lifecycle.modify(name, ({ authHeader: _previousHeader, ...current }) => ({ ...current, ...fields, tags: input.tags ?? current.tags, status: 'READY', reason: '' }), input.revision);
+      const updated = await lifecycle.modify(
+        name,
+        ({ authHeader: _previousHeader, ...current }) => ({
+          ...current,
+          ...fields,
+          tags: input.tags ?? current.tags,
+          status: 'READY',
+          reason: '',
+        }),
+        input.revision,
+      );
       await reload();
       return updated;
     },

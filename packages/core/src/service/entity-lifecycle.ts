@@ -100,7 +100,14 @@ export class EntityLifecycle<K extends EntityKind> {
         );
       }
       const next = await change(current);
-      const written = { ...next, name, id: current.id, createdTime: current.createdTime, revision: current.revision + 1, modifiedTime: nowSeconds() };
+      const written = {
+        ...next,
+        name,
+        id: current.id,
+        createdTime: current.createdTime,
+        revision: current.revision + 1,
+        modifiedTime: nowSeconds(),
+      };
       await this.repo.update(written, current.revision);
       this.notify(written);
       return written;

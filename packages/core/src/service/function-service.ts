@@ -29,7 +29,17 @@ type FunctionFields = Omit<DispatchFunction, 'name' | 'id' | 'createdTime' | 'mo
 
 /** The fields whose change needs a new deployment; secrets and schemas apply per run and need none. */
 const DEPLOYED_FIELDS: (keyof FunctionFields)[] = [
-  'image', 'source', 'handler', 'env', 'replicas', 'timeout', 'protocol', 'limits', 'minReplicas', 'maxReplicas', 'targetConcurrency',
+  'image',
+  'source',
+  'handler',
+  'env',
+  'replicas',
+  'timeout',
+  'protocol',
+  'limits',
+  'minReplicas',
+  'maxReplicas',
+  'targetConcurrency',
 ];
 
 /** The runs whose lines `logs` shows after a restart, on a backend whose logs start empty. */
@@ -107,7 +117,10 @@ export function createFunctionService(context: ServiceContext): FunctionService 
   }
 
   async function specFor(fn: DispatchFunction): Promise<DeploySpec> {
-    const imageURL = fn.protocol === 'funker' && isImageReference(fn.image) ? fn.image : (await images.waitUntilReady(fn.image, { signal: context.jobs.signal })).imageURL;
+    const imageURL =
+      fn.protocol === 'funker' && isImageReference(fn.image)
+        ? fn.image
+        : (await images.waitUntilReady(fn.image, { signal: context.jobs.signal })).imageURL;
     return {
       name: fn.name,
       revision: fn.revision,
@@ -165,7 +178,8 @@ export function createFunctionService(context: ServiceContext): FunctionService 
           context.observers.buildFinished({ kind: 'function', name, ok: true, durationMs: performance.now() - deployStarted });
           await lifecycle.setStatus(name, 'READY', '', result.functionImageURL ? { functionImageURL: result.functionImageURL } : {});
         } catch (error) {
-          if (deployStarted !== undefined) context.observers.buildFinished({ kind: 'function', name, ok: false, durationMs: performance.now() - deployStarted });
+          if (deployStarted !== undefined)
+            context.observers.buildFinished({ kind: 'function', name, ok: false, durationMs: performance.now() - deployStarted });
           if (isCurrent()) await lifecycle.setStatus(name, 'ERROR', reasonOf(error));
         }
       });
@@ -216,7 +230,10 @@ export function createFunctionService(context: ServiceContext): FunctionService 
       const fn = await lifecycle.get(name);
       const users = (await context.lifecycles.endpoint.repo.list()).filter((endpoint) => endpointFunctions(endpoint).includes(name));
       const schedules = (await context.lifecycles.schedule.repo.list()).filter((schedule) => schedule.function === name);
-      lifecycle.assertUnused(name, [...users.map((endpoint) => `endpoint "${endpoint.name}"`), ...schedules.map((schedule) => `schedule "${schedule.name}"`)]);
+      lifecycle.assertUnused(name, [
+        ...users.map((endpoint) => `endpoint "${endpoint.name}"`),
+        ...schedules.map((schedule) => `schedule "${schedule.name}"`),
+      ]);
       context.jobs.cancel(jobKey('function', name));
       await lifecycle.setStatus(name, 'DELETING');
       try {

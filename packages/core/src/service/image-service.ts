@@ -15,7 +15,12 @@ function normalizePackages(value: unknown): SystemPackage[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw new InvalidInputError('systemDependencies.packages must be a list of {name, version}');
   return value.map((entry) => {
-    if (typeof entry !== 'object' || entry === null || typeof (entry as SystemPackage).name !== 'string' || !(entry as SystemPackage).name) {
+    if (
+      typeof entry !== 'object' ||
+      entry === null ||
+      typeof (entry as SystemPackage).name !== 'string' ||
+      !(entry as SystemPackage).name
+    ) {
       throw new InvalidInputError('every system package needs a "name"');
     }
     const { name, version } = entry as SystemPackage;
@@ -53,7 +58,9 @@ export function createImageService(context: ServiceContext): EntityService<Image
     }
     const base = await baseImages.get(baseImage);
     if (requested !== undefined && requested !== base.language) {
-      throw new InvalidInputError(`image "${imageName}": language ${String(requested)} does not match base image "${baseImage}" (${base.language})`);
+      throw new InvalidInputError(
+        `image "${imageName}": language ${String(requested)} does not match base image "${baseImage}" (${base.language})`,
+      );
     }
     return base.language;
   }
@@ -88,7 +95,8 @@ export function createImageService(context: ServiceContext): EntityService<Image
           await lifecycle.setStatus(name, 'READY', '', { imageURL: built.imageURL });
           if (rebuild) service.onRebuilt?.(name);
         } catch (error) {
-          if (buildStarted !== undefined) context.observers.buildFinished({ kind: 'image', name, ok: false, durationMs: performance.now() - buildStarted });
+          if (buildStarted !== undefined)
+            context.observers.buildFinished({ kind: 'image', name, ok: false, durationMs: performance.now() - buildStarted });
           if (isCurrent()) await lifecycle.setStatus(name, 'ERROR', reasonOf(error));
         }
       });
@@ -119,7 +127,11 @@ export function createImageService(context: ServiceContext): EntityService<Image
       let rebuild = false;
       const current = await lifecycle.get(name);
       const baseImage = input.baseImage ?? current.baseImage;
-      const language = await languageFor(baseImage, input.language ?? (baseImage === current.baseImage ? current.language : undefined), name);
+      const language = await languageFor(
+        baseImage,
+        input.language ?? (baseImage === current.baseImage ? current.language : undefined),
+        name,
+      );
       const updated = await lifecycle.modify(
         name,
         (latest) => {
@@ -130,7 +142,9 @@ export function createImageService(context: ServiceContext): EntityService<Image
             runtimeDependencies: input.runtimeDependencies
               ? runtimeDependenciesOf(input.runtimeDependencies, latest.runtimeDependencies.manifest)
               : latest.runtimeDependencies,
-            systemDependencies: input.systemDependencies ? { packages: normalizePackages(input.systemDependencies.packages) } : latest.systemDependencies,
+            systemDependencies: input.systemDependencies
+              ? { packages: normalizePackages(input.systemDependencies.packages) }
+              : latest.systemDependencies,
             tags: input.tags ?? latest.tags,
           };
           rebuild =
@@ -150,7 +164,10 @@ export function createImageService(context: ServiceContext): EntityService<Image
     async delete(name: string) {
       const image = await lifecycle.get(name);
       const users = (await context.lifecycles.function.repo.list()).filter((fn) => fn.image === name);
-      lifecycle.assertUnused(name, users.map((fn) => `function "${fn.name}"`));
+      lifecycle.assertUnused(
+        name,
+        users.map((fn) => `function "${fn.name}"`),
+      );
       context.jobs.cancel(jobKey('image', name));
       await lifecycle.remove(name);
       if (image.imageURL) {

@@ -61,7 +61,12 @@ export async function requestFor(cache: FunctionRuntimeCache, runtime: FunctionR
  * Calls the function and completes `run` from its envelope (output, logs, error, status, times). Answers the
  * platform's failure when the call itself failed (the run then carries a SystemError), undefined otherwise.
  */
-export async function callFunction(context: ServiceContext, runtime: FunctionRuntime, run: Run, request: RunRequest): Promise<DispatchError | undefined> {
+export async function callFunction(
+  context: ServiceContext,
+  runtime: FunctionRuntime,
+  run: Run,
+  request: RunRequest,
+): Promise<DispatchError | undefined> {
   const started = Date.now();
   // The call's duration to the microsecond: the gateway's overhead is measured against it.
   const startedPrecisely = performance.now();
@@ -80,10 +85,17 @@ export async function callFunction(context: ServiceContext, runtime: FunctionRun
       context.observers.coldStart({ functionName: run.functionName, durationMs: heldMs });
       counted = true;
     }
-    envelope = await context.driver.invoke(run.functionName, request, { deadline: Date.now() + request.context.timeout + DEADLINE_GRACE_MS });
+    envelope = await context.driver.invoke(run.functionName, request, {
+      deadline: Date.now() + request.context.timeout + DEADLINE_GRACE_MS,
+    });
   } catch (error) {
-    platformError = DispatchError.isInstance(error) ? error : new DispatchError(500, `${context.driver.name}: ${(error as Error).message}`, { cause: error });
-    envelope = { context: { logs: { stdout: [], stderr: [] }, error: { type: 'SystemError', message: platformError.message } }, payload: null };
+    platformError = DispatchError.isInstance(error)
+      ? error
+      : new DispatchError(500, `${context.driver.name}: ${(error as Error).message}`, { cause: error });
+    envelope = {
+      context: { logs: { stdout: [], stderr: [] }, error: { type: 'SystemError', message: platformError.message } },
+      payload: null,
+    };
   } finally {
     if (counted) autoscaler.leave(run.functionName);
   }
@@ -91,7 +103,10 @@ export async function callFunction(context: ServiceContext, runtime: FunctionRun
   const durationMs = Math.round((performance.now() - startedPrecisely) * 1000) / 1000;
   let error: RunError | undefined = envelope.context.error ?? undefined;
   if (!error && runtime.validateOut && !runtime.validateOut(envelope.payload)) {
-    error = { type: 'FunctionError', message: `the output does not match schema.out: ${describeSchemaErrors(runtime.validateOut.errors, 'output')}` };
+    error = {
+      type: 'FunctionError',
+      message: `the output does not match schema.out: ${describeSchemaErrors(runtime.validateOut.errors, 'output')}`,
+    };
   }
   const { maxOutputBytes, maxLogBytes } = context.defaults.runLimits;
   if (!error) error = unstorableOutput(envelope.payload, maxOutputBytes);

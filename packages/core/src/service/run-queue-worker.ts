@@ -90,7 +90,9 @@ export class RunQueueWorker {
           const limit = Math.min(free, perFunction - busiest);
           const busyKey = busy.join(',');
           const skip = busy.length > 0 && fruitless.busy === busyKey && Date.now() - fruitless.at < this.settings.pollMs;
-          const entries = skip ? [] : await this.context.store.queue.claim({ owner: this.owner, limit, leaseMs: this.settings.leaseMs, excludeFunctions: busy });
+          const entries = skip
+            ? []
+            : await this.context.store.queue.claim({ owner: this.owner, limit, leaseMs: this.settings.leaseMs, excludeFunctions: busy });
           if (!skip && busy.length > 0 && entries.length === 0) fruitless = { busy: busyKey, at: Date.now() };
           claimed = entries.length;
           for (const entry of entries) this.begin(entry);
@@ -121,7 +123,9 @@ export class RunQueueWorker {
     const key = `${entry.kind}/${entry.runId}`;
     if (entry.kind === 'run') this.perFunction.set(name, count + 1);
     const done = (entry.kind === 'run' ? this.runEntry(entry) : this.callbackEntry(entry))
-      .catch((error: unknown) => this.context.logger?.error({ err: error, run: entry.runId }, 'queued work failed; its lease will expire and it is tried again'))
+      .catch((error: unknown) =>
+        this.context.logger?.error({ err: error, run: entry.runId }, 'queued work failed; its lease will expire and it is tried again'),
+      )
       .finally(() => {
         this.running.delete(key);
         if (entry.kind === 'run') {
@@ -165,7 +169,11 @@ export class RunQueueWorker {
     const platformError = await callFunction(this.context, runtime, run, request);
     if (run.status === 'READY') return this.finish(entry, run);
 
-    const allowed = platformError ? this.settings.platformAttempts : run.error?.type === 'FunctionError' ? (run.maxAttempts ?? fn.maxAttempts ?? 1) : 1;
+    const allowed = platformError
+      ? this.settings.platformAttempts
+      : run.error?.type === 'FunctionError'
+        ? (run.maxAttempts ?? fn.maxAttempts ?? 1)
+        : 1;
     if (entry.attempts < allowed) {
       const delayMs = backoff(entry.attempts, this.settings.backoffMs, this.settings.maxBackoffMs);
       run.status = 'INITIALIZED';

@@ -41,7 +41,8 @@ export function createRunService(
     if (callbackURL !== undefined && !/^https?:\/\/[^/]/i.test(callbackURL)) {
       throw new InvalidInputError(`the callback URL must be an http:// or https:// URL, not "${callbackURL}"`);
     }
-    if (callbackURL !== undefined && !URL.canParse(callbackURL)) throw new InvalidInputError(`the callback URL "${callbackURL}" is not a valid URL`);
+    if (callbackURL !== undefined && !URL.canParse(callbackURL))
+      throw new InvalidInputError(`the callback URL "${callbackURL}" is not a valid URL`);
     if (idempotencyKey !== undefined && (idempotencyKey === '' || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
       throw new InvalidInputError(`an idempotency key has 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
     }
@@ -63,7 +64,9 @@ export function createRunService(
       const runtime = await cache.function(schedule.function);
       const payload = schedule.input ?? null;
       if (runtime.validateIn && !runtime.validateIn(payload)) {
-        throw new SchemaValidationError(`the input of schedule "${schedule.name}" does not match schema.in of function "${schedule.function}": ${describeSchemaErrors(runtime.validateIn.errors, 'input')}`);
+        throw new SchemaValidationError(
+          `the input of schedule "${schedule.name}" does not match schema.in of function "${schedule.function}": ${describeSchemaErrors(runtime.validateIn.errors, 'input')}`,
+        );
       }
       const run = newRun(schedule.function, payload, false, [], Date.now());
       run.schedule = schedule.name;
@@ -78,7 +81,9 @@ export function createRunService(
       const blocking = options.blocking ?? true;
       if (!blocking) checkAsyncOptions(options);
       // An async run waits in the queue instead; a blocking one waits here for a function being deployed.
-      const { runtime, heldMs } = blocking ? await runnableFunction(context, cache, functionName, options.timeoutMs) : { runtime: await cache.function(functionName) };
+      const { runtime, heldMs } = blocking
+        ? await runnableFunction(context, cache, functionName, options.timeoutMs)
+        : { runtime: await cache.function(functionName) };
       const { fn } = runtime;
       if (!blocking && (fn.status === 'ERROR' || fn.status === 'DELETING')) {
         throw new NotFoundError(`function "${functionName}" is not READY (status ${fn.status}${fn.reason ? `: ${fn.reason}` : ''})`);
@@ -86,7 +91,9 @@ export function createRunService(
       const payload = input === undefined ? null : input;
       assertStorableInput(payload);
       if (runtime.validateIn && !runtime.validateIn(payload)) {
-        throw new SchemaValidationError(`the input does not match schema.in of function "${functionName}": ${describeSchemaErrors(runtime.validateIn.errors, 'input')}`);
+        throw new SchemaValidationError(
+          `the input does not match schema.in of function "${functionName}": ${describeSchemaErrors(runtime.validateIn.errors, 'input')}`,
+        );
       }
       const now = Date.now();
       const run = newRun(functionName, payload, blocking, options.secrets ?? [], now);
@@ -130,8 +137,16 @@ export function createRunService(
     async requeue(id: string) {
       const run = await context.store.runs.get(id);
       if (!run) throw new NotFoundError(`run "${id}" not found`);
-      if (!run.deadLettered) throw new InvalidInputError(`run "${id}" is not a dead letter (status ${run.status}); only dead letters are re-queued`);
-      const again: Run = { ...run, status: 'INITIALIZED', reason: `re-queued after ${run.reason}`, deadLettered: false, output: null, finishedTime: 0 };
+      if (!run.deadLettered)
+        throw new InvalidInputError(`run "${id}" is not a dead letter (status ${run.status}); only dead letters are re-queued`);
+      const again: Run = {
+        ...run,
+        status: 'INITIALIZED',
+        reason: `re-queued after ${run.reason}`,
+        deadLettered: false,
+        output: null,
+        finishedTime: 0,
+      };
       delete again.error;
       delete again.callback;
       await context.store.queue.requeue(again, 'run');

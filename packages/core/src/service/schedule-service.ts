@@ -65,7 +65,11 @@ export function createScheduleService(context: ServiceContext, onChange: () => v
 
     async update(name: string, input: UpdateInput<Schedule>) {
       const fields = await normalize(name, input, await lifecycle.get(name));
-      const updated = await lifecycle.modify(name, (current) => ({ ...current, ...fields, tags: input.tags ?? current.tags }), input.revision);
+      const updated = await lifecycle.modify(
+        name,
+        (current) => ({ ...current, ...fields, tags: input.tags ?? current.tags }),
+        input.revision,
+      );
       onChange();
       return withNextRuns(updated);
     },

@@ -101,7 +101,10 @@ export class Scheduler {
     if (newest === undefined || newest <= armed.lastTick) return;
     let due = [newest];
     if (live) {
-      const passed = cron.nextRuns(MAX_LATE_TICKS + 1, new Date(armed.lastTick)).map((date) => date.getTime()).filter((tick) => tick <= newest);
+      const passed = cron
+        .nextRuns(MAX_LATE_TICKS + 1, new Date(armed.lastTick))
+        .map((date) => date.getTime())
+        .filter((tick) => tick <= newest);
       if (passed.length <= MAX_LATE_TICKS) due = passed;
     }
     armed.lastTick = newest;
@@ -111,7 +114,10 @@ export class Scheduler {
         const won = await this.submit(schedule, { schedule: schedule.name, time: tick });
         if (won) this.context.logger?.info({ schedule: schedule.name, tick: new Date(tick).toISOString() }, 'schedule tick submitted');
       } catch (error) {
-        this.context.logger?.warn({ err: error, schedule: schedule.name, tick: new Date(tick).toISOString() }, 'a schedule tick could not be submitted');
+        this.context.logger?.warn(
+          { err: error, schedule: schedule.name, tick: new Date(tick).toISOString() },
+          'a schedule tick could not be submitted',
+        );
       }
     }
   }

@@ -8,7 +8,11 @@ import type { ServiceContext } from './service-context.js';
  * so that the quickstart's `create function --image python3 …` works with no setup. Only an empty store is
  * seeded: what a user deleted on purpose stays deleted.
  */
-export async function seedDefaults(context: ServiceContext, baseImages: EntityService<BaseImage>, images: EntityService<Image>): Promise<void> {
+export async function seedDefaults(
+  context: ServiceContext,
+  baseImages: EntityService<BaseImage>,
+  images: EntityService<Image>,
+): Promise<void> {
   const defaults = context.driver.defaultBaseImages?.();
   if (!defaults) return;
   if ((await context.lifecycles.baseimage.repo.list()).length > 0 || (await context.lifecycles.image.repo.list()).length > 0) return;

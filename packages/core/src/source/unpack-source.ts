@@ -15,14 +15,7 @@ export interface UnpackSourceOptions {
 const DEFAULT_MAX_BYTES = 1024 * 1024 * 1024;
 const DEFAULT_MAX_ENTRIES = 100_000;
 const NOT_AN_ARCHIVE = 'source is not a base64 tar.gz archive';
-const ALLOWED_TYPES: ReadonlySet<string> = new Set([
-  'File',
-  'OldFile',
-  'ContiguousFile',
-  'Directory',
-  'SymbolicLink',
-  'Link',
-]);
+const ALLOWED_TYPES: ReadonlySet<string> = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory', 'SymbolicLink', 'Link']);
 
 /**
  * Extracts a source archive into `destDir` (created if needed) and resolves with the paths of the files it
@@ -33,11 +26,7 @@ const ALLOWED_TYPES: ReadonlySet<string> = new Set([
  * link, devices and FIFOs, and archives over the limits are refused with an InvalidInputError naming the
  * entry. Anything that is not a (gzipped) tar is refused the same way.
  */
-export async function unpackSource(
-  archive: Buffer,
-  destDir: string,
-  options: UnpackSourceOptions = {},
-): Promise<string[]> {
+export async function unpackSource(archive: Buffer, destDir: string, options: UnpackSourceOptions = {}): Promise<string[]> {
   const files = await inspectSource(archive, options);
   await mkdir(destDir, { recursive: true });
   await extract(archive, destDir);
@@ -73,11 +62,7 @@ function checkArchive(archive: Buffer, options: UnpackSourceOptions): Promise<st
     const fail = (error: unknown): void => {
       if (settled) return;
       settled = true;
-      reject(
-        DispatchError.isInstance(error)
-          ? error
-          : new InvalidInputError(`${NOT_AN_ARCHIVE} (${describe(error)})`, { cause: error }),
-      );
+      reject(DispatchError.isInstance(error) ? error : new InvalidInputError(`${NOT_AN_ARCHIVE} (${describe(error)})`, { cause: error }));
     };
 
     const parser = new Parser({
@@ -122,7 +107,10 @@ function checkPath(entry: ReadEntry): string | undefined {
   if (!ALLOWED_TYPES.has(entry.type)) throw rejected(raw, `is a ${entry.type}, which a function source cannot hold`);
   if (isAbsolute(raw)) throw rejected(raw, 'has an absolute path');
   if (raw.split(/[\\/]/).includes('..')) throw rejected(raw, 'has a path with ".." in it');
-  const path = posix.normalize(raw).replace(/\/+$/, '').replace(/^(\.\/)+/, '');
+  const path = posix
+    .normalize(raw)
+    .replace(/\/+$/, '')
+    .replace(/^(\.\/)+/, '');
   return path === '' || path === '.' ? undefined : path;
 }
 
@@ -187,11 +175,7 @@ function extract(archive: Buffer, destDir: string): Promise<void> {
     });
     // tar's own refusals are the archive's fault; anything else (a full disk, permissions) is not.
     unpack.on('error', (error: Error & { tarCode?: string }) =>
-      reject(
-        error.tarCode
-          ? new InvalidInputError(`source archive could not be extracted: ${error.message}`, { cause: error })
-          : error,
-      ),
+      reject(error.tarCode ? new InvalidInputError(`source archive could not be extracted: ${error.message}`, { cause: error }) : error),
     );
     unpack.on('close', () => resolve());
     unpack.end(archive);

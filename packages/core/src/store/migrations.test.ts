@@ -10,7 +10,10 @@ const table = (version: number, name: string): Migration => ({
 });
 
 const tables = (db: Database.Database): string[] =>
-  db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all().map((r) => r.name);
+  db
+    .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+    .all()
+    .map((r) => r.name);
 
 describe('migrate', () => {
   it('applies only the steps newer than user_version', () => {
@@ -24,7 +27,13 @@ describe('migrate', () => {
 
   it('rolls every pending step back when one fails', () => {
     const db = new Database(':memory:');
-    const failing: Migration = { version: 2, description: 'fails', up: () => { throw new Error('step failed'); } };
+    const failing: Migration = {
+      version: 2,
+      description: 'fails',
+      up: () => {
+        throw new Error('step failed');
+      },
+    };
     expect(() => migrate(db, 'test', [table(1, 'a'), failing])).toThrow('step failed');
     expect(tables(db)).toEqual([]);
     expect(db.pragma('user_version', { simple: true })).toBe(0);

@@ -56,7 +56,8 @@ export function createPostgresRunQueue(pool: Pool): RunQueue {
           if (existing && Number(existing.executed_time) >= (options.dedupeSince ?? 0)) {
             return { run: JSON.parse(existing.json) as Run, created: false };
           }
-          if (existing) await client.query('UPDATE runs SET dedupe_key = NULL WHERE function_name = $1 AND dedupe_key = $2', [run.functionName, key]);
+          if (existing)
+            await client.query('UPDATE runs SET dedupe_key = NULL WHERE function_name = $1 AND dedupe_key = $2', [run.functionName, key]);
         }
         const { rowCount } = await client.query(
           'INSERT INTO runs (id, function_name, executed_time, json, dedupe_key) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
@@ -85,7 +86,12 @@ export function createPostgresRunQueue(pool: Pool): RunQueue {
          RETURNING q.run_id, q.kind, q.attempts, r.json`,
         [now, options.excludeFunctions ?? [], options.limit, options.owner, now + options.leaseMs],
       );
-      return rows.map((row): ClaimedEntry => ({ runId: row.run_id, kind: row.kind, attempts: row.attempts, run: JSON.parse(row.json) as Run }));
+      return rows.map((row): ClaimedEntry => ({
+        runId: row.run_id,
+        kind: row.kind,
+        attempts: row.attempts,
+        run: JSON.parse(row.json) as Run,
+      }));
     },
 
     async renew(owner, entries, leaseMs) {
@@ -108,7 +114,11 @@ export function createPostgresRunQueue(pool: Pool): RunQueue {
           );
           if (!rowCount) return false;
         } else {
-          const { rowCount } = await client.query('DELETE FROM run_queue WHERE run_id = $1 AND kind = $2 AND lease_owner = $3', [entry.runId, entry.kind, owner]);
+          const { rowCount } = await client.query('DELETE FROM run_queue WHERE run_id = $1 AND kind = $2 AND lease_owner = $3', [
+            entry.runId,
+            entry.kind,
+            owner,
+          ]);
           if (!rowCount) return false;
           if (next) await client.query(ENQUEUE, [run.id, next.kind, run.functionName, availableAt]);
         }

@@ -47,7 +47,11 @@ describe.skipIf(serverUrl === undefined)('openPostgresStore', () => {
     await first.entities('secret').update(secret('creds', 2), 1);
     await first.entities('secret').delete('creds');
     await expect.poll(() => seen.length).toBe(3);
-    expect(seen).toEqual([{ kind: 'secret', name: 'creds' }, { kind: 'secret', name: 'creds' }, { kind: 'secret', name: 'creds' }]);
+    expect(seen).toEqual([
+      { kind: 'secret', name: 'creds' },
+      { kind: 'secret', name: 'creds' },
+      { kind: 'secret', name: 'creds' },
+    ]);
     expect(own).toEqual([]);
   });
 
@@ -64,7 +68,9 @@ describe.skipIf(serverUrl === undefined)('openPostgresStore', () => {
 
   it('names the server, never the password, when it cannot connect', async () => {
     const error = (await openPostgresStore('postgres://dispatch:hunter2@127.0.0.1:1/dispatch').catch((e: unknown) => e)) as Error;
-    expect(error.message).toMatch(/^cannot open the PostgreSQL store at postgres:\/\/dispatch:\*\*\*@127\.0\.0\.1:1\/dispatch: .*ECONNREFUSED/);
+    expect(error.message).toMatch(
+      /^cannot open the PostgreSQL store at postgres:\/\/dispatch:\*\*\*@127\.0\.0\.1:1\/dispatch: .*ECONNREFUSED/,
+    );
     expect(error.message).not.toContain('hunter2');
   });
 });

@@ -149,13 +149,25 @@ class PostgresEntityRepository<T extends EntityMeta> implements EntityRepository
     const { rowCount } = await this.pool.query(
       `UPDATE entities SET id = $3, revision = $4, json = $5, created = $6, modified = $7
        WHERE kind = $1 AND name = $2 AND revision = $8`,
-      [this.kind, entity.name, entity.id, entity.revision, JSON.stringify(entity), entity.createdTime, entity.modifiedTime, expectedRevision],
+      [
+        this.kind,
+        entity.name,
+        entity.id,
+        entity.revision,
+        JSON.stringify(entity),
+        entity.createdTime,
+        entity.modifiedTime,
+        expectedRevision,
+      ],
     );
     if (rowCount && rowCount > 0) {
       await this.announce(entity.name);
       return;
     }
-    const { rows } = await this.pool.query<{ revision: number }>('SELECT revision FROM entities WHERE kind = $1 AND name = $2', [this.kind, entity.name]);
+    const { rows } = await this.pool.query<{ revision: number }>('SELECT revision FROM entities WHERE kind = $1 AND name = $2', [
+      this.kind,
+      entity.name,
+    ]);
     if (!rows[0]) throw new NotFoundError(`${this.kind} "${entity.name}" not found`);
     throw new ConflictError(
       `${this.kind} "${entity.name}" was changed by someone else ` +
@@ -183,10 +195,12 @@ class PostgresRunRepository implements RunRepository {
   }
 
   async update(run: Run): Promise<void> {
-    const { rowCount } = await this.pool.query(
-      'UPDATE runs SET function_name = $2, executed_time = $3, json = $4 WHERE id = $1',
-      [run.id, run.functionName, run.executedTime, JSON.stringify(run)],
-    );
+    const { rowCount } = await this.pool.query('UPDATE runs SET function_name = $2, executed_time = $3, json = $4 WHERE id = $1', [
+      run.id,
+      run.functionName,
+      run.executedTime,
+      JSON.stringify(run),
+    ]);
     if (rowCount === 0) throw new NotFoundError(`run "${run.id}" not found`);
   }
 

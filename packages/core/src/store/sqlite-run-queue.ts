@@ -69,7 +69,8 @@ export function createSqliteRunQueue(db: Database, flush: () => void): RunQueue 
   const submit = db.transaction((run: Run, options: SubmitOptions): { run: Run; created: boolean } => {
     const tick = options.tick;
     if (tick) {
-      if (statements.claimTick.run({ schedule: tick.schedule, tick: tick.time, runId: run.id }).changes === 0) return { run, created: false };
+      if (statements.claimTick.run({ schedule: tick.schedule, tick: tick.time, runId: run.id }).changes === 0)
+        return { run, created: false };
       statements.olderTicks.run(tick.schedule, tick.time);
     }
     const key = options.dedupeKey;
@@ -80,7 +81,13 @@ export function createSqliteRunQueue(db: Database, flush: () => void): RunQueue 
       }
       if (existing) statements.forgetKey.run(run.functionName, key);
     }
-    const row = { id: run.id, functionName: run.functionName, executedTime: run.executedTime, json: JSON.stringify(run), dedupeKey: key ?? null };
+    const row = {
+      id: run.id,
+      functionName: run.functionName,
+      executedTime: run.executedTime,
+      json: JSON.stringify(run),
+      dedupeKey: key ?? null,
+    };
     if (statements.runInsert.run(row).changes === 0) throw new ConflictError(`run "${run.id}" already exists`);
     statements.enqueue.run({ runId: run.id, kind: 'run', functionName: run.functionName, availableAt: Date.now() });
     return { run, created: true };

@@ -54,9 +54,7 @@ interface EntityRow {
 function prepareStatements(db: SqliteDatabase) {
   return {
     entityGet: db.prepare<[string, string], EntityRow>('SELECT json FROM entities WHERE kind = ? AND name = ?'),
-    entityRevision: db.prepare<[string, string], { revision: number }>(
-      'SELECT revision FROM entities WHERE kind = ? AND name = ?',
-    ),
+    entityRevision: db.prepare<[string, string], { revision: number }>('SELECT revision FROM entities WHERE kind = ? AND name = ?'),
     // Every filter tag must appear among the entity's tags: "no filter tag is missing". Doing it in SQL keeps
     // one statement for any number of tags; `IS` so that a tag without a value still matches itself.
     entityList: db.prepare<[string, string], EntityRow>(`
@@ -83,9 +81,7 @@ function prepareStatements(db: SqliteDatabase) {
     runUpdate: db.prepare(`
       UPDATE runs SET function_name = @functionName, executed_time = @executedTime, json = @json WHERE id = @id`),
     runGet: db.prepare<[string], EntityRow>('SELECT json FROM runs WHERE id = ?'),
-    runListAll: db.prepare<[number], EntityRow>(
-      'SELECT json FROM runs ORDER BY executed_time DESC, rowid DESC LIMIT ?',
-    ),
+    runListAll: db.prepare<[number], EntityRow>('SELECT json FROM runs ORDER BY executed_time DESC, rowid DESC LIMIT ?'),
     runListForFunction: db.prepare<[string, number], EntityRow>(
       'SELECT json FROM runs WHERE function_name = ? ORDER BY executed_time DESC, rowid DESC LIMIT ?',
     ),
@@ -253,7 +249,9 @@ class SqliteRunRepository implements RunRepository {
     this.flush();
     const limit = rowCount(options.limit ?? DEFAULT_RUN_LIMIT);
     if (options.deadLettered) {
-      return this.statements.runListDeadLetters.all({ functionName: options.functionName ?? null, limit }).map((row) => JSON.parse(row.json) as Run);
+      return this.statements.runListDeadLetters
+        .all({ functionName: options.functionName ?? null, limit })
+        .map((row) => JSON.parse(row.json) as Run);
     }
     const rows =
       options.functionName === undefined

@@ -102,7 +102,10 @@ describe.each(backends)('the $name store', (backend) => {
       await images.update({ ...baseImage('nodejs', [], 2), imageURL: 'new' }, 1);
       expect(await other.entities('baseimage').get('nodejs')).toMatchObject({ revision: 2, imageURL: 'new' });
 
-      const stale = await other.entities('baseimage').update(baseImage('nodejs', [], 2), 1).catch((e: unknown) => e);
+      const stale = await other
+        .entities('baseimage')
+        .update(baseImage('nodejs', [], 2), 1)
+        .catch((e: unknown) => e);
       expect(stale).toBeInstanceOf(ConflictError);
       expect((stale as Error).message).toContain('revision 2, expected 1');
       expect(await images.get('nodejs')).toMatchObject({ imageURL: 'new' });
@@ -119,15 +122,30 @@ describe.each(backends)('the $name store', (backend) => {
     it('lists by name and keeps only entities carrying every given tag', async () => {
       const images = (await fresh()).store.entities('baseimage');
       await images.insert(baseImage('c', [{ key: 'team', value: 'a' }]));
-      await images.insert(baseImage('a', [{ key: 'team', value: 'a' }, { key: 'env', value: 'prod' }]));
-      await images.insert(baseImage('b', [{ key: 'team', value: 'b' }, { key: 'env', value: 'prod' }]));
+      await images.insert(
+        baseImage('a', [
+          { key: 'team', value: 'a' },
+          { key: 'env', value: 'prod' },
+        ]),
+      );
+      await images.insert(
+        baseImage('b', [
+          { key: 'team', value: 'b' },
+          { key: 'env', value: 'prod' },
+        ]),
+      );
       await images.insert(baseImage('d'));
 
       const names = async (tags?: Tag[]): Promise<string[]> => (await images.list({ tags })).map((i) => i.name);
       expect(await names()).toEqual(['a', 'b', 'c', 'd']);
       expect(await names([])).toEqual(['a', 'b', 'c', 'd']);
       expect(await names([{ key: 'team', value: 'a' }])).toEqual(['a', 'c']);
-      expect(await names([{ key: 'team', value: 'a' }, { key: 'env', value: 'prod' }])).toEqual(['a']);
+      expect(
+        await names([
+          { key: 'team', value: 'a' },
+          { key: 'env', value: 'prod' },
+        ]),
+      ).toEqual(['a']);
       expect(await names([{ key: 'env', value: 'prod' }])).toEqual(['a', 'b']);
       expect(await names([{ key: 'team', value: 'c' }])).toEqual([]);
       expect(await names([{ key: 'env', value: 'PROD' }])).toEqual([]);
@@ -255,7 +273,10 @@ describe.each(backends)('the $name store', (backend) => {
       expect(claimed.map((entry) => entry.runId)).toEqual(['free']);
       await store.queue.release('w', claimed[0]!);
       const again = await claim(store, 'w');
-      expect(again.map((entry) => [entry.runId, entry.attempts])).toEqual([['busy', 1], ['free', 1]]);
+      expect(again.map((entry) => [entry.runId, entry.attempts])).toEqual([
+        ['busy', 1],
+        ['free', 1],
+      ]);
     });
 
     it('returns the same run for the same idempotency key within its window, and a new one after it', async () => {

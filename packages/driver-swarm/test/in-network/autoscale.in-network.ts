@@ -34,7 +34,12 @@ if (swarm) {
     async start() {
       // Each start is a gateway restart: the store stays, and the services keep running in the Swarm.
       const driver = createSwarmDriver({ ...swarmDriverOptionsFromEnv(), docker, builder: testBuilder(docker) });
-      const dispatch = await createDispatch({ driver, store: openSqliteStore(join(dataDir, 'store')), seedDefaults: false, autoscale: { idleMs: IDLE_MS } });
+      const dispatch = await createDispatch({
+        driver,
+        store: openSqliteStore(join(dataDir, 'store')),
+        seedDefaults: false,
+        autoscale: { idleMs: IDLE_MS },
+      });
       return { dispatch, driver };
     },
     async prepareImage(dispatch: Dispatch) {

@@ -43,7 +43,11 @@ async function everywhere(image: string): Promise<string> {
   if (registry === undefined) return image;
   const target = `${registryPrefix(registry)}${image.replace(/^[^/]*\//, '')}`;
   await docker.getImage(image).tag({ repo: target.slice(0, target.lastIndexOf(':')), tag: target.slice(target.lastIndexOf(':') + 1) });
-  const auth = { username: registry.username ?? '', password: registry.password ?? '', serveraddress: registryPrefix(registry).split('/')[0] };
+  const auth = {
+    username: registry.username ?? '',
+    password: registry.password ?? '',
+    serveraddress: registryPrefix(registry).split('/')[0],
+  };
   await followProgress(docker, await docker.getImage(target).push({ authconfig: auth }));
   return target;
 }
@@ -66,10 +70,14 @@ describe.skipIf(!swarm)('swarm driver on the overlay network', () => {
   }, 60_000);
 
   const ready = (name: string, replicas: number): Promise<void> =>
-    eventually(async () => {
-      const status = await driver.status(name);
-      expect(status).toMatchObject({ ready: true, replicas: { desired: replicas, ready: replicas } });
-    }, 90_000, 200);
+    eventually(
+      async () => {
+        const status = await driver.status(name);
+        expect(status).toMatchObject({ ready: true, replicas: { desired: replicas, ready: replicas } });
+      },
+      90_000,
+      200,
+    );
 
   it('spreads calls over at least 2 of 3 replicas', async () => {
     const started = Date.now();
@@ -116,16 +124,22 @@ describe.skipIf(!swarm)('swarm driver on the overlay network', () => {
     const workers = Array.from({ length: 8 }, () => worker());
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await docker.getContainer(victim.container).remove({ force: true });
-    await eventually(async () => {
-      const now = await taskIds(spread);
-      expect(now).toHaveLength(3);
-      expect(now).not.toContain(victim.id);
-    }, 60_000, 200);
+    await eventually(
+      async () => {
+        const now = await taskIds(spread);
+        expect(now).toHaveLength(3);
+        expect(now).not.toContain(victim.id);
+      },
+      60_000,
+      200,
+    );
     await new Promise((resolve) => setTimeout(resolve, 1000));
     stop = true;
     await Promise.all(workers);
     console.log(`[load] ${calls} calls while a container was removed and replaced; ${failures.length} failed`);
-    expect(failures.map((failure) => (failure instanceof Error ? `${failure.name}: ${failure.message}` : JSON.stringify(failure)))).toEqual([]);
+    expect(failures.map((failure) => (failure instanceof Error ? `${failure.name}: ${failure.message}` : JSON.stringify(failure)))).toEqual(
+      [],
+    );
     expect(calls).toBeGreaterThan(50);
     await ready(spread, 3);
   }, 120_000);
@@ -133,7 +147,15 @@ describe.skipIf(!swarm)('swarm driver on the overlay network', () => {
   it('answers repeated calls of a plain funker function that exits after each call', async () => {
     const image = await everywhere(await buildOneShotImage(docker, `dispatch-test/oneshot-${RUN_ID}:1`));
     await driver.deploy(
-      deploySpec({ name: oneshot, language: 'nodejs', protocol: 'funker', imageURL: image, source: Buffer.alloc(0), handler: '', replicas: 1 }),
+      deploySpec({
+        name: oneshot,
+        language: 'nodejs',
+        protocol: 'funker',
+        imageURL: image,
+        source: Buffer.alloc(0),
+        handler: '',
+        replicas: 1,
+      }),
     );
     await ready(oneshot, 1);
     const hosts = new Set<string>();

@@ -36,7 +36,9 @@ describe.skipIf(!swarm)('swarm backend under load', () => {
   it(`answers ${RUNS} runs at concurrency ${CONCURRENCY}, each with its own reply, while a task is killed every ${KILL_EVERY_MS / 1000} s`, async () => {
     const image = await plainImage(driver, 'nodejs');
     // The reply is derived from the input, so a reply given to the wrong call shows.
-    await driver.deploy(deploySpec({ name, language: 'nodejs', imageURL: image, source: await packTestFixture('echo'), handler: 'handler.js', replicas: 3 }));
+    await driver.deploy(
+      deploySpec({ name, language: 'nodejs', imageURL: image, source: await packTestFixture('echo'), handler: 'handler.js', replicas: 3 }),
+    );
     await eventually(async () => expect(await driver.status(name)).toMatchObject({ ready: true, replicas: { ready: 3 } }), 90_000, 200);
 
     let next = 0;
@@ -50,7 +52,10 @@ describe.skipIf(!swarm)('swarm backend under load', () => {
         const [victim] = await runningContainers(name);
         if (victim === undefined) return;
         // SIGKILL: the task's calls in flight die with it; Swarm starts another task.
-        await docker.getContainer(victim).kill().catch(() => undefined);
+        await docker
+          .getContainer(victim)
+          .kill()
+          .catch(() => undefined);
         kills++;
       });
     }, KILL_EVERY_MS);
@@ -74,7 +79,9 @@ describe.skipIf(!swarm)('swarm backend under load', () => {
     clearInterval(killer);
     await killing;
     const seconds = (Date.now() - startedAt) / 1000;
-    console.log(`[load] ${RUNS} runs in ${seconds.toFixed(1)} s (${Math.round(RUNS / seconds)} runs/s), ${kills} tasks killed, ${failed.length} failed`);
+    console.log(
+      `[load] ${RUNS} runs in ${seconds.toFixed(1)} s (${Math.round(RUNS / seconds)} runs/s), ${kills} tasks killed, ${failed.length} failed`,
+    );
     expect(wrong).toBe(0);
     // A call in flight on a killed task is tried once more on another task (at-least-once across a dying task).
     expect(failed.slice(0, 5)).toEqual([]);

@@ -56,14 +56,20 @@ export async function handleApiRequest(state: ApiServerState, req: IncomingMessa
     return await serveServices(state, route, url, req, res);
   } catch (error) {
     if (res.headersSent) return void res.end();
-    const failure = error instanceof KubeApiError ? error : new KubeApiError(500, 'InternalError', `Internal error occurred: ${(error as Error).message}`);
+    const failure =
+      error instanceof KubeApiError
+        ? error
+        : new KubeApiError(500, 'InternalError', `Internal error occurred: ${(error as Error).message}`);
     sendJson(res, failure.code, failure.toStatus());
   }
 }
 
 function parseRoute(path: string): Route | undefined {
   if (!path.startsWith(GROUP_PREFIX)) return undefined;
-  const parts = path.slice(GROUP_PREFIX.length).split('/').filter((part) => part !== '');
+  const parts = path
+    .slice(GROUP_PREFIX.length)
+    .split('/')
+    .filter((part) => part !== '');
   let namespace: string | undefined;
   if (parts[0] === 'namespaces') {
     namespace = parts[1];
@@ -151,7 +157,9 @@ function admit(
 ): KubeObject {
   const { schema } = state;
   if (body.apiVersion !== `${schema.group}/${schema.version}` || body.kind !== schema.kind) {
-    throw badRequest(`the API version in the data (${String(body.apiVersion)}) and the kind (${String(body.kind)}) do not match ${schema.group}/${schema.version} ${schema.kind}`);
+    throw badRequest(
+      `the API version in the data (${String(body.apiVersion)}) and the kind (${String(body.kind)}) do not match ${schema.group}/${schema.version} ${schema.kind}`,
+    );
   }
   const metadata = isObject(body.metadata) ? body.metadata : {};
   body.metadata = metadata;
@@ -159,7 +167,10 @@ function admit(
     throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
   }
   const name = typeof metadata.name === 'string' ? metadata.name : '';
-  if (name === '') throw invalid(schema.plural, schema.group, '', [{ reason: 'FieldValueRequired', message: 'Required value: name or generateName is required', field: 'metadata.name' }]);
+  if (name === '')
+    throw invalid(schema.plural, schema.group, '', [
+      { reason: 'FieldValueRequired', message: 'Required value: name or generateName is required', field: 'metadata.name' },
+    ]);
   for (const field of ['labels', 'annotations'] as const) {
     const map = metadata[field];
     if (map !== undefined && (!isObject(map) || Object.values(map).some((value) => typeof value !== 'string'))) {
@@ -171,7 +182,10 @@ function admit(
     if (url.searchParams.get('fieldValidation') === 'Strict') {
       throw badRequest(`strict decoding error: ${pruned.map((path) => `unknown field "${path}"`).join(', ')}`);
     }
-    res.setHeader('Warning', pruned.map((path) => `299 - "unknown field \\"${path}\\""`));
+    res.setHeader(
+      'Warning',
+      pruned.map((path) => `299 - "unknown field \\"${path}\\""`),
+    );
   }
   defaultKnativeService(body, state.user, current === undefined);
   const causes = schema.validate(body);
@@ -179,12 +193,23 @@ function admit(
   validateKnativeService(body);
   const object = body as KubeObject;
   if (current !== undefined && object.metadata.uid !== undefined && object.metadata.uid !== current.metadata.uid) {
-    throw new KubeApiError(409, 'Conflict', `Precondition failed: UID in precondition: ${String(object.metadata.uid)}, UID in object meta: ${current.metadata.uid}`);
+    throw new KubeApiError(
+      409,
+      'Conflict',
+      `Precondition failed: UID in precondition: ${String(object.metadata.uid)}, UID in object meta: ${current.metadata.uid}`,
+    );
   }
   return object;
 }
 
-function listOrWatch(state: ApiServerState, store: ObjectStore, namespace: string | undefined, url: URL, req: IncomingMessage, res: ServerResponse): void {
+function listOrWatch(
+  state: ApiServerState,
+  store: ObjectStore,
+  namespace: string | undefined,
+  url: URL,
+  req: IncomingMessage,
+  res: ServerResponse,
+): void {
   const selector = parseLabelSelector(url.searchParams.get('labelSelector'));
   const watch = url.searchParams.get('watch');
   if (watch !== 'true' && watch !== '1') {

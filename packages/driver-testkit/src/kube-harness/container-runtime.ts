@@ -48,7 +48,9 @@ export class ContainerRuntime {
     if (!image.includes('/') || !/[.:]|^localhost$/.test(host)) return { ok: false, reason: 'not found' };
     const login = this.pullCredentials[host];
     try {
-      const stream = await this.docker.pull(image, { authconfig: { username: login?.username ?? '', password: login?.password ?? '', serveraddress: host } });
+      const stream = await this.docker.pull(image, {
+        authconfig: { username: login?.username ?? '', password: login?.password ?? '', serveraddress: host },
+      });
       await new Promise<void>((resolve, reject) => {
         this.docker.modem.followProgress(stream, (error: Error | null, output: { error?: string }[]) => {
           const failed = output?.find((message) => message.error !== undefined);
@@ -125,7 +127,8 @@ export class ContainerRuntime {
       ...(options.since === undefined ? {} : { since: options.since }),
     };
     const container = this.docker.getContainer(id);
-    if (!options.follow) return Readable.from([Buffer.from(demux((await container.logs({ ...common, follow: false })) as unknown as Buffer))]);
+    if (!options.follow)
+      return Readable.from([Buffer.from(demux((await container.logs({ ...common, follow: false })) as unknown as Buffer))]);
     const raw = (await container.logs({ ...common, follow: true })) as unknown as NodeJS.ReadableStream & { destroy(): void };
     const merged = new PassThrough();
     this.docker.modem.demuxStream(raw, merged, merged);
@@ -138,7 +141,9 @@ export class ContainerRuntime {
   /** The last lines the container printed (stdout and stderr, in order). */
   async tail(id: string, lines: number): Promise<string[]> {
     try {
-      const raw = (await this.docker.getContainer(id).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
+      const raw = (await this.docker
+        .getContainer(id)
+        .logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
       return demux(raw)
         .split('\n')
         .map((line) => line.trimEnd())
@@ -161,7 +166,11 @@ export class ContainerRuntime {
   async removeAll(): Promise<void> {
     const containers = await this.docker.listContainers({ all: true, filters: { label: [`${HARNESS_LABEL}=${this.harnessId}`] } });
     await Promise.all(containers.map((container) => this.remove(container.Id)));
-    for (const image of this.pulled) await this.docker.getImage(image).remove({ force: true }).catch(() => undefined);
+    for (const image of this.pulled)
+      await this.docker
+        .getImage(image)
+        .remove({ force: true })
+        .catch(() => undefined);
     this.pulled.clear();
   }
 }

@@ -20,7 +20,11 @@ export function discovery(path: string): unknown {
     case '/version':
       return HARNESS_VERSION;
     case '/api':
-      return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }] };
+      return {
+        kind: 'APIVersions',
+        versions: ['v1'],
+        serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }],
+      };
     case '/api/v1':
       return {
         kind: 'APIResourceList',
@@ -56,9 +60,24 @@ export function discovery(path: string): unknown {
         apiVersion: 'v1',
         groupVersion: 'serving.knative.dev/v1',
         resources: [
-          { name: 'services', singularName: 'service', namespaced: true, kind: 'Service', verbs: VERBS, shortNames: ['kservice', 'ksvc'], categories: ['all', 'knative', 'serving'] },
+          {
+            name: 'services',
+            singularName: 'service',
+            namespaced: true,
+            kind: 'Service',
+            verbs: VERBS,
+            shortNames: ['kservice', 'ksvc'],
+            categories: ['all', 'knative', 'serving'],
+          },
           { name: 'services/status', singularName: '', namespaced: true, kind: 'Service', verbs: ['get', 'patch', 'update'] },
-          { name: 'revisions', singularName: 'revision', namespaced: true, kind: 'Revision', verbs: ['get', 'list', 'watch'], shortNames: ['rev'] },
+          {
+            name: 'revisions',
+            singularName: 'revision',
+            namespaced: true,
+            kind: 'Revision',
+            verbs: ['get', 'list', 'watch'],
+            shortNames: ['rev'],
+          },
         ],
       };
     default:

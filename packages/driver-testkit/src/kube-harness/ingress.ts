@@ -43,19 +43,16 @@ function forward(backend: Backend, req: IncomingMessage, res: ServerResponse, bo
   return new Promise((resolve) => {
     const headers = { ...req.headers, 'content-length': String(body.length) };
     delete headers['transfer-encoding'];
-    const upstream = request(
-      { host: '127.0.0.1', port, method: req.method, path: req.url, headers, agent: false },
-      (response) => {
-        clearTimeout(timer);
-        res.writeHead(response.statusCode ?? 502, response.headers);
-        response.pipe(res);
-        response.on('end', () => resolve('done'));
-        response.on('error', () => {
-          res.destroy();
-          resolve('done');
-        });
-      },
-    );
+    const upstream = request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers, agent: false }, (response) => {
+      clearTimeout(timer);
+      res.writeHead(response.statusCode ?? 502, response.headers);
+      response.pipe(res);
+      response.on('end', () => resolve('done'));
+      response.on('error', () => {
+        res.destroy();
+        resolve('done');
+      });
+    });
     let sent = false;
     const timer = setTimeout(() => {
       upstream.destroy();

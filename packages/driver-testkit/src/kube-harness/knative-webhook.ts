@@ -52,11 +52,15 @@ export function validateKnativeService(service: Obj): void {
   const metadata = obj(service.metadata);
   const name = typeof metadata.name === 'string' ? metadata.name : '';
   if (name.length > 63 || !DNS_LABEL.test(name)) {
-    errors.push(`not a DNS 1035 label: [a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character]: metadata.name`);
+    errors.push(
+      `not a DNS 1035 label: [a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character]: metadata.name`,
+    );
   }
   for (const key of Object.keys(obj(metadata.annotations))) {
     if (key.startsWith(AUTOSCALING)) {
-      errors.push(`invalid key name "${key}": metadata.annotations\nautoscaling annotations must be put under spec.template.metadata.annotations to work`);
+      errors.push(
+        `invalid key name "${key}": metadata.annotations\nautoscaling annotations must be put under spec.template.metadata.annotations to work`,
+      );
     }
   }
   const spec = obj(service.spec);

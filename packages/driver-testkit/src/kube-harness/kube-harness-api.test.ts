@@ -61,7 +61,12 @@ describe('Kubernetes API harness: the API (no containers)', () => {
   it('answers 404 with a Status body for a missing object', async () => {
     const missing = await call('GET', `${SERVICES}/nope`);
     expect(missing.status).toBe(404);
-    expect(missing.body).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'NotFound', message: 'services.serving.knative.dev "nope" not found' });
+    expect(missing.body).toMatchObject({
+      kind: 'Status',
+      status: 'Failure',
+      reason: 'NotFound',
+      message: 'services.serving.knative.dev "nope" not found',
+    });
   });
 
   it('rejects what breaks the CRD schema with 422 Invalid', async () => {
@@ -69,7 +74,10 @@ describe('Kubernetes API harness: the API (no containers)', () => {
     expect(bad.status).toBe(422);
     expect(bad.body.reason).toBe('Invalid');
     expect(bad.body.details.causes[0].field).toBe('spec.template.spec.containers[0].image');
-    const timeout = await call('POST', SERVICES, { ...service('bad-timeout'), spec: { template: { spec: { timeoutSeconds: 'x', containers: [{ image: 'a' }] } } } });
+    const timeout = await call('POST', SERVICES, {
+      ...service('bad-timeout'),
+      spec: { template: { spec: { timeoutSeconds: 'x', containers: [{ image: 'a' }] } } },
+    });
     expect(timeout.status).toBe(422);
   });
 
@@ -82,7 +90,9 @@ describe('Kubernetes API harness: the API (no containers)', () => {
     expect(await denied(service('env-port', { env: [{ name: 'PORT', value: '1' }] }))).toMatch(/"PORT" is a reserved environment variable/);
     expect(await denied(service('env-k', { env: [{ name: 'K_SERVICE', value: '1' }] }))).toMatch(/"K_SERVICE" is a reserved/);
     expect(await denied(service('port-reserved', { ports: [{ containerPort: 8012 }] }))).toMatch(/port 8012 is reserved/);
-    expect(await denied(service('two-ports', { ports: [{ containerPort: 8080 }, { containerPort: 8081 }] }))).toMatch(/more than one container port/);
+    expect(await denied(service('two-ports', { ports: [{ containerPort: 8080 }, { containerPort: 8081 }] }))).toMatch(
+      /more than one container port/,
+    );
     const annotated = service('scale-outside');
     (annotated.metadata as Record<string, unknown>).annotations = { 'autoscaling.knative.dev/min-scale': '1' };
     expect(await denied(annotated)).toMatch(/spec\.template\.metadata\.annotations/);
@@ -101,9 +111,19 @@ describe('Kubernetes API harness: the API (no containers)', () => {
     const stale = await call('PUT', `${SERVICES}/versions`, created);
     expect(stale.status).toBe(409);
     expect(stale.body.reason).toBe('Conflict');
-    const patched = await call('PATCH', `${SERVICES}/versions`, { spec: { template: { spec: { containerConcurrency: 3 } } } }, 'application/merge-patch+json');
+    const patched = await call(
+      'PATCH',
+      `${SERVICES}/versions`,
+      { spec: { template: { spec: { containerConcurrency: 3 } } } },
+      'application/merge-patch+json',
+    );
     expect(patched.body.metadata.generation).toBe(2);
-    const json = await call('PATCH', `${SERVICES}/versions`, [{ op: 'replace', path: '/spec/template/spec/containerConcurrency', value: 4 }], 'application/json-patch+json');
+    const json = await call(
+      'PATCH',
+      `${SERVICES}/versions`,
+      [{ op: 'replace', path: '/spec/template/spec/containerConcurrency', value: 4 }],
+      'application/json-patch+json',
+    );
     expect(json.body.metadata.generation).toBe(3);
     expect((await call('PATCH', `${SERVICES}/versions`, {}, 'application/strategic-merge-patch+json')).status).toBe(415);
   });
@@ -111,7 +131,9 @@ describe('Kubernetes API harness: the API (no containers)', () => {
   it('lists by label selector', async () => {
     await call('POST', SERVICES, service('sel-a'));
     await call('POST', SERVICES, service('sel-b'));
-    const names = (await call('GET', `${SERVICES}?labelSelector=${encodeURIComponent('app in (sel-a,x)')}`)).body.items.map((item: any) => item.metadata.name);
+    const names = (await call('GET', `${SERVICES}?labelSelector=${encodeURIComponent('app in (sel-a,x)')}`)).body.items.map(
+      (item: any) => item.metadata.name,
+    );
     expect(names).toEqual(['sel-a']);
     const none = await call('GET', `${SERVICES}?labelSelector=${encodeURIComponent('app=sel-a,!app')}`);
     expect(none.body.items).toEqual([]);
@@ -122,10 +144,16 @@ describe('Kubernetes API harness: the API (no containers)', () => {
     const from = list.metadata.resourceVersion as string;
     await call('POST', SERVICES, service('watched'));
     await call('DELETE', `${SERVICES}/watched`);
-    const response = await fetch(`${harness.url}${SERVICES}?watch=true&resourceVersion=${from}&timeoutSeconds=1&labelSelector=app%3Dwatched`, {
-      headers: { authorization: `Bearer ${harness.token}` },
-    });
-    const lines = (await response.text()).trim().split('\n').map((line) => JSON.parse(line) as { type: string; object: any });
+    const response = await fetch(
+      `${harness.url}${SERVICES}?watch=true&resourceVersion=${from}&timeoutSeconds=1&labelSelector=app%3Dwatched`,
+      {
+        headers: { authorization: `Bearer ${harness.token}` },
+      },
+    );
+    const lines = (await response.text())
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; object: any });
     expect(lines.map((event) => event.type)).toEqual(['ADDED', 'DELETED']);
     harness.compact();
     const gone = await fetch(`${harness.url}${SERVICES}?watch=true&resourceVersion=${from}&timeoutSeconds=1`, {

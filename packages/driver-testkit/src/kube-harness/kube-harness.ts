@@ -64,8 +64,14 @@ export async function startKubeHarness(options: KubeHarnessOptions = {}): Promis
   const harnessId = randomBytes(4).toString('hex');
   const clock = new ResourceVersionClock();
   const schema = knativeServiceSchema();
-  const services = new ObjectStore({ group: 'serving.knative.dev', plural: 'services', apiVersion: 'serving.knative.dev/v1', kind: 'Service' }, clock);
-  const revisions = new ObjectStore({ group: 'serving.knative.dev', plural: 'revisions', apiVersion: 'serving.knative.dev/v1', kind: 'Revision' }, clock);
+  const services = new ObjectStore(
+    { group: 'serving.knative.dev', plural: 'services', apiVersion: 'serving.knative.dev/v1', kind: 'Service' },
+    clock,
+  );
+  const revisions = new ObjectStore(
+    { group: 'serving.knative.dev', plural: 'revisions', apiVersion: 'serving.knative.dev/v1', kind: 'Revision' },
+    clock,
+  );
   const token = randomBytes(16).toString('hex');
   const state: ApiServerState = {
     services,
@@ -76,15 +82,18 @@ export async function startKubeHarness(options: KubeHarnessOptions = {}): Promis
     watches: new Set<ServerResponse>(),
   };
   const containers = new ContainerRuntime(docker, harnessId, options.pullCredentials);
-  const reconciler = options.reconcile === false ? undefined : new Reconciler({
-    services,
-    revisions,
-    containers,
-    domain: options.domain ?? 'example.com',
-    progressDeadlineMs: options.progressDeadlineMs ?? 120_000,
-    containerPrefix: `kube-harness-${harnessId}`,
-    intervalMs: options.reconcileIntervalMs,
-  });
+  const reconciler =
+    options.reconcile === false
+      ? undefined
+      : new Reconciler({
+          services,
+          revisions,
+          containers,
+          domain: options.domain ?? 'example.com',
+          progressDeadlineMs: options.progressDeadlineMs ?? 120_000,
+          containerPrefix: `kube-harness-${harnessId}`,
+          intervalMs: options.reconcileIntervalMs,
+        });
   state.containers = containers;
   if (reconciler !== undefined) state.reconciler = reconciler;
   const api = createServer((req, res) => void handleApiRequest(state, req, res));

@@ -124,7 +124,11 @@ export class ObjectStore {
     if (current === undefined) throw notFound(this.resource, name);
     const expected = object.metadata.resourceVersion;
     if (expected === undefined || expected === '') {
-      throw new KubeApiError(422, 'Invalid', `${this.resource.plural}.${this.resource.group} "${name}" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update`);
+      throw new KubeApiError(
+        422,
+        'Invalid',
+        `${this.resource.plural}.${this.resource.group} "${name}" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update`,
+      );
     }
     if (expected !== current.metadata.resourceVersion) throw conflict(this.resource, name);
     const stored = structuredClone(object);

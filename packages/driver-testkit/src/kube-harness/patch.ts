@@ -68,7 +68,11 @@ export function jsonPatch(target: Json, operations: Json): Json {
       }
       case 'test':
         if (JSON.stringify(getAt(document, operation.path)) !== JSON.stringify(operation.value)) {
-          throw new KubeApiError(422, 'Invalid', `the server rejected our request due to an error in our request: test failed at ${operation.path}`);
+          throw new KubeApiError(
+            422,
+            'Invalid',
+            `the server rejected our request due to an error in our request: test failed at ${operation.path}`,
+          );
         }
         break;
       default:

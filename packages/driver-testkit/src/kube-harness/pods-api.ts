@@ -31,7 +31,8 @@ export async function servePods(
   }
   const [plural, name, subresource, extra] = parts;
   if (plural !== 'pods' || extra !== undefined || (name !== undefined && namespace === undefined)) return false;
-  if (req.method !== 'GET') throw new KubeApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
+  if (req.method !== 'GET')
+    throw new KubeApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
   const pods = reconciler?.pods(namespace) ?? [];
   if (name === undefined) {
     const selector = parseLabelSelector(url.searchParams.get('labelSelector'));
@@ -64,16 +65,31 @@ function podObject(pod: HarnessPod): Record<string, unknown> {
     spec: { containers: [{ name: USER_CONTAINER, image: revision.image, ports: [{ containerPort: revision.port }] }] },
     status: {
       phase: 'Running',
-      containerStatuses: [{ name: USER_CONTAINER, image: revision.image, ready: replica.ready, restartCount: replica.restarts, containerID: `docker://${replica.id}` }],
+      containerStatuses: [
+        {
+          name: USER_CONTAINER,
+          image: revision.image,
+          ready: replica.ready,
+          restartCount: replica.restarts,
+          containerID: `docker://${replica.id}`,
+        },
+      ],
     },
   };
 }
 
-async function streamLog(pod: HarnessPod, containers: ContainerRuntime, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function streamLog(
+  pod: HarnessPod,
+  containers: ContainerRuntime,
+  url: URL,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const container = url.searchParams.get('container') ?? USER_CONTAINER;
   if (container !== USER_CONTAINER) throw badRequest(`container ${container} is not valid for pod ${pod.replica.podName}`);
   const tailText = url.searchParams.get('tailLines');
-  if (tailText !== null && !/^\d+$/.test(tailText)) throw badRequest(`tailLines: Invalid value: "${tailText}": must be a non-negative integer`);
+  if (tailText !== null && !/^\d+$/.test(tailText))
+    throw badRequest(`tailLines: Invalid value: "${tailText}": must be a non-negative integer`);
   const follow = flag(url, 'follow');
   const sinceTime = url.searchParams.get('sinceTime');
   const since = sinceTime === null ? undefined : Date.parse(sinceTime);

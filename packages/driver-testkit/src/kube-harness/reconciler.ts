@@ -66,7 +66,12 @@ export class Reconciler {
 
   constructor(private readonly options: ReconcilerOptions) {
     this.timer = setInterval(() => this.kick(), options.intervalMs ?? 200);
-    this.unsubscribe = options.services.watch(undefined, () => true, undefined, () => this.kick());
+    this.unsubscribe = options.services.watch(
+      undefined,
+      () => true,
+      undefined,
+      () => this.kick(),
+    );
   }
 
   /** Runs a reconcile pass soon (one at a time; a kick during a pass runs another after it). */
@@ -134,7 +139,13 @@ export class Reconciler {
         runtime = undefined;
       }
       if (runtime === undefined) {
-        runtime = { namespace: service.metadata.namespace, name: service.metadata.name, uid: service.metadata.uid, revisions: [], nextNumber: 1 };
+        runtime = {
+          namespace: service.metadata.namespace,
+          name: service.metadata.name,
+          uid: service.metadata.uid,
+          revisions: [],
+          nextNumber: 1,
+        };
         this.runtimes.set(key, runtime);
       }
       await this.reconcile(runtime, service);
@@ -179,7 +190,11 @@ export class Reconciler {
     if (revision.replicas.length === 0) {
       const image = await containers.ensureImage(revision.image);
       if (!image.ok) {
-        return this.fail(revision, 'ContainerMissing', `Unable to fetch image "${revision.image}": failed to resolve image to digest: ${revision.image}: ${image.reason}`);
+        return this.fail(
+          revision,
+          'ContainerMissing',
+          `Unable to fetch image "${revision.image}": failed to resolve image to digest: ${revision.image}: ${image.reason}`,
+        );
       }
       for (let index = 0; index < revision.desiredReplicas; index++) {
         const id = await containers.start({
@@ -192,7 +207,13 @@ export class Reconciler {
           ...(revision.workingDir === undefined ? {} : { workingDir: revision.workingDir }),
           labels: { 'serving.knative.dev/revision': revision.name },
         });
-        revision.replicas.push({ id, podName: `${revision.name}-deployment-${id.slice(0, 5)}-${id.slice(5, 10)}`, startedAt: Date.now(), ready: false, restarts: 0 });
+        revision.replicas.push({
+          id,
+          podName: `${revision.name}-deployment-${id.slice(0, 5)}-${id.slice(5, 10)}`,
+          startedAt: Date.now(),
+          ready: false,
+          restarts: 0,
+        });
       }
     }
     for (const replica of revision.replicas) {
@@ -260,7 +281,10 @@ export class Reconciler {
     const existing = revisions.find(runtime.namespace, revision.name);
     if (create || existing === undefined) {
       if (existing !== undefined) return;
-      const template = (service.spec?.template ?? {}) as { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Record<string, unknown> };
+      const template = (service.spec?.template ?? {}) as {
+        metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+        spec?: Record<string, unknown>;
+      };
       revisions.create(runtime.namespace, {
         apiVersion: 'serving.knative.dev/v1',
         kind: 'Revision',
@@ -275,7 +299,16 @@ export class Reconciler {
             'serving.knative.dev/serviceUID': runtime.uid,
           },
           annotations: { ...template.metadata?.annotations },
-          ownerReferences: [{ apiVersion: 'serving.knative.dev/v1', kind: 'Configuration', name: runtime.name, uid: runtime.uid, controller: true, blockOwnerDeletion: true }],
+          ownerReferences: [
+            {
+              apiVersion: 'serving.knative.dev/v1',
+              kind: 'Configuration',
+              name: runtime.name,
+              uid: runtime.uid,
+              controller: true,
+              blockOwnerDeletion: true,
+            },
+          ],
         },
         spec: structuredClone(template.spec ?? {}),
       });
@@ -284,7 +317,12 @@ export class Reconciler {
     revisions.updateStatus(runtime.namespace, revision.name, revisionStatus(revision, previous?.conditions));
   }
 
-  private writeServiceStatus(runtime: ServiceRuntime, service: KubeObject, latest: RevisionRuntime, serving: RevisionRuntime | undefined): void {
+  private writeServiceStatus(
+    runtime: ServiceRuntime,
+    service: KubeObject,
+    latest: RevisionRuntime,
+    serving: RevisionRuntime | undefined,
+  ): void {
     const host = `${runtime.name}.${runtime.namespace}`;
     const failed = latest.phase === 'failed' ? `Revision "${latest.name}" failed with message: ${latest.message ?? ''}.` : undefined;
     const configuration: ConditionState =
@@ -292,13 +330,23 @@ export class Reconciler {
         ? { type: 'ConfigurationsReady', status: 'True' }
         : failed !== undefined
           ? { type: 'ConfigurationsReady', status: 'False', reason: 'RevisionFailed', message: failed }
-          : { type: 'ConfigurationsReady', status: 'Unknown', reason: 'RevisionMissing', message: `Configuration "${runtime.name}" is waiting for a Revision to become ready.` };
+          : {
+              type: 'ConfigurationsReady',
+              status: 'Unknown',
+              reason: 'RevisionMissing',
+              message: `Configuration "${runtime.name}" is waiting for a Revision to become ready.`,
+            };
     const routes: ConditionState =
       serving !== undefined
         ? { type: 'RoutesReady', status: 'True' }
         : failed !== undefined
           ? { type: 'RoutesReady', status: 'False', reason: 'RevisionFailed', message: failed }
-          : { type: 'RoutesReady', status: 'Unknown', reason: 'RevisionMissing', message: `Configuration "${runtime.name}" is waiting for a Revision to become ready.` };
+          : {
+              type: 'RoutesReady',
+              status: 'Unknown',
+              reason: 'RevisionMissing',
+              message: `Configuration "${runtime.name}" is waiting for a Revision to become ready.`,
+            };
     const ready: ConditionState =
       configuration.status === 'True' && routes.status === 'True'
         ? { type: 'Ready', status: 'True' }
@@ -324,10 +372,15 @@ export class Reconciler {
 
 function revisionStatus(revision: RevisionRuntime, previous: unknown): Record<string, unknown> {
   const running = revision.replicas.filter((replica) => replica.ready).length;
-  const failure = revision.phase === 'failed' ? { status: 'False' as const, reason: revision.reason, message: revision.message } : undefined;
+  const failure =
+    revision.phase === 'failed' ? { status: 'False' as const, reason: revision.reason, message: revision.message } : undefined;
   const containerFailed = failure !== undefined && revision.reason?.startsWith('ExitCode') === true;
   const state = (type: string, done: boolean, broken: boolean): ConditionState =>
-    broken && failure !== undefined ? { type, ...failure } : done ? { type, status: 'True' } : { type, status: 'Unknown', reason: 'Deploying' };
+    broken && failure !== undefined
+      ? { type, ...failure }
+      : done
+        ? { type, status: 'True' }
+        : { type, status: 'Unknown', reason: 'Deploying' };
   const active = revision.phase === 'ready' || revision.phase === 'retired';
   const status: Record<string, unknown> = {
     observedGeneration: 1,

@@ -68,7 +68,10 @@ export function revisionFromTemplate(
   for (const variable of Array.isArray(container.env) ? container.env.map(obj) : []) {
     if (typeof variable.name === 'string') env[variable.name] = typeof variable.value === 'string' ? variable.value : '';
   }
-  const name = typeof metadata.name === 'string' && metadata.name !== '' ? metadata.name : `${service.metadata.name}-${String(number).padStart(5, '0')}`;
+  const name =
+    typeof metadata.name === 'string' && metadata.name !== ''
+      ? metadata.name
+      : `${service.metadata.name}-${String(number).padStart(5, '0')}`;
   env.PORT = String(port);
   env.K_SERVICE = service.metadata.name;
   env.K_CONFIGURATION = service.metadata.name;
@@ -86,7 +89,9 @@ export function revisionFromTemplate(
     port,
     env,
     labels: {
-      ...Object.fromEntries(Object.entries(obj(metadata.labels)).filter((entry): entry is [string, string] => typeof entry[1] === 'string')),
+      ...Object.fromEntries(
+        Object.entries(obj(metadata.labels)).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+      ),
       'serving.knative.dev/service': service.metadata.name,
       'serving.knative.dev/configuration': service.metadata.name,
       'serving.knative.dev/revision': name,

@@ -21,7 +21,8 @@ export default class Delete extends BaseCommand<typeof Delete> {
     const deleted: unknown[] = [];
     await deleteManifest(await this.client(), documents, (document, entity) => {
       const { noun } = kindInfo(document.kind);
-      if (format === undefined) this.print(entity === undefined ? `Skipped ${noun}: ${document.name} (not found)` : `Deleted ${noun}: ${document.name}`);
+      if (format === undefined)
+        this.print(entity === undefined ? `Skipped ${noun}: ${document.name} (not found)` : `Deleted ${noun}: ${document.name}`);
       if (entity !== undefined) deleted.push(entity);
     });
     if (format !== undefined) this.print(await formatStructured(deleted, format));

@@ -18,7 +18,9 @@ export default class GatewayStart extends BaseCommand<typeof GatewayStart> {
     backend: Flags.string({ description: 'the backend that runs functions: local, swarm or knative [default: local]' }),
     host: Flags.string({ description: 'the address to listen on [default: 127.0.0.1]' }),
     port: Flags.integer({ min: 0, max: 65535, description: 'the port to listen on [default: 8080]' }),
-    'data-dir': Flags.string({ description: 'where the store, the admin token and function files live [default: ~/.local/share/dispatch]' }),
+    'data-dir': Flags.string({
+      description: 'where the store, the admin token and function files live [default: ~/.local/share/dispatch]',
+    }),
     token: Flags.string({ description: 'a bearer token the admin API will require' }),
     'seed-defaults': Flags.boolean({
       allowNo: true,

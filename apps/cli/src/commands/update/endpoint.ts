@@ -6,7 +6,10 @@ import { WriteCommand } from '../../lib/write-command.js';
 export default class UpdateEndpoint extends WriteCommand<typeof UpdateEndpoint> {
   static override summary = 'Update an endpoint: what it matches, the function it runs, CORS, auth, enabled';
   static override description = 'A repeatable flag replaces the whole list: -m GET -m POST sets both methods.';
-  static override examples = ['<%= config.bin %> update endpoint get-hello -m GET -m POST --cors', '<%= config.bin %> update endpoint get-hello --disable'];
+  static override examples = [
+    '<%= config.bin %> update endpoint get-hello -m GET -m POST --cors',
+    '<%= config.bin %> update endpoint get-hello --disable',
+  ];
   static override args = {
     name: Args.string({ description: 'the endpoint name', required: true }),
   };

@@ -4,7 +4,7 @@ import { functionBody, functionFlags } from '../../lib/function-flags.js';
 import { WriteCommand } from '../../lib/write-command.js';
 
 export default class UpdateFunction extends WriteCommand<typeof UpdateFunction> {
-  static override summary = "Update a function: its source, image, handler, schemas, secrets or settings";
+  static override summary = 'Update a function: its source, image, handler, schemas, secrets or settings';
   static override examples = [
     '<%= config.bin %> update function hello ./examples/python3/hello.py --wait',
     '<%= config.bin %> update function hello --secret place --timeout 5000',

@@ -16,7 +16,10 @@ export default class UpdateSchedule extends WriteCommand<typeof UpdateSchedule> 
   static override flags = {
     ...scheduleFlags,
     function: Flags.string({ description: 'the function it runs' }),
-    enable: Flags.boolean({ exclusive: ['disable'], description: 'enable it (ticks from now on run; the ones missed while disabled do not)' }),
+    enable: Flags.boolean({
+      exclusive: ['disable'],
+      description: 'enable it (ticks from now on run; the ones missed while disabled do not)',
+    }),
     disable: Flags.boolean({ exclusive: ['enable'], description: 'disable it: it keeps its settings and runs nothing' }),
   };
 

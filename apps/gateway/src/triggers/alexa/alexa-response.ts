@@ -29,7 +29,10 @@ function isSpeechReply(value: unknown): value is SpeechReply {
 }
 
 /** An Alexa response that says `text` (and shows it on a card when `card` is given), ending the session. */
-export function speak(text: string, options: { card?: SpeechReply['card']; endSession?: boolean; sessionAttributes?: Record<string, unknown> } = {}): AlexaResponse {
+export function speak(
+  text: string,
+  options: { card?: SpeechReply['card']; endSession?: boolean; sessionAttributes?: Record<string, unknown> } = {},
+): AlexaResponse {
   const response: Record<string, unknown> = { outputSpeech: { type: 'PlainText', text } };
   if (options.card !== undefined) {
     const card = typeof options.card === 'string' ? { content: options.card } : options.card;

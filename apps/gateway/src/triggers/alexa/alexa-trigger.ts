@@ -17,7 +17,11 @@ const SPOKEN_FAILURE = 'Sorry, the skill could not answer just now. Please try a
  * a function that fails or is too slow becomes a spoken error, so the device never hangs.
  */
 export function createAlexaTrigger(dispatch: Dispatch, verifier: AlexaVerifier | undefined) {
-  async function functionFor(endpoint: Endpoint, settings: AlexaTriggerSettings, summary: AlexaRequestSummary): Promise<string | undefined> {
+  async function functionFor(
+    endpoint: Endpoint,
+    settings: AlexaTriggerSettings,
+    summary: AlexaRequestSummary,
+  ): Promise<string | undefined> {
     const fallback = endpoint.function === '' ? undefined : endpoint.function;
     if (summary.type === 'LaunchRequest') return settings.launch ?? fallback;
     if (summary.type === 'SessionEndedRequest') return settings.sessionEnded ?? fallback;

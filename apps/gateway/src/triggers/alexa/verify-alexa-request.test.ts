@@ -7,7 +7,11 @@ const CHAIN_URL = 'https://s3.amazonaws.com/echo.api/echo-api-cert-4.pem';
 const DAY = 24 * 3600_000;
 
 function alexaBody(timestamp = new Date().toISOString()): string {
-  return JSON.stringify({ version: '1.0', session: { application: { applicationId: 'amzn1.ask.skill.test' } }, request: { type: 'LaunchRequest', timestamp } });
+  return JSON.stringify({
+    version: '1.0',
+    session: { application: { applicationId: 'amzn1.ask.skill.test' } },
+    request: { type: 'LaunchRequest', timestamp },
+  });
 }
 
 describe('the Alexa request verifier', () => {
@@ -24,7 +28,10 @@ describe('the Alexa request verifier', () => {
   }
 
   async function refusal(headers: Record<string, string>, body: string): Promise<string> {
-    const error = await verifier.verify(headers, Buffer.from(body), JSON.parse(body)).then(() => undefined, (e: unknown) => e);
+    const error = await verifier.verify(headers, Buffer.from(body), JSON.parse(body)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ name: 'RequestVerificationError', code: 400 });
     return (error as Error).message;
   }
@@ -99,7 +106,9 @@ describe('the Alexa request verifier', () => {
     const before = fetched.length;
     for (let i = 0; i < 5; i++) {
       const body = alexaBody();
-      expect(await refusal(signedHeaders(body, good, 'https://s3.amazonaws.com/echo.api/missing.pem'), body)).toMatch(/could not be fetched/);
+      expect(await refusal(signedHeaders(body, good, 'https://s3.amazonaws.com/echo.api/missing.pem'), body)).toMatch(
+        /could not be fetched/,
+      );
     }
     expect(fetched.length - before).toBe(1);
   });
@@ -116,13 +125,17 @@ describe('the Alexa request verifier', () => {
   it('refuses a certificate that does not name echo-api.amazon.com', async () => {
     const other = await ca.issue({ dnsNames: ['echo-api.example.com'] });
     const body = alexaBody();
-    expect(await refusal(signedHeaders(body, other, await servedAs('/echo.api/other-name.pem', other)), body)).toMatch(/does not name echo-api.amazon.com/);
+    expect(await refusal(signedHeaders(body, other, await servedAs('/echo.api/other-name.pem', other)), body)).toMatch(
+      /does not name echo-api.amazon.com/,
+    );
   });
 
   it('refuses a certificate from an untrusted CA', async () => {
     const untrusted = await otherCa.issue();
     const body = alexaBody();
-    expect(await refusal(signedHeaders(body, untrusted, await servedAs('/echo.api/untrusted.pem', untrusted)), body)).toMatch(/does not chain to a trusted root/);
+    expect(await refusal(signedHeaders(body, untrusted, await servedAs('/echo.api/untrusted.pem', untrusted)), body)).toMatch(
+      /does not chain to a trusted root/,
+    );
   });
 
   it('refuses a body changed after signing', async () => {

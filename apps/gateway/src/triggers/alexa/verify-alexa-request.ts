@@ -54,7 +54,9 @@ export function createAlexaVerifier(options: AlexaVerifierOptions = {}): AlexaVe
       const chainUrl = header(headers, 'signaturecertchainurl');
       const signature = header(headers, 'signature-256');
       if (!chainUrl || !signature) {
-        throw new RequestVerificationError('this is an Alexa skill endpoint: the SignatureCertChainUrl and Signature-256 headers are required');
+        throw new RequestVerificationError(
+          'this is an Alexa skill endpoint: the SignatureCertChainUrl and Signature-256 headers are required',
+        );
       }
       // The timestamp is the cheapest check, and a replayed request must not cost a certificate fetch.
       const timestamp = timestampOf(body);

@@ -44,7 +44,10 @@ export function createGithubTrigger(dispatch: Dispatch) {
   return async function handleGithub(endpoint: Endpoint, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const missing = REQUIRED_HEADERS.filter((name) => header(request, name) === undefined);
     if (missing.length > 0) {
-      return reply.code(400).send({ code: 400, message: `this is a GitHub webhook endpoint: the ${missing.join(', ')} header${missing.length > 1 ? 's are' : ' is'} missing` });
+      return reply.code(400).send({
+        code: 400,
+        message: `this is a GitHub webhook endpoint: the ${missing.join(', ')} header${missing.length > 1 ? 's are' : ' is'} missing`,
+      });
     }
     const event = header(request, 'x-github-event') as string;
     const delivery = header(request, 'x-github-delivery') as string;
@@ -55,12 +58,17 @@ export function createGithubTrigger(dispatch: Dispatch) {
     // Every value is tried, so the time taken does not tell which one (if any) matched.
     let matched = false;
     for (const secret of secrets) matched = (raw !== '' && (await verify(secret, raw, signature))) || matched;
-    if (!matched) return reply.code(401).send({ code: 401, message: 'the X-Hub-Signature-256 signature does not match this endpoint\'s webhook secret' });
+    if (!matched)
+      return reply
+        .code(401)
+        .send({ code: 401, message: "the X-Hub-Signature-256 signature does not match this endpoint's webhook secret" });
 
     if (event === 'ping') return reply.code(200).send({ message: 'pong', delivery });
     const events = (endpoint.triggerSettings as GithubTriggerSettings | undefined)?.events ?? ['push'];
     if (!events.includes('*') && !events.includes(event)) {
-      return reply.code(202).send({ message: `event "${event}" is not one endpoint ${endpoint.name} runs (${events.join(', ')}): nothing was run`, delivery });
+      return reply
+        .code(202)
+        .send({ message: `event "${event}" is not one endpoint ${endpoint.name} runs (${events.join(', ')}): nothing was run`, delivery });
     }
 
     const run = await dispatch.runs.execute(endpoint.function, eventPayload(request.body), { blocking: false, idempotencyKey: delivery });

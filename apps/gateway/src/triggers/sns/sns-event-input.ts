@@ -112,7 +112,14 @@ function alarmChange(message: Json): CloudWatchAlarmChange {
  */
 export function snsEventInput(sns: SnsMessage): SnsEventInput {
   const message = parseMessage(sns.Message);
-  const input: SnsEventInput = { kind: 'message', topicArn: sns.TopicArn, messageId: sns.MessageId, timestamp: sns.Timestamp, message, sns };
+  const input: SnsEventInput = {
+    kind: 'message',
+    topicArn: sns.TopicArn,
+    messageId: sns.MessageId,
+    timestamp: sns.Timestamp,
+    message,
+    sns,
+  };
   if (typeof sns.Subject === 'string') input.subject = sns.Subject;
   if (!isObject(message)) return input;
   if (Array.isArray(message.Records) && message.Records.some((record) => isObject(record) && record.eventSource === 'aws:s3')) {

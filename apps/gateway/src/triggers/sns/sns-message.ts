@@ -52,8 +52,10 @@ export function readSnsMessage(body: unknown): SnsMessage {
   const required: readonly string[] = type === 'Notification' ? COMMON_FIELDS : [...COMMON_FIELDS, ...CONFIRMATION_FIELDS];
   const missing = required.filter((field) => typeof message[field] !== 'string' || message[field] === '');
   if (missing.length > 0) throw refuse(`the ${type} has no ${missing.join(', ')}`);
-  if (message.Subject !== undefined && message.Subject !== null && typeof message.Subject !== 'string') throw refuse('the Subject is not a string');
-  if ((message.MessageId as string).length > MAX_MESSAGE_ID_LENGTH) throw refuse(`the MessageId is longer than ${MAX_MESSAGE_ID_LENGTH} characters`);
+  if (message.Subject !== undefined && message.Subject !== null && typeof message.Subject !== 'string')
+    throw refuse('the Subject is not a string');
+  if ((message.MessageId as string).length > MAX_MESSAGE_ID_LENGTH)
+    throw refuse(`the MessageId is longer than ${MAX_MESSAGE_ID_LENGTH} characters`);
   return message as unknown as SnsMessage;
 }
 

@@ -26,7 +26,12 @@ export async function confirmSubscriptionOverHttps(url: URL): Promise<void> {
 export function createSnsTrigger(dispatch: Dispatch, verifier: SnsVerifier, confirm: SubscriptionConfirmer) {
   return async function handleSns(endpoint: Endpoint, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const message = readSnsMessage(request.body);
-    const log = request.log.child({ endpoint: endpoint.name, snsType: message.Type, topic: message.TopicArn, messageId: message.MessageId });
+    const log = request.log.child({
+      endpoint: endpoint.name,
+      snsType: message.Type,
+      topic: message.TopicArn,
+      messageId: message.MessageId,
+    });
     // The topic comes first: a message from a topic not allowed here costs no certificate fetch.
     const { topicArns } = (endpoint.triggerSettings ?? { topicArns: [] }) as unknown as SnsTriggerSettings;
     if (!topicArns.includes(message.TopicArn)) {
@@ -45,7 +50,9 @@ export function createSnsTrigger(dispatch: Dispatch, verifier: SnsVerifier, conf
         await confirm(url);
       } catch (error) {
         log.warn({ err: error }, 'could not confirm the SNS subscription');
-        return reply.code(502).send({ code: 502, message: `the subscription to ${message.TopicArn} could not be confirmed (request id ${request.id})` });
+        return reply
+          .code(502)
+          .send({ code: 502, message: `the subscription to ${message.TopicArn} could not be confirmed (request id ${request.id})` });
       }
       log.info('confirmed the SNS subscription');
       return reply.code(200).send({ message: `subscribed to ${message.TopicArn}` });
@@ -56,7 +63,10 @@ export function createSnsTrigger(dispatch: Dispatch, verifier: SnsVerifier, conf
       return reply.code(200).send({ message: `unsubscribed from ${message.TopicArn}` });
     }
 
-    const run = await dispatch.runs.execute(endpoint.function, snsEventInput(message), { blocking: false, idempotencyKey: message.MessageId });
+    const run = await dispatch.runs.execute(endpoint.function, snsEventInput(message), {
+      blocking: false,
+      idempotencyKey: message.MessageId,
+    });
     return reply.code(202).send({ message: 'queued', messageId: message.MessageId, runId: run.name });
   };
 }

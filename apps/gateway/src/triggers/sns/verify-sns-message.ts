@@ -48,15 +48,24 @@ export function createSnsVerifier(options: SnsVerifierOptions = {}): SnsVerifier
   return {
     async verify(message) {
       const algorithm = ALGORITHMS[message.SignatureVersion];
-      if (algorithm === undefined) throw new RequestVerificationError(`SNS SignatureVersion ${JSON.stringify(message.SignatureVersion)} is not 1 or 2`);
+      if (algorithm === undefined)
+        throw new RequestVerificationError(`SNS SignatureVersion ${JSON.stringify(message.SignatureVersion)} is not 1 or 2`);
       const certificate = await certificates.certificate(message.SigningCertURL);
       let valid = false;
       try {
-        valid = verify(algorithm, Buffer.from(snsStringToSign(message), 'utf8'), certificate.publicKey, Buffer.from(message.Signature, 'base64'));
+        valid = verify(
+          algorithm,
+          Buffer.from(snsStringToSign(message), 'utf8'),
+          certificate.publicKey,
+          Buffer.from(message.Signature, 'base64'),
+        );
       } catch {
         // A key of another type, or a signature of the wrong size: not a valid signature either.
       }
-      if (!valid) throw new RequestVerificationError(`the SNS message's signature does not match its fields (SignatureVersion ${message.SignatureVersion})`);
+      if (!valid)
+        throw new RequestVerificationError(
+          `the SNS message's signature does not match its fields (SignatureVersion ${message.SignatureVersion})`,
+        );
     },
   };
 }
@@ -64,8 +73,17 @@ export function createSnsVerifier(options: SnsVerifierOptions = {}): SnsVerifier
 /** A `SubscribeURL` Dispatch will GET to confirm a subscription: https on an SNS host, nothing else. */
 export function checkSubscribeUrl(text: string): URL {
   const url = URL.canParse(text) ? new URL(text) : undefined;
-  if (url === undefined || url.protocol !== 'https:' || !SNS_HOST.test(url.hostname) || (url.port !== '' && url.port !== '443') || url.username !== '' || url.password !== '') {
-    throw new RequestVerificationError(`the SubscribeURL ${JSON.stringify(text)} is not an https URL on an SNS host (sns.<region>.amazonaws.com)`);
+  if (
+    url === undefined ||
+    url.protocol !== 'https:' ||
+    !SNS_HOST.test(url.hostname) ||
+    (url.port !== '' && url.port !== '443') ||
+    url.username !== '' ||
+    url.password !== ''
+  ) {
+    throw new RequestVerificationError(
+      `the SubscribeURL ${JSON.stringify(text)} is not an https URL on an SNS host (sns.<region>.amazonaws.com)`,
+    );
   }
   return url;
 }
