@@ -1,4 +1,4 @@
-import { ApiException, CustomObjectsApi, KubeConfig, PatchStrategy, Watch, setHeaderOptions } from '@kubernetes/client-node';
+import { ApiException, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { BackendError, ConflictError, InvalidInputError, NotFoundError } from '@dispatch/core/driver';
 import type { KnativeObject } from './knative-service.js';
 
@@ -36,13 +36,13 @@ export interface KnativeList {
 export class KnativeClient {
   private readonly api: CustomObjectsApi;
   readonly server: string;
+  /** The API path of the namespace's Services, which the informer lists and watches. */
+  readonly servicesPath: string;
 
-  constructor(
-    readonly config: KubeConfig,
-    readonly namespace: string,
-  ) {
+  constructor(readonly config: KubeConfig, readonly namespace: string) {
     this.api = config.makeApiClient(CustomObjectsApi);
     this.server = config.getCurrentCluster()?.server ?? '(no server)';
+    this.servicesPath = `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/services`;
   }
 
   async getService(name: string): Promise<KnativeObject> {
@@ -97,21 +97,6 @@ export class KnativeClient {
   async listServices(labelSelector: string): Promise<KnativeList> {
     return this.call('list services', () =>
       this.api.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.namespace, plural: 'services', labelSelector }),
-    );
-  }
-
-  /** Starts a watch of the namespace's Services; it ends by itself after `timeoutSeconds`. */
-  watchServices(
-    query: { labelSelector: string; resourceVersion?: string; timeoutSeconds: number },
-    onEvent: (type: string, object: KnativeObject) => void,
-    onEnd: (error: unknown) => void,
-  ): Promise<AbortController> {
-    const path = `/apis/${GROUP}/${VERSION}/namespaces/${this.namespace}/services`;
-    return new Watch(this.config).watch(
-      path,
-      { ...query, allowWatchBookmarks: true },
-      (type, object) => onEvent(type, object as KnativeObject),
-      onEnd,
     );
   }
 

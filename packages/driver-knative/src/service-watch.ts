@@ -1,96 +1,97 @@
+import { ListWatch, Watch } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { KnativeClient } from './kube-client.js';
 import type { KnativeObject } from './knative-service.js';
 
 /**
- * Keeps the namespace's function Services in memory from a list and a watch, for invocations (which must
- * not read the API on every call). A watch ends after `timeoutSeconds` (client-node has no client-side
- * timeout): it is started again from the last resource version, and from a fresh list after a 410 or error.
+ * Keeps the namespace's function Services in memory, for invocations (which must not read the API on every
+ * call), with client-node's informer: it lists, watches from the list's resource version, watches again when a
+ * watch ends and lists again after a 410 Gone. It stops on any other error; it is started again after a backoff.
+ * The driver's own writes are kept beside the informer's objects until the watch reports them, so that a call
+ * right after a deploy or a removal does not see the older object.
  */
 export class ServiceWatch {
-  private readonly services = new Map<string, KnativeObject>();
-  private resourceVersion: string | undefined;
-  private controller: AbortController | undefined;
+  private readonly informer: ListWatch<KnativeObject>;
+  /** Objects the driver wrote (`null`: removed) that the watch has not reported yet. */
+  private readonly written = new Map<string, KnativeObject | null>();
   private stopped = false;
   private retryMs = 250;
+  private retry: NodeJS.Timeout | undefined;
   private synced: Promise<void> | undefined;
 
-  constructor(
-    private readonly client: KnativeClient,
-    private readonly labelSelector: string,
-    private readonly timeoutSeconds: number,
-  ) {}
+  constructor(private readonly client: KnativeClient, labelSelector: string, timeoutSeconds: number) {
+    // makeInformer's ListWatch, with a watch that asks for a server-side timeout (client-node sets none).
+    const watch = new TimedWatch(client.config, timeoutSeconds);
+    this.informer = new ListWatch(client.servicesPath, watch, () => client.listServices(labelSelector), false, labelSelector);
+    this.informer.on('add', (object) => this.reported(object, false));
+    this.informer.on('update', (object) => this.reported(object, false));
+    this.informer.on('delete', (object) => this.reported(object, true));
+    this.informer.on('error', () => this.restart());
+  }
 
-  /** Starts the first list and watch; resolves once the cache holds the list. */
+  /** Starts the informer; resolves once its first list is in memory, or has failed (a retry is then scheduled). */
   start(): Promise<void> {
-    this.synced ??= this.relist().catch(() => this.schedule());
+    this.synced ??= this.informer.start();
     return this.synced;
   }
 
   get(name: string): KnativeObject | undefined {
-    return this.services.get(name);
+    const seen = this.informer.get(name, this.client.namespace);
+    const written = this.written.get(name);
+    if (written === undefined) return seen;
+    if (written === null) return undefined;
+    return seen !== undefined && newer(seen, written) ? seen : written;
   }
 
   /** Records an object the driver just wrote or read, unless the cache already holds a newer one. */
   remember(object: KnativeObject): void {
-    const current = this.services.get(object.metadata.name);
-    if (current === undefined || newer(object, current)) this.services.set(object.metadata.name, object);
+    const current = this.get(object.metadata.name);
+    if (current === undefined || newer(object, current)) this.written.set(object.metadata.name, object);
   }
 
   forget(name: string): void {
-    this.services.delete(name);
+    this.written.set(name, null);
   }
 
   stop(): void {
     this.stopped = true;
-    this.controller?.abort();
+    clearTimeout(this.retry);
+    void this.informer.stop();
   }
 
-  private async relist(): Promise<void> {
-    const list = await this.client.listServices(this.labelSelector);
-    this.services.clear();
-    for (const item of list.items) this.services.set(item.metadata.name, item);
-    this.resourceVersion = list.metadata.resourceVersion;
-    await this.watch();
+  /** Drops the driver's own copy once the watch reports the same object, a newer one, or its removal. */
+  private reported(object: KnativeObject, deleted: boolean): void {
+    const name = object.metadata.name;
+    const written = this.written.get(name);
+    if (written === undefined) return;
+    if (written === null ? deleted : deleted || newer(object, written)) this.written.delete(name);
   }
 
-  private async watch(): Promise<void> {
+  private restart(): void {
     if (this.stopped) return;
-    let expired = false;
-    this.controller = await this.client.watchServices(
-      {
-        labelSelector: this.labelSelector,
-        timeoutSeconds: this.timeoutSeconds,
-        ...(this.resourceVersion === undefined ? {} : { resourceVersion: this.resourceVersion }),
-      },
-      (type, object) => {
-        if (type === 'ERROR') {
-          expired = true;
-          return;
-        }
-        const version = object.metadata?.resourceVersion;
-        if (version !== undefined) this.resourceVersion = version;
-        if (type === 'BOOKMARK') return;
-        if (type === 'DELETED') this.services.delete(object.metadata.name);
-        else this.remember(object);
-      },
-      (error) => {
-        if (this.stopped) return;
-        if (error !== null && error !== undefined) expired = true;
-        if (expired) this.resourceVersion = undefined;
-        this.schedule(expired);
-      },
-    );
-    this.retryMs = 250;
-  }
-
-  private schedule(relist = true): void {
-    if (this.stopped) return;
-    const delay = relist ? this.retryMs : 0;
+    clearTimeout(this.retry);
+    const delay = this.retryMs;
     this.retryMs = Math.min(this.retryMs * 2, 10_000);
-    setTimeout(() => {
-      const next = relist || this.resourceVersion === undefined ? this.relist() : this.watch();
-      next.catch(() => this.schedule(true));
-    }, delay).unref();
+    this.retry = setTimeout(() => {
+      if (this.stopped) return;
+      const failuresBefore = this.retryMs;
+      void this.informer.start().then(() => {
+        // Started without a new error: the next failure starts again from the shortest delay.
+        if (this.retryMs === failuresBefore) this.retryMs = 250;
+      });
+    }, delay);
+    this.retry.unref();
+  }
+}
+
+/** A watch that ends itself after `timeoutSeconds` and asks for bookmarks, so a dead connection is not kept. */
+class TimedWatch extends Watch {
+  constructor(config: KubeConfig, private readonly timeoutSeconds: number) {
+    super(config);
+  }
+
+  override watch(...[path, query, callback, done]: Parameters<Watch['watch']>): Promise<AbortController> {
+    return super.watch(path, { ...query, timeoutSeconds: this.timeoutSeconds, allowWatchBookmarks: true }, callback, done);
   }
 }
 

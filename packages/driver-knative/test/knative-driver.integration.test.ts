@@ -14,6 +14,8 @@ import { startKubeHarness } from '@dispatch/driver-testkit/kube-harness';
 import type { KubeHarness } from '@dispatch/driver-testkit/kube-harness';
 import { createDockerKnativeImageBuilder, createKnativeDriver } from '../src/index.js';
 import type { KnativeImageBuilder } from '../src/index.js';
+import { FUNCTION_LABEL } from '../src/knative-service.js';
+import { KnativeClient, loadKubeConfig } from '../src/kube-client.js';
 
 const engine = await requireEngine('docker');
 
@@ -96,6 +98,41 @@ describe.runIf(engine)('knative driver through the Kubernetes API harness', () =
       expect(status.reason).toMatch(/^\[knative\] revision "knative-crash-00001" failed: ExitCode3: Container failed with: /);
       await driver.remove('knative-crash');
       await driver.dispose();
+    }, 60_000);
+  });
+
+  describe('the watch of Services', () => {
+    it('follows the cluster after the API forgot its watch history (410 Gone): it lists again', async () => {
+      if (harness === undefined) throw new Error('the harness starts in beforeAll');
+      // Watches that end after a second, so that the next one starts from a version the API has forgotten.
+      const { kubeconfigPath, ingressUrl } = harness;
+      const watching = createKnativeDriver({ kubeconfig: kubeconfigPath, ingressAddress: ingressUrl, watchTimeoutSeconds: 1 });
+      const elsewhere = driverWith();
+      const name = 'knative-watched';
+      const imageURL = await plainImage(watching, 'nodejs');
+      const spec = deploySpec({
+        name,
+        language: 'nodejs',
+        imageURL,
+        source: await packFixture('nodejs'),
+        handler: fixtureHandler('nodejs'),
+      });
+      await watching.deploy(spec);
+      await eventually(
+        async () => expect((await callFunction(watching, name, { action: 'hello', name: 'w' })).payload).toBeDefined(),
+        30_000,
+      );
+      // A change the watch does not see (the Service leaves its label selector), then the history is forgotten:
+      // the next watch gets a 410, and only a new list tells the driver the Service is no longer one of its own.
+      const api = new KnativeClient(loadKubeConfig(kubeconfigPath), 'default');
+      await api.mergePatchService(name, { metadata: { labels: { [FUNCTION_LABEL]: null } } });
+      harness.compact();
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      await elsewhere.remove(name);
+      // Had the cache kept the Service, the call would retry its address until the deadline and end Unavailable.
+      await expect(callFunction(watching, name, {}, { deadlineMs: 2_000 })).rejects.toMatchObject({ name: 'NotFoundError', code: 404 });
+      await watching.dispose();
+      await elsewhere.dispose();
     }, 60_000);
   });
 
