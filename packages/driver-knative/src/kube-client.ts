@@ -39,7 +39,10 @@ export class KnativeClient {
   /** The API path of the namespace's Services, which the informer lists and watches. */
   readonly servicesPath: string;
 
-  constructor(readonly config: KubeConfig, readonly namespace: string) {
+  constructor(
+    readonly config: KubeConfig,
+    readonly namespace: string,
+  ) {
     this.api = config.makeApiClient(CustomObjectsApi);
     this.server = config.getCurrentCluster()?.server ?? '(no server)';
     this.servicesPath = `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/services`;

@@ -19,7 +19,11 @@ export class ServiceWatch {
   private retry: NodeJS.Timeout | undefined;
   private synced: Promise<void> | undefined;
 
-  constructor(private readonly client: KnativeClient, labelSelector: string, timeoutSeconds: number) {
+  constructor(
+    private readonly client: KnativeClient,
+    labelSelector: string,
+    timeoutSeconds: number,
+  ) {
     // makeInformer's ListWatch, with a watch that asks for a server-side timeout (client-node sets none).
     const watch = new TimedWatch(client.config, timeoutSeconds);
     this.informer = new ListWatch(client.servicesPath, watch, () => client.listServices(labelSelector), false, labelSelector);
@@ -86,7 +90,10 @@ export class ServiceWatch {
 
 /** A watch that ends itself after `timeoutSeconds` and asks for bookmarks, so a dead connection is not kept. */
 class TimedWatch extends Watch {
-  constructor(config: KubeConfig, private readonly timeoutSeconds: number) {
+  constructor(
+    config: KubeConfig,
+    private readonly timeoutSeconds: number,
+  ) {
     super(config);
   }
 
