@@ -5,6 +5,7 @@ import { href, useRoute } from './route.js';
 import { EndpointsPage } from './views/endpoints.js';
 import { OverviewPage } from './views/overview.js';
 import { RunsPage } from './views/runs.js';
+import { SchedulesPage } from './views/schedules.js';
 import { SignIn } from './views/sign-in.js';
 import { TesterPage } from './views/tester.js';
 import { UploadPage } from './views/upload.js';
@@ -15,6 +16,7 @@ const PAGES = [
   { id: 'tester', label: 'Tester', view: TesterPage },
   { id: 'runs', label: 'Runs and logs', view: RunsPage },
   { id: 'endpoints', label: 'Endpoints', view: EndpointsPage },
+  { id: 'schedules', label: 'Schedules', view: SchedulesPage },
 ] as const;
 
 /** The console: a sign-in prompt until a token is known, then the pages. */

@@ -71,7 +71,10 @@ export async function send(
 
 /** Calls the admin API (`/v1/...`) and answers the parsed body; a non-2xx answer throws its ApiError. */
 export async function api<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-  const exchange = await send(method, path, adminHeaders(), body === undefined ? undefined : JSON.stringify(body), signal);
+  const headers = adminHeaders();
+  // Fastify refuses an empty body announced as JSON (a DELETE has none).
+  if (body === undefined) delete headers['content-type'];
+  const exchange = await send(method, path, headers, body === undefined ? undefined : JSON.stringify(body), signal);
   return resultOf<T>(exchange.response);
 }
 

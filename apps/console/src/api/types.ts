@@ -39,8 +39,21 @@ export interface Endpoint extends Entity {
   hosts?: string[];
   auth?: string;
   authSecret?: string;
+  /** `apiKey` auth: the header carrying the key (`x-api-key` unless named). */
+  authHeader?: string;
   trigger?: string;
+  triggerSettings?: Record<string, unknown>;
   enabled?: boolean;
+}
+
+export interface Schedule extends Entity {
+  function: string;
+  cron: string;
+  timezone: string;
+  input?: unknown;
+  enabled: boolean;
+  /** The next tick times, Unix seconds; empty when disabled. */
+  nextRuns?: number[];
 }
 
 export interface Run {

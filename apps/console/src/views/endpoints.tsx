@@ -20,6 +20,7 @@ export function curlCommand(endpoint: Endpoint): string {
   if (host) parts.push('-H', `'Host: ${host}'`);
   if (endpoint.auth === 'bearer') parts.push('-H', "'Authorization: Bearer <token>'");
   if (endpoint.auth === 'basic') parts.push('-u', "'<user>:<password>'");
+  if (endpoint.auth === 'apiKey') parts.push('-H', `'${endpoint.authHeader ?? 'x-api-key'}: <key>'`);
   if (method === 'GET') parts.push(`'${url}'`);
   else parts.push('-X', method, '-H', "'Content-Type: application/json'", '-d', `'{"name": "user"}'`, `'${url}'`);
   return parts.join(' ');
@@ -32,10 +33,15 @@ interface Form {
   methods: string[];
   auth: string;
   authSecret: string;
+  authHeader: string;
   trigger: string;
   applicationIds: string;
   events: string;
+  topicArns: string;
 }
+
+/** A list typed as words separated by spaces or commas. */
+const words = (text: string) => text.split(/[\s,]+/).filter(Boolean);
 
 /** Endpoints: every endpoint with its URL and a curl command to copy, and a form to create one. */
 export function EndpointsPage({ params }: { params: URLSearchParams }) {
@@ -50,9 +56,11 @@ export function EndpointsPage({ params }: { params: URLSearchParams }) {
     methods: ['GET', 'POST'],
     auth: 'public',
     authSecret: '',
+    authHeader: 'x-api-key',
     trigger: 'http',
     applicationIds: '',
     events: 'push',
+    topicArns: '',
   });
   const [problem, setProblem] = useState<string>();
   const [created, setCreated] = useState<string>();
@@ -73,9 +81,11 @@ export function EndpointsPage({ params }: { params: URLSearchParams }) {
         methods: form.methods,
         auth: form.auth,
         ...((form.auth !== 'public' || form.trigger === 'github') && form.authSecret !== '' ? { authSecret: form.authSecret } : {}),
+        ...(form.auth === 'apiKey' && form.authHeader !== '' ? { authHeader: form.authHeader } : {}),
         ...(form.trigger === 'http' ? {} : { trigger: form.trigger }),
-        ...(form.trigger === 'alexa' ? { triggerSettings: { applicationIds: form.applicationIds.split(/[\s,]+/).filter(Boolean) } } : {}),
-        ...(form.trigger === 'github' ? { triggerSettings: { events: form.events.split(/[\s,]+/).filter(Boolean) } } : {}),
+        ...(form.trigger === 'alexa' ? { triggerSettings: { applicationIds: words(form.applicationIds) } } : {}),
+        ...(form.trigger === 'github' ? { triggerSettings: { events: words(form.events) } } : {}),
+        ...(form.trigger === 'sns' ? { triggerSettings: { topicArns: words(form.topicArns) } } : {}),
       });
       setCreated(form.name);
       endpoints.reload();
@@ -154,6 +164,7 @@ export function EndpointsPage({ params }: { params: URLSearchParams }) {
                 <option value="http">HTTP</option>
                 <option value="alexa">Alexa skill</option>
                 <option value="github">GitHub webhook</option>
+                <option value="sns">Amazon SNS topic</option>
               </select>
             </Field>
             {form.trigger === 'alexa' && (
@@ -190,15 +201,40 @@ export function EndpointsPage({ params }: { params: URLSearchParams }) {
                 </Field>
               </>
             )}
+            {form.trigger === 'sns' && (
+              <Field id="ep-topics" label="SNS topic ARNs" hint="arn:aws:sns:region:account:topic, separated by spaces or commas">
+                <input id="ep-topics" required value={form.topicArns} onInput={set('topicArns')} aria-describedby="ep-topics-hint" />
+              </Field>
+            )}
             <Field id="ep-auth" label="Auth">
               <select id="ep-auth" value={form.auth} onChange={set('auth')}>
                 <option value="public">public</option>
                 <option value="basic">basic</option>
                 <option value="bearer">bearer</option>
+                <option value="apiKey">API key in a header</option>
               </select>
             </Field>
+            {form.auth === 'apiKey' && (
+              <Field
+                id="ep-auth-header"
+                label="API key header"
+                hint="the header callers put the key in (EventBridge: the connection's API key name)"
+              >
+                <input
+                  id="ep-auth-header"
+                  required
+                  maxLength={64}
+                  value={form.authHeader}
+                  onInput={set('authHeader')}
+                  aria-describedby="ep-auth-header-hint"
+                />
+              </Field>
+            )}
             {form.auth !== 'public' && (
-              <Field id="ep-secret" label="Secret with the allowed users or tokens">
+              <Field
+                id="ep-secret"
+                label={form.auth === 'apiKey' ? 'Secret with the accepted API keys' : 'Secret with the allowed users or tokens'}
+              >
                 <select id="ep-secret" value={form.authSecret} onChange={set('authSecret')}>
                   <option value="">Choose a secret</option>
                   {secrets.data?.map((secret) => (
