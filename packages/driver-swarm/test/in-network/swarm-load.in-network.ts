@@ -7,7 +7,9 @@ import { RUN_ID, packTestFixture, removeImages, testBuilder } from '../helpers.j
 
 const RUNS = Number(process.env.DISPATCH_TEST_SWARM_LOAD_RUNS ?? 100_000);
 const CONCURRENCY = 64;
-const KILL_EVERY_MS = 3000;
+/** Tasks killed during the load, spread evenly over its runs (by progress, not time: a fast machine ends sooner). */
+const KILLS = 4;
+const KILL_STEP = Math.floor(RUNS / (KILLS + 1));
 
 const swarm = await requireEngine('swarm');
 const docker = new Dockerode();
@@ -33,7 +35,7 @@ describe.skipIf(!swarm)('swarm backend under load', () => {
     await removeImages(docker, [`dispatch/fn-sw-${RUN_ID}`]);
   }, 60_000);
 
-  it(`answers ${RUNS} runs at concurrency ${CONCURRENCY}, each with its own reply, while a task is killed every ${KILL_EVERY_MS / 1000} s`, async () => {
+  it(`answers ${RUNS} runs at concurrency ${CONCURRENCY}, each with its own reply, while a task is killed every ${KILL_STEP} runs`, async () => {
     const image = await plainImage(driver, 'nodejs');
     // The reply is derived from the input, so a reply given to the wrong call shows.
     await driver.deploy(
@@ -46,9 +48,11 @@ describe.skipIf(!swarm)('swarm backend under load', () => {
     let wrong = 0;
     const failed: Array<RunEnvelope['context']['error'] | string> = [];
     let kills = 0;
-    let killing = Promise.resolve();
-    const killer = setInterval(() => {
-      killing = killing.then(async () => {
+    let nextKillAt = KILL_STEP;
+    let killing: Promise<void> | undefined;
+    const killOneTask = (): void => {
+      if (killing !== undefined || kills >= KILLS || answered < nextKillAt) return;
+      killing = (async () => {
         const [victim] = await runningContainers(name);
         if (victim === undefined) return;
         // SIGKILL: the task's calls in flight die with it; Swarm starts another task.
@@ -57,8 +61,9 @@ describe.skipIf(!swarm)('swarm backend under load', () => {
           .kill()
           .catch(() => undefined);
         kills++;
-      });
-    }, KILL_EVERY_MS);
+        nextKillAt += KILL_STEP;
+      })().finally(() => (killing = undefined));
+    };
     const startedAt = Date.now();
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
@@ -68,6 +73,7 @@ describe.skipIf(!swarm)('swarm backend under load', () => {
             const request = { context: { secrets: {}, timeout: 0, functionName: name }, payload: { n } };
             const reply = await driver.invoke(name, request, { deadline: Date.now() + 30_000 });
             answered++;
+            killOneTask();
             if (reply.context.error !== undefined) failed.push(reply.context.error);
             else if (JSON.stringify(reply.payload) !== JSON.stringify({ n, square: n * n })) wrong++;
           } catch (error) {
@@ -76,7 +82,6 @@ describe.skipIf(!swarm)('swarm backend under load', () => {
         }
       }),
     );
-    clearInterval(killer);
     await killing;
     const seconds = (Date.now() - startedAt) / 1000;
     console.log(
