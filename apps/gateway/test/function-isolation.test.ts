@@ -100,7 +100,7 @@ for (const mode of ['required', 'off'] as const) {
         Object.keys(seen.env).filter(
           (key) =>
             key.startsWith('DISPATCH_') &&
-            !/^DISPATCH_(FUNCTION_DIR|HANDLER|MODE|FUNKER_PORT|HOST|STATUS_FD|TIMEOUT_MS|EXIT_WITH_PARENT|MAX_OUTPUT_BYTES|MAX_LOG_BYTES|TEE_LOGS)$/.test(
+            !/^DISPATCH_(FUNCTION_DIR|HANDLER|MODE|FUNKER_PORT|SOCKET|HOST|STATUS_FD|TIMEOUT_MS|EXIT_WITH_PARENT|MAX_OUTPUT_BYTES|MAX_LOG_BYTES|TEE_LOGS)$/.test(
               key,
             ),
         ),
