@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Driver } from '@dispatch/core/driver';
 import {
@@ -8,6 +9,7 @@ import {
   fixtureHandler,
   packFixture,
   plainImage,
+  removeTestImages,
   requireEngine,
 } from '@dispatch/driver-testkit';
 import { startKubeHarness } from '@dispatch/driver-testkit/kube-harness';
@@ -18,6 +20,8 @@ import { FUNCTION_LABEL } from '../src/knative-service.js';
 import { KnativeClient, loadKubeConfig } from '../src/kube-client.js';
 
 const engine = await requireEngine('docker');
+/** This run's contract functions, so that their images can be removed afterwards. */
+const CONTRACT_PREFIX = `contract-kn${randomBytes(3).toString('hex')}`;
 
 describe.runIf(engine)('knative driver through the Kubernetes API harness', () => {
   let harness: KubeHarness | undefined;
@@ -28,6 +32,8 @@ describe.runIf(engine)('knative driver through the Kubernetes API harness', () =
 
   afterAll(async () => {
     await harness?.close();
+    // The function images the Docker builder made for this file's functions.
+    if (engine) await removeTestImages([`dispatch/fn-${CONTRACT_PREFIX}`, 'dispatch/fn-knative-']);
   }, 60_000);
 
   const driverWith = (imageBuilder?: KnativeImageBuilder): Driver => {
@@ -45,7 +51,7 @@ describe.runIf(engine)('knative driver through the Kubernetes API harness', () =
     return { ...docker, buildFunctionImage: async (spec) => (await docker.buildFunctionImage(spec), image) };
   };
 
-  driverContract({ name: 'knative (harness)', createDriver: () => driverWith(), logStreamsMerged: true });
+  driverContract({ name: 'knative (harness)', createDriver: () => driverWith(), logStreamsMerged: true, namePrefix: CONTRACT_PREFIX });
 
   describe('failures, as Knative reports them', () => {
     it('ends a Service whose image does not exist failed with ContainerMissing, within seconds', async () => {

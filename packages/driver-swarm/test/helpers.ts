@@ -8,6 +8,7 @@ import type Dockerode from 'dockerode';
 import { packSource } from '@dispatch/core/source';
 import { createDockerImageBuilder, registryFromEnv } from '@dispatch/docker-builder';
 import type { DockerImageBuilder } from '@dispatch/docker-builder';
+import { removeTestImages } from '@dispatch/driver-testkit';
 
 /** A name unique to this test run, so that runs never share services or images. */
 export const RUN_ID = `${Date.now().toString(36)}${process.pid.toString(36)}`.slice(-10);
@@ -59,18 +60,8 @@ export async function buildOneShotImage(docker: Dockerode, tag: string): Promise
 }
 
 /** Removes every image whose reference starts with one of the prefixes (test images of this run). */
-export async function removeImages(docker: Dockerode, prefixes: string[]): Promise<void> {
-  const images = await docker.listImages();
-  for (const image of images) {
-    for (const tag of image.RepoTags ?? []) {
-      if (prefixes.some((prefix) => tag.startsWith(prefix))) {
-        await docker
-          .getImage(tag)
-          .remove({ force: true })
-          .catch(() => undefined);
-      }
-    }
-  }
+export function removeImages(docker: Dockerode, prefixes: string[]): Promise<void> {
+  return removeTestImages(prefixes, docker);
 }
 
 /**

@@ -18,5 +18,6 @@ export type { PrometheusSample, TestPrometheus, TestPrometheusOptions } from './
 export { HTPASSWD_BINARY, REGISTRY_BINARY, requireRegistry, startTestRegistry } from './registry.js';
 export type { TestRegistry, TestRegistryOptions } from './registry.js';
 export { followProgress, localLanguageImages, pushLanguageImages, registryAuthConfig } from './registry-images.js';
+export { removeTestImages } from './test-images.js';
 export { RUNNABLE_MARKER, blocksScript, runnableBlocks } from './doc-blocks.js';
 export type { DocBlock } from './doc-blocks.js';
