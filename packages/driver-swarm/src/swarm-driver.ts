@@ -1,3 +1,6 @@
+// The swarm driver's factory: longer than most files because its closure holds the driver's state (the engine, the
+// functions' settings, the per-function locks) that every operation shares; each concern it calls lives in a sibling
+// file (invoke-function, service-spec, service-status, service-logs, task-replacer, task-liveness, wire-pool).
 import Dockerode from 'dockerode';
 import {
   BackendError,

@@ -1,3 +1,5 @@
+// The driver contract: one suite in one file, so that every backend runs the same list of behaviours in the same
+// order, and a new behaviour is added once for all of them.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Driver, Language, RunEnvelope } from '@dispatch/core/driver';

@@ -1,7 +1,8 @@
 'use strict';
 // Dispatch's nodejs function server: loads one handler and serves many concurrent calls over
 // funker (TCP or a Unix socket; the same port also speaks Dispatch's multiplexed wire protocol) or HTTP.
-// Plain CommonJS without dependencies, so it runs on any Node 18+ image.
+// Plain CommonJS without dependencies, so it runs on any Node 18+ image. One file on purpose, although it is
+// longer than most: it is copied into every nodejs image and run as `node server.cjs`, with no package around it.
 const fs = require('node:fs');
 const net = require('node:net');
 const http = require('node:http');
