@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { packSource } from '@dispatch/core/source';
 import type { RunEnvelope } from '@dispatch/core/driver';
@@ -32,7 +32,8 @@ function serversWith(marker: string): number[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'node') continue;
+      // By the executable, not /proc/PID/comm: Node 24 names its main thread "MainThread".
+      if (basename(readlinkSync(`/proc/${entry}/exe`)) !== 'node') continue;
       if (readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(marker)) pids.push(Number(entry));
     } catch {
       // Gone, or not ours to read.
