@@ -72,6 +72,26 @@ describe('schedules from the CLI', { timeout: 120_000 }, () => {
     expect((await runCli(['get', 'schedule', 'often'], cli)).stderr).toContain('[Code: 404] schedule "often" not found');
   });
 
+  it('lists only the runs a schedule started with get runs --schedule, also once the schedule is gone', async () => {
+    await runCliOk(['create', 'schedule', 'ticker', 'echo', '--cron', '* * * * * *', '--input', '{"n":2}'], cli);
+    await pollCli(['get', 'runs', '--schedule', 'ticker'], cli, (out) => /READY.*ticker/.test(out), 20_000);
+    await runCliOk(['delete', 'schedule', 'ticker'], cli);
+    await runCliOk(['exec', 'echo', '--input', '{"by":"hand"}'], cli);
+    const listed = JSON.parse(await runCliOk(['get', 'runs', '--schedule', 'ticker', '-o', 'json'], cli)) as { schedule?: string }[];
+    expect(listed.length).toBeGreaterThanOrEqual(1);
+    expect(listed.every((run) => run.schedule === 'ticker')).toBe(true);
+    // Without the flag the run by hand and the other schedule's runs are listed too.
+    const all = JSON.parse(await runCliOk(['get', 'runs', '--function', 'echo', '-o', 'json'], cli)) as { schedule?: string }[];
+    expect(all.some((run) => run.schedule !== 'ticker')).toBe(true);
+    const table = await runCliOk(['get', 'runs', '--schedule', 'ticker', '--limit', '1'], cli);
+    expect(
+      table
+        .trim()
+        .split('\n')
+        .filter((line) => line.includes('ticker')),
+    ).toHaveLength(1);
+  });
+
   it('applies a manifest with a schedule, and deletes it with delete -f', async () => {
     await writeFile(
       join(home, 'schedule.yaml'),

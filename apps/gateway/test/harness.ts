@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDispatch, openSqliteStore, packSource } from '@dispatch/core';
-import type { Dispatch, QueueSettings } from '@dispatch/core';
+import type { Dispatch, QueueSettings, Store } from '@dispatch/core';
 import { createLocalDriver } from '@dispatch/driver-local';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../src/app.js';
@@ -31,15 +31,17 @@ export interface TestGatewayOptions extends Omit<GatewayOptions, 'dispatch' | 't
   dataDir?: string;
   /** Keep the store in memory instead of in the data dir. */
   memoryStore?: boolean;
+  /** Another store (PostgreSQL) instead of SQLite; closed with the gateway. */
+  store?: Store;
   /** The async run queue's settings (shorter back-offs in tests). */
   queue?: Partial<QueueSettings>;
 }
 
 /** A gateway over the real Dispatch service, the SQLite store and the local driver, in a temp data dir. */
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
-  const { dataDir: givenDir, memoryStore, queue, token = randomBytes(16).toString('hex'), ...gatewayOptions } = options;
+  const { dataDir: givenDir, memoryStore, store: givenStore, queue, token = randomBytes(16).toString('hex'), ...gatewayOptions } = options;
   const dataDir = givenDir ?? (await mkdtemp(join(tmpdir(), 'dispatch-gateway-test-')));
-  const store = openSqliteStore(memoryStore ? ':memory:' : dataDir);
+  const store = givenStore ?? openSqliteStore(memoryStore ? ':memory:' : dataDir);
   const driver = createLocalDriver({ dataDir });
   const dispatch = await createDispatch({ driver, store, queue });
   const app = await buildApp({ dispatch, token, ...gatewayOptions });

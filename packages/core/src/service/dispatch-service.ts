@@ -14,7 +14,7 @@ import type {
   UpdateInput,
 } from '../domain/types.js';
 import type { Driver, LogLine, ProgressListener } from '../driver/driver.js';
-import type { Store } from '../store/store.js';
+import type { RunListOptions, Store } from '../store/store.js';
 import type { DispatchLogger } from '../driver/logger.js';
 import type { QueueSettings } from './queue-settings.js';
 import type { AutoscalerOptions } from './autoscaler.js';
@@ -109,8 +109,8 @@ export interface RunService {
    */
   execute(functionName: string, input: unknown, options?: ExecuteOptions): Promise<Run>;
   get(id: string): Promise<Run>;
-  /** Newest first; `deadLettered` lists the async runs that failed for good. */
-  list(options?: { functionName?: string; limit?: number; deadLettered?: boolean }): Promise<Run[]>;
+  /** Newest first; `deadLettered` lists the async runs that failed for good, `schedule` the runs a schedule started. */
+  list(options?: RunListOptions): Promise<Run[]>;
   /** Queues a dead-lettered run again, with its attempts counted afresh. InvalidInputError for any other run. */
   requeue(id: string): Promise<Run>;
 }

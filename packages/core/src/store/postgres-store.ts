@@ -218,6 +218,10 @@ class PostgresRunRepository implements RunRepository {
       conditions.push(`function_name = $${values.length}`);
     }
     if (options.deadLettered) conditions.push(`(json::jsonb ->> 'deadLettered') = 'true'`);
+    if (options.schedule !== undefined) {
+      values.push(options.schedule);
+      conditions.push(`(json::jsonb ->> 'schedule') = $${values.length}`);
+    }
     const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
     // LIMIT ALL for Infinity; nothing for a limit that is not a positive number.
     const limitClause = limit === Infinity ? '' : `LIMIT ${Number.isFinite(limit) && limit > 0 ? Math.floor(limit) : 0}`;

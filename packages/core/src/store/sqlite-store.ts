@@ -88,6 +88,12 @@ function prepareStatements(db: SqliteDatabase) {
     runListDeadLetters: db.prepare<[{ functionName: string | null; limit: number }], EntityRow>(`
       SELECT json FROM runs WHERE json_extract(json, '$.deadLettered') = 1 AND (@functionName IS NULL OR function_name = @functionName)
       ORDER BY executed_time DESC, rowid DESC LIMIT @limit`),
+    // Listed from the run history (pruned per function), which no index of the run path needs to cover.
+    runListForSchedule: db.prepare<[{ functionName: string | null; schedule: string; deadLettered: number; limit: number }], EntityRow>(`
+      SELECT json FROM runs WHERE json_extract(json, '$.schedule') = @schedule
+        AND (@functionName IS NULL OR function_name = @functionName)
+        AND (@deadLettered = 0 OR json_extract(json, '$.deadLettered') = 1)
+      ORDER BY executed_time DESC, rowid DESC LIMIT @limit`),
     // Queued runs are work still to do, not history: pruning never deletes them.
     runPrune: db.prepare<[string, string, number]>(`
       DELETE FROM runs WHERE function_name = ? AND rowid IN (
@@ -248,6 +254,11 @@ class SqliteRunRepository implements RunRepository {
   async list(options: RunListOptions = {}): Promise<Run[]> {
     this.flush();
     const limit = rowCount(options.limit ?? DEFAULT_RUN_LIMIT);
+    if (options.schedule !== undefined) {
+      return this.statements.runListForSchedule
+        .all({ functionName: options.functionName ?? null, schedule: options.schedule, deadLettered: options.deadLettered ? 1 : 0, limit })
+        .map((row) => JSON.parse(row.json) as Run);
+    }
     if (options.deadLettered) {
       return this.statements.runListDeadLetters
         .all({ functionName: options.functionName ?? null, limit })

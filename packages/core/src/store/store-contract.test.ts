@@ -212,6 +212,20 @@ describe.each(backends)('the $name store', (backend) => {
       expect(ids(await runs.list({ deadLettered: true }))).toEqual(['dead-too', 'dead']);
       expect(ids(await runs.list({ deadLettered: true, functionName: 'hello' }))).toEqual(['dead']);
     });
+
+    it('lists the runs a schedule started, with the other filters and the limit', async () => {
+      const { runs } = (await fresh()).store;
+      await runs.insert(run('by-hand', 'hello', 1));
+      await runs.insert(run('n1', 'hello', 2, { schedule: 'nightly', scheduledTime: 2 }));
+      await runs.insert(run('h1', 'hello', 3, { schedule: 'hourly', scheduledTime: 3 }));
+      await runs.insert(run('n2', 'hello', 4, { schedule: 'nightly', scheduledTime: 4, status: 'ERROR', deadLettered: true }));
+      await runs.insert(run('n3', 'world', 5, { schedule: 'nightly', scheduledTime: 5 }));
+      expect(ids(await runs.list({ schedule: 'nightly' }))).toEqual(['n3', 'n2', 'n1']);
+      expect(ids(await runs.list({ schedule: 'nightly', limit: 1 }))).toEqual(['n3']);
+      expect(ids(await runs.list({ schedule: 'nightly', functionName: 'hello' }))).toEqual(['n2', 'n1']);
+      expect(ids(await runs.list({ schedule: 'nightly', deadLettered: true }))).toEqual(['n2']);
+      expect(await runs.list({ schedule: 'never' })).toEqual([]);
+    });
   });
 
   describe.skipIf(backend.skip)('the run queue', () => {

@@ -26,6 +26,8 @@ export interface RunListOptions {
   limit?: number;
   /** Only the async runs that failed for good (the dead letters). */
   deadLettered?: boolean;
+  /** Only the runs this schedule started (it may since have been deleted: its runs stay). */
+  schedule?: string;
 }
 
 export interface RunRepository {

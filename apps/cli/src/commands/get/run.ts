@@ -8,10 +8,12 @@ export default class GetRun extends BaseCommand<typeof GetRun> {
   static override summary = 'Show runs: the recent ones, or one by id';
   static override description =
     'Columns: ID | FUNCTION | STATUS | STARTED | FINISHED. Newest first. --failed lists the dead letters: async runs ' +
-    'that failed after their last attempt (queue one again with "requeue run ID").';
+    'that failed after their last attempt (queue one again with "requeue run ID"); --schedule lists the runs a ' +
+    'schedule started.';
   static override examples = [
     '<%= config.bin %> get run --function hello',
     '<%= config.bin %> get runs --failed',
+    '<%= config.bin %> get runs --schedule nightly',
     '<%= config.bin %> get run 0b6a2c1e-5f2d-4c53-9d8f-2f1f4f0e8a11 -o json',
   ];
   static override args = {
@@ -21,6 +23,7 @@ export default class GetRun extends BaseCommand<typeof GetRun> {
     function: Flags.string({ description: 'only the runs of this function' }),
     limit: Flags.integer({ min: 1, description: 'at most this many runs' }),
     failed: Flags.boolean({ description: 'only the dead letters: async runs that failed for good' }),
+    schedule: Flags.string({ description: 'only the runs this schedule started (also after it was deleted)' }),
   };
 
   async run(): Promise<void> {
@@ -28,7 +31,12 @@ export default class GetRun extends BaseCommand<typeof GetRun> {
     const { id } = this.args;
     const found =
       id === undefined
-        ? await client.listRuns({ functionName: this.flags.function, limit: this.flags.limit, failed: this.flags.failed || undefined })
+        ? await client.listRuns({
+            functionName: this.flags.function,
+            limit: this.flags.limit,
+            failed: this.flags.failed || undefined,
+            schedule: this.flags.schedule,
+          })
         : await client.getRun(id);
     this.print(await formatRows(found, this.outputFormat, RUN_TABLE));
   }

@@ -33,6 +33,7 @@ const listQuery = {
     functionName: { type: 'string' },
     limit: { type: 'integer', minimum: 1, description: 'At most this many runs, newest first' },
     failed: { type: 'boolean', description: 'Only the dead letters: async runs that failed for good' },
+    schedule: { type: 'string', minLength: 1, maxLength: 63, description: 'Only the runs this schedule started' },
   },
 } as const;
 
@@ -122,8 +123,8 @@ export const runsRoutes: AdminRoutes = async (app, { dispatch }) => {
         response: listResponses,
       },
     },
-    async (request) =>
-      runs.list({ functionName: request.query.functionName, limit: request.query.limit, deadLettered: request.query.failed }),
+    async ({ query }) =>
+      runs.list({ functionName: query.functionName, limit: query.limit, deadLettered: query.failed, schedule: query.schedule }),
   );
 
   app.get(
