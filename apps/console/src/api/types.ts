@@ -91,6 +91,7 @@ export const KINDS = {
   image: 'Images',
   baseimage: 'Base images',
   endpoint: 'Endpoints',
+  schedule: 'Schedules',
   secret: 'Secrets',
 } as const;
 export type Kind = keyof typeof KINDS;

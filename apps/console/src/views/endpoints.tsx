@@ -1,9 +1,10 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api/client.js';
 import type { DispatchFunction, Endpoint, Secret } from '../api/types.js';
-import { CopyButton, Empty, Field, Loading, NAME_PATTERN, Problem, StatusBadge } from '../components.js';
+import { CopyButton, Empty, Field, Loading, Problem, StatusBadge } from '../components.js';
 import { useApi } from '../hooks.js';
 import { href } from '../route.js';
+import { FunctionSelect, NameField, SecretSelect } from './form-fields.js';
 import { endpointUrl } from './tester.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -21,6 +22,10 @@ export function curlCommand(endpoint: Endpoint): string {
   if (endpoint.auth === 'bearer') parts.push('-H', "'Authorization: Bearer <token>'");
   if (endpoint.auth === 'basic') parts.push('-u', "'<user>:<password>'");
   if (endpoint.auth === 'apiKey') parts.push('-H', `'${endpoint.authHeader ?? 'x-api-key'}: <key>'`);
+  // The signature covers the timestamp and the exact body sent (docs/endpoints.md shows how to compute it).
+  if (endpoint.auth === 'hmac') {
+    parts.push('-H', "'X-Dispatch-Timestamp: <seconds>'", '-H', "'X-Dispatch-Signature: sha256=<HMAC-SHA256 of seconds.body>'");
+  }
   if (method === 'GET') parts.push(`'${url}'`);
   else parts.push('-X', method, '-H', "'Content-Type: application/json'", '-d', `'{"name": "user"}'`, `'${url}'`);
   return parts.join(' ');
@@ -39,6 +44,17 @@ interface Form {
   events: string;
   topicArns: string;
 }
+
+/** What the auth secret holds, by auth. */
+const AUTH_SECRET: Record<string, { label: string; hint?: string }> = {
+  basic: { label: 'Secret with the allowed users' },
+  bearer: { label: 'Secret with the accepted tokens' },
+  apiKey: { label: 'Secret with the accepted API keys' },
+  hmac: {
+    label: 'Secret with the signing keys',
+    hint: 'callers send X-Dispatch-Timestamp and X-Dispatch-Signature: sha256=HMAC-SHA256(key, timestamp.body); any value of the secret signs (rotation)',
+  },
+};
 
 /** A list typed as words separated by spaces or commas. */
 const words = (text: string) => text.split(/[\s,]+/).filter(Boolean);
@@ -65,8 +81,8 @@ export function EndpointsPage({ params }: { params: URLSearchParams }) {
   const [problem, setProblem] = useState<string>();
   const [created, setCreated] = useState<string>();
   const [busy, setBusy] = useState(false);
-  const set = (field: keyof Form) => (event: { currentTarget: { value: string } }) =>
-    setForm((previous) => ({ ...previous, [field]: event.currentTarget.value }));
+  const set = (field: keyof Form) => (event: { currentTarget: { value: string } }) => setValue(field)(event.currentTarget.value);
+  const setValue = (field: keyof Form) => (value: string) => setForm((previous) => ({ ...previous, [field]: value }));
 
   async function create(event: Event) {
     event.preventDefault();
@@ -135,27 +151,13 @@ export function EndpointsPage({ params }: { params: URLSearchParams }) {
         <h2 id="create-endpoint">Create an endpoint</h2>
         <form onSubmit={create}>
           <div class="grid">
-            <Field id="ep-name" label="Name">
-              <input id="ep-name" required pattern={NAME_PATTERN} maxLength={63} value={form.name} onInput={set('name')} />
-            </Field>
-            <Field id="ep-function" label="Function">
-              <select
-                id="ep-function"
-                required
-                value={form.fn}
-                onChange={(event) => {
-                  const fn = event.currentTarget.value;
-                  setForm((previous) => ({ ...previous, fn, name: previous.name || fn, path: previous.path || `/${fn}` }));
-                }}
-              >
-                <option value="">{functions.loading ? 'Loading functions…' : 'Choose a function'}</option>
-                {functions.data?.map((fn) => (
-                  <option key={fn.name} value={fn.name}>
-                    {fn.name} ({fn.status})
-                  </option>
-                ))}
-              </select>
-            </Field>
+            <NameField id="ep-name" value={form.name} onValue={setValue('name')} />
+            <FunctionSelect
+              id="ep-function"
+              functions={functions}
+              value={form.fn}
+              onValue={(fn) => setForm((previous) => ({ ...previous, fn, name: previous.name || fn, path: previous.path || `/${fn}` }))}
+            />
             <Field id="ep-path" label="Path" hint="exact (/hello) or a prefix ending in /*">
               <input id="ep-path" required pattern="/.*" value={form.path} onInput={set('path')} aria-describedby="ep-path-hint" />
             </Field>
@@ -180,22 +182,15 @@ export function EndpointsPage({ params }: { params: URLSearchParams }) {
             )}
             {form.trigger === 'github' && (
               <>
-                <Field id="ep-webhook-secret" label="Secret holding the webhook secret" hint="every value of it is accepted (rotation)">
-                  <select
-                    id="ep-webhook-secret"
-                    required
-                    value={form.authSecret}
-                    onChange={set('authSecret')}
-                    aria-describedby="ep-webhook-secret-hint"
-                  >
-                    <option value="">{secrets.data?.length === 0 ? 'No secrets yet' : 'Choose a secret'}</option>
-                    {secrets.data?.map((secret) => (
-                      <option key={secret.name} value={secret.name}>
-                        {secret.name}
-                      </option>
-                    ))}
-                  </select>
-                </Field>
+                <SecretSelect
+                  id="ep-webhook-secret"
+                  label="Secret holding the webhook secret"
+                  hint="every value of it is accepted (rotation)"
+                  required
+                  secrets={secrets}
+                  value={form.authSecret}
+                  onValue={setValue('authSecret')}
+                />
                 <Field id="ep-events" label="GitHub events it runs" hint="e.g. push pull_request, or * for all">
                   <input id="ep-events" required value={form.events} onInput={set('events')} aria-describedby="ep-events-hint" />
                 </Field>
@@ -212,6 +207,7 @@ export function EndpointsPage({ params }: { params: URLSearchParams }) {
                 <option value="basic">basic</option>
                 <option value="bearer">bearer</option>
                 <option value="apiKey">API key in a header</option>
+                <option value="hmac">HMAC-signed requests</option>
               </select>
             </Field>
             {form.auth === 'apiKey' && (
@@ -231,19 +227,14 @@ export function EndpointsPage({ params }: { params: URLSearchParams }) {
               </Field>
             )}
             {form.auth !== 'public' && (
-              <Field
+              <SecretSelect
                 id="ep-secret"
-                label={form.auth === 'apiKey' ? 'Secret with the accepted API keys' : 'Secret with the allowed users or tokens'}
-              >
-                <select id="ep-secret" value={form.authSecret} onChange={set('authSecret')}>
-                  <option value="">Choose a secret</option>
-                  {secrets.data?.map((secret) => (
-                    <option key={secret.name} value={secret.name}>
-                      {secret.name}
-                    </option>
-                  ))}
-                </select>
-              </Field>
+                {...(AUTH_SECRET[form.auth] ?? { label: 'Secret' })}
+                required
+                secrets={secrets}
+                value={form.authSecret}
+                onValue={setValue('authSecret')}
+              />
             )}
           </div>
           <fieldset>

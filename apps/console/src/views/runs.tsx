@@ -3,6 +3,7 @@ import { readNdjson } from '../api/ndjson.js';
 import type { DispatchFunction, LogLine, Run } from '../api/types.js';
 import { Empty, Field, Json, Loading, Problem, StatusBadge, formatTime } from '../components.js';
 import { useApi, useInterval } from '../hooks.js';
+import { href } from '../route.js';
 import { RunResult } from './run-result.js';
 
 const TAIL = 200;
@@ -50,11 +51,17 @@ function LogTail({ name }: { name: string }) {
   );
 }
 
-/** Runs and logs: a function's recent runs (click one for its input and output) and its live log tail. */
+/**
+ * Runs and logs: a function's recent runs (click one for its input and output), or only those a schedule started
+ * (`?schedule=`, the link of a schedule), and the function's live log tail.
+ */
 export function RunsPage({ params }: { params: URLSearchParams }) {
   const functions = useApi<DispatchFunction[]>('/v1/function');
   const [name, setName] = useState(params.get('function') ?? '');
-  const runs = useApi<Run[]>(name === '' ? undefined : `/v1/runs?functionName=${encodeURIComponent(name)}&limit=50`);
+  // From the URL, so the schedule's link and "all runs" move the filter with the browser's history.
+  const schedule = params.get('schedule') ?? '';
+  const query = new URLSearchParams({ functionName: name, limit: '50', ...(schedule === '' ? {} : { schedule }) });
+  const runs = useApi<Run[]>(name === '' ? undefined : `/v1/runs?${query.toString()}`);
   const [selected, setSelected] = useState<string>();
   useInterval(runs.reload, 5000);
   useEffect(() => {
@@ -70,7 +77,17 @@ export function RunsPage({ params }: { params: URLSearchParams }) {
       {functions.loading && !functions.data && <Loading what="functions" />}
       {(functions.data?.length ?? 0) > 0 && (
         <Field id="runs-function" label="Function">
-          <select id="runs-function" value={name} onChange={(event) => (setName(event.currentTarget.value), setSelected(undefined))}>
+          <select
+            id="runs-function"
+            value={name}
+            onChange={(event) => {
+              const chosen = event.currentTarget.value;
+              setName(chosen);
+              setSelected(undefined);
+              // Another function's runs are not the schedule's: the filter goes with the choice.
+              if (schedule !== '') location.hash = href('runs', { function: chosen });
+            }}
+          >
             {functions.data?.map((fn) => (
               <option key={fn.name} value={fn.name}>
                 {fn.name}
@@ -81,12 +98,18 @@ export function RunsPage({ params }: { params: URLSearchParams }) {
       )}
       {name !== '' && (
         <section aria-labelledby="runs-title">
-          <h2 id="runs-title">Recent runs</h2>
+          <h2 id="runs-title">{schedule === '' ? 'Recent runs' : `Runs started by the schedule ${schedule}`}</h2>
+          {schedule !== '' && (
+            <p class="filter">
+              Only the runs of {name} that the schedule {schedule} started.{' '}
+              <a href={href('runs', { function: name })}>All runs of {name}</a>
+            </p>
+          )}
           <Problem error={runs.error} title="Could not read runs" />
           {runs.data === undefined ? (
             runs.loading && <Loading what="runs" />
           ) : runs.data.length === 0 ? (
-            <Empty>No runs of {name} yet.</Empty>
+            <Empty>{schedule === '' ? `No runs of ${name} yet.` : `No runs started by ${schedule} yet.`}</Empty>
           ) : (
             <div class="table-wrap">
               <table>

@@ -1,9 +1,10 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api/client.js';
 import type { DispatchFunction, Schedule } from '../api/types.js';
-import { Empty, Field, Loading, NAME_PATTERN, Problem, formatTime } from '../components.js';
+import { Empty, Field, Loading, Problem, formatTime } from '../components.js';
 import { useApi, useInterval } from '../hooks.js';
 import { href } from '../route.js';
+import { FunctionSelect, NameField } from './form-fields.js';
 
 interface Form {
   name: string;
@@ -107,7 +108,13 @@ export function SchedulesPage({ params }: { params: URLSearchParams }) {
                 <tr key={schedule.name} data-name={schedule.name} class={created === schedule.name ? 'just-created' : undefined}>
                   <th scope="row">{schedule.name}</th>
                   <td>
-                    <a href={href('runs', { function: schedule.function })}>{schedule.function}</a>
+                    <a href={href('runs', { function: schedule.function })}>{schedule.function}</a> ·{' '}
+                    <a
+                      href={href('runs', { function: schedule.function, schedule: schedule.name })}
+                      aria-label={`Runs of ${schedule.name}`}
+                    >
+                      its runs
+                    </a>
                   </td>
                   <td>
                     <code>{schedule.cron}</code>
@@ -144,27 +151,13 @@ export function SchedulesPage({ params }: { params: URLSearchParams }) {
         <h2 id="create-schedule">Create a schedule</h2>
         <form onSubmit={create}>
           <div class="grid">
-            <Field id="sc-name" label="Name">
-              <input id="sc-name" required pattern={NAME_PATTERN} maxLength={63} value={form.name} onInput={set('name')} />
-            </Field>
-            <Field id="sc-function" label="Function">
-              <select
-                id="sc-function"
-                required
-                value={form.fn}
-                onChange={(event) => {
-                  const fn = event.currentTarget.value;
-                  setForm((previous) => ({ ...previous, fn, name: previous.name || fn }));
-                }}
-              >
-                <option value="">{functions.loading ? 'Loading functions…' : 'Choose a function'}</option>
-                {functions.data?.map((fn) => (
-                  <option key={fn.name} value={fn.name}>
-                    {fn.name} ({fn.status})
-                  </option>
-                ))}
-              </select>
-            </Field>
+            <NameField id="sc-name" value={form.name} onValue={(name) => setForm((previous) => ({ ...previous, name }))} />
+            <FunctionSelect
+              id="sc-function"
+              functions={functions}
+              value={form.fn}
+              onValue={(fn) => setForm((previous) => ({ ...previous, fn, name: previous.name || fn }))}
+            />
             <Field id="sc-cron" label="Cron" hint="minute hour day month weekday (0 2 * * *), seconds first if six fields, or @daily">
               <input id="sc-cron" required maxLength={200} value={form.cron} onInput={set('cron')} aria-describedby="sc-cron-hint" />
             </Field>
