@@ -1,14 +1,15 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { freePort, getWithHost, requireEngine } from '@dispatch/driver-testkit';
+import { freePort, requireEngine } from '@dispatch/driver-testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureCliBuilt } from '../../apps/cli/test/helpers/build.js';
 import { pollCli, runCli, runCliOk, type CliOptions } from '../../apps/cli/test/helpers/cli.js';
+import { prepareQuickstart, replayQuickstart } from './quickstart.js';
 
 // The production shape of the swarm backend: the gateway's image built from this repository, deployed with
 // swarm/stack.yml as a Swarm service on the overlay network, and the seed's quickstart replayed with the CLI
@@ -73,18 +74,9 @@ describe.skipIf(!swarm)('the gateway on Docker Swarm (swarm/stack.yml)', { timeo
     }
 
     workDir = await mkdtemp(join(tmpdir(), 'dispatch-swarm-e2e-'));
-    await mkdir(join(workDir, 'examples/python3'), { recursive: true });
-    await copyFile(join(root, 'examples/python3/hello.py'), join(workDir, 'examples/python3/hello.py'));
-    await copyFile(join(root, 'swarm/test/fixtures/call-admin.py'), join(workDir, 'call-admin.py'));
     // Step 6 of the seed: the config file written by hand, here with the gateway's token.
-    await writeFile(
-      join(workDir, 'config.json'),
-      JSON.stringify(
-        { current: 'swarm', contexts: { swarm: { host: '127.0.0.1', port, scheme: 'http', insecure: true, token: TOKEN } } },
-        null,
-        2,
-      ),
-    );
+    await prepareQuickstart(workDir, { port, token: TOKEN });
+    await copyFile(join(root, 'swarm/test/fixtures/call-admin.py'), join(workDir, 'call-admin.py'));
     cli = { cwd: workDir, env: { HOME: workDir }, timeoutMs: 120_000 };
   }, 20 * 60_000);
 
@@ -136,38 +128,9 @@ describe.skipIf(!swarm)('the gateway on Docker Swarm (swarm/stack.yml)', { timeo
   }, 120_000);
 
   it('replays the seed quickstart: create image, create function, exec, create endpoint, curl', async () => {
-    const config = ['--config', './config.json'];
-    const version = JSON.parse(await runCliOk([...config, 'version', '-o', 'json'], cli)) as {
-      server?: { backend?: string; version?: string };
-    };
-    expect(version.server?.backend).toBe('swarm');
-
-    // The gateway builds Dispatch's python3 base image on the engine it drives, then the image on it.
-    await runCliOk(
-      [...config, 'create', 'base-image', 'python3-base', `dispatch/python3-base:${version.server?.version}`, '--language', 'python3'],
-      cli,
-    );
-    expect(await runCliOk([...config, 'create', 'image', 'python3', 'python3-base'], cli)).toContain('Created image: python3');
-    await pollCli([...config, 'get', 'images'], cli, (out) => /python3\s.*READY/.test(out), 300_000);
-
-    expect(await runCliOk([...config, 'create', 'function', '--image', 'python3', 'hello', './examples/python3/hello.py'], cli)).toContain(
-      'Created function: hello',
-    );
-    await pollCli([...config, 'get', 'function'], cli, (out) => /hello\s.*READY/.test(out), 300_000);
+    await replayQuickstart({ cli, port });
     const services = await exec('docker', ['service', 'ls', '--filter', 'label=dispatch.function=hello', '--format', '{{.Name}}']);
     expect(services.stdout.trim()).toBe('hello');
-
-    const envelope = JSON.parse(await runCliOk([...config, 'exec', 'hello'], { ...cli, input: '{"name": "user"}' })) as {
-      context: { logs: { stdout: string[] } };
-      payload: unknown;
-    };
-    expect(envelope.payload).toEqual({ myField: 'Hello, user from Nowhere' });
-    expect(envelope.context.logs.stdout).toContain('messages to stdout show up in logs');
-
-    await runCliOk([...config, 'create', 'endpoint', 'get-hello', 'hello', '--method', 'GET', '--method', 'POST', '--path', '/hello'], cli);
-    const reply = await getWithHost(port, '/hello?name=Jon', 'default.dispatch-server.dispatch.local');
-    expect(reply.status).toBe(200);
-    expect(JSON.parse(reply.body)).toEqual({ myField: 'Hello, Jon from Nowhere' });
   });
 
   it('exposes /metrics for scraping: the service is labelled for discovery, and the metrics token reads the runs made', async () => {

@@ -13,6 +13,7 @@ import {
   startTestRegistry,
 } from '@dispatch/driver-testkit';
 import type { TestRegistry } from '@dispatch/driver-testkit';
+import { ensureCliBuilt } from '../../../apps/cli/test/helpers/build.js';
 import { createSwarmDriver } from '../src/index.js';
 import type { TaskInfo } from '../src/service-status.js';
 import { taskAddress } from '../src/task-probe.js';
@@ -142,20 +143,8 @@ describe.skipIf(!swarm || !registryBinaries)('swarm driver on a swarm of two nod
     );
   }, 90_000);
 
-  // The contract suite and the call tests (test/in-network), from a container on the manager's overlay network,
-  // with the registry: every image the driver builds on the manager reaches the worker through it.
-  it('passes the contract suite and the call tests with tasks on both nodes', async () => {
-    const env = {
-      CI: process.env.CI ?? '',
-      DISPATCH_NODE_IMAGE: localNodeImage(),
-      DISPATCH_PYTHON_IMAGE: localPythonImage(),
-      DISPATCH_REGISTRY_URL: registry.address,
-      DISPATCH_REGISTRY_REPOSITORY: 'dispatch',
-      DISPATCH_REGISTRY_USERNAME: registry.username ?? '',
-      DISPATCH_REGISTRY_PASSWORD: registry.password ?? '',
-      // The load test's 100,000 runs are measured on the one-node swarm; across two nodes a fifth of them shows the same.
-      DISPATCH_TEST_SWARM_LOAD_RUNS: '20000',
-    };
+  /** Runs a vitest config in a container of the language stand-in on the manager's overlay network. */
+  async function runInNetwork(config: string, env: Record<string, string>): Promise<void> {
     const args = [
       '-H',
       `unix://${managerSocket}`,
@@ -169,13 +158,13 @@ describe.skipIf(!swarm || !registryBinaries)('swarm driver on a swarm of two nod
       `${managerSocket}:/var/run/docker.sock`,
       '-w',
       REPO_ROOT,
-      ...Object.entries(env).flatMap(([key, value]) => ['-e', `${key}=${value}`]),
+      ...Object.entries({ CI: process.env.CI ?? '', ...registryEnv(), ...env }).flatMap(([key, value]) => ['-e', `${key}=${value}`]),
       localNodeImage(),
       'node',
       'node_modules/vitest/vitest.mjs',
       'run',
       '--config',
-      'packages/driver-swarm/test/in-network/vitest.config.ts',
+      config,
     ];
     const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
       const child = spawn('docker', args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -193,8 +182,40 @@ describe.skipIf(!swarm || !registryBinaries)('swarm driver on a swarm of two nod
         .slice(0, 30)
         .join('\n'),
     ).toBe(0);
-    // The worker ran functions' tasks: it holds images it could only have pulled from the registry.
-    const pulled = (await worker.listImages()).flatMap((entry) => entry.RepoTags ?? []);
-    expect(pulled.filter((tag) => tag.startsWith(`${registry.address}/dispatch/fn-`)).length).toBeGreaterThan(0);
+  }
+
+  /** What the gateway and the driver are given to push function images where the worker can pull them. */
+  const registryEnv = () => ({
+    DISPATCH_NODE_IMAGE: localNodeImage(),
+    DISPATCH_PYTHON_IMAGE: localPythonImage(),
+    DISPATCH_REGISTRY_URL: registry.address,
+    DISPATCH_REGISTRY_REPOSITORY: 'dispatch',
+    DISPATCH_REGISTRY_USERNAME: registry.username ?? '',
+    DISPATCH_REGISTRY_PASSWORD: registry.password ?? '',
+  });
+
+  /** Function images the worker holds: it can only have pulled them from the registry. */
+  async function pulledByWorker(): Promise<string[]> {
+    const tags = (await worker.listImages()).flatMap((entry) => entry.RepoTags ?? []);
+    return tags.filter((tag) => tag.startsWith(`${registry.address}/dispatch/fn-`));
+  }
+
+  // The contract suite and the call tests (test/in-network), from a container on the manager's overlay network,
+  // with the registry: every image the driver builds on the manager reaches the worker through it.
+  it('passes the contract suite and the call tests with tasks on both nodes', async () => {
+    await runInNetwork('packages/driver-swarm/test/in-network/vitest.config.ts', {
+      // The load test's 100,000 runs are measured on the one-node swarm; across two nodes a fifth of them shows the same.
+      DISPATCH_TEST_SWARM_LOAD_RUNS: '20000',
+    });
+    expect((await pulledByWorker()).length).toBeGreaterThan(0);
   }, 1_200_000);
+
+  // The seed's quickstart (swarm/test/in-network): `dispatch gateway start --backend swarm` in a container on the
+  // manager's overlay network, the CLI beside it, and hello's two replicas on both nodes.
+  it("replays the seed's quickstart through the gateway and the CLI, the function's replicas on both nodes", async () => {
+    await ensureCliBuilt();
+    const before = await pulledByWorker();
+    await runInNetwork('swarm/test/in-network/vitest.config.ts', {});
+    expect((await pulledByWorker()).filter((tag) => tag.includes('/fn-hello') && !before.includes(tag))).toHaveLength(1);
+  }, 900_000);
 });
