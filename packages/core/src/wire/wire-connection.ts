@@ -49,6 +49,8 @@ export class WireConnection {
   private closedWith: string | undefined;
   private readonly closeListeners: Array<() => void> = [];
   private pongs: Array<() => void> = [];
+  /** Frames written in this turn of the event loop are held and leave together when it ends. */
+  private corked = false;
 
   private constructor(
     private readonly socket: Socket,
@@ -134,7 +136,7 @@ export class WireConnection {
         signal.addEventListener('abort', call.onAbort, { once: true });
       }
       this.pending.set(id, call);
-      this.socket.write(encodeFrame(id, WireKind.call, body));
+      this.send(encodeFrame(id, WireKind.call, body));
     });
   }
 
@@ -164,6 +166,24 @@ export class WireConnection {
     this.socket.destroy();
     this.onClose('ECLOSED');
   }
+
+  /**
+   * Writes a frame with the others written in the same turn of the event loop: under load the gateway reads many
+   * requests in one turn, and one write (one system call) for all their calls costs less than one per call.
+   */
+  private send(frame: Buffer): void {
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      setImmediate(this.uncork);
+    }
+    this.socket.write(frame);
+  }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   private onFrame(id: number, kind: number, body: Buffer): void {
     if (kind === WireKind.reply) {
