@@ -416,6 +416,21 @@ function onWireConnection(socket, first) {
   socket.off('timeout', destroyIdle);
   let data = Buffer.alloc(0);
   let prefaced = false;
+  // Replies finished in one turn of the event loop leave in one write: under load calls arrive many to a read,
+  // and a write per reply would cost this process and the gateway a system call and a wake-up each.
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    socket.uncork();
+  };
+  const send = (frame) => {
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      setImmediate(uncork);
+    }
+    socket.write(frame);
+  };
   const take = (chunk) => {
     data = data.length === 0 ? chunk : Buffer.concat([data, chunk]);
     if (!prefaced) {
@@ -437,11 +452,11 @@ function onWireConnection(socket, first) {
       if (kind === 1) {
         inflight++;
         serve(data.toString('utf8', start, offset), (type, body) => {
-          if (!socket.destroyed) socket.write(wireFrame(id, 2, body));
+          if (!socket.destroyed) send(wireFrame(id, 2, body));
           callDone();
         });
       } else if (kind === 3) {
-        socket.write(wireFrame(0, 4, ''));
+        send(wireFrame(0, 4, ''));
       }
     }
     data = offset === data.length ? Buffer.alloc(0) : Buffer.from(data.subarray(offset));
