@@ -1,26 +1,14 @@
-import { spawn } from 'node:child_process';
+// Somewhat over 300 lines: a process's start (plain or as a spare), status lines, connection and exit are one
+// state machine, easier to check in one place.
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { WireConnection } from '@dispatch/core/driver';
-import { RUNTIME_ENV, RUNTIME_LOAD_FAILED_EXIT_CODE, parseRuntimeStatus } from '@dispatch/runtimes';
+import { RUNTIME_LOAD_FAILED_EXIT_CODE, parseRuntimeStatus } from '@dispatch/runtimes';
 import { trackChild } from './child-registry.js';
 import { readBoundedLines } from './line-reader.js';
-import { SANDBOX_FUNCTION_DIR as SANDBOX_CWD, sandboxArgv } from './sandbox.js';
-import type { Sandbox, SandboxMount } from './sandbox.js';
-
-/** How to start one function server process; computed once per deploy and reused for every restart. */
-export interface LaunchSpec {
-  command: string;
-  args: string[];
-  cwd: string;
-  env: NodeJS.ProcessEnv;
-  /** Run the server in this bubblewrap sandbox, with these host folders bound in. */
-  sandbox?: Sandbox;
-  mounts?: SandboxMount[];
-  /** The folder of the processes' Unix sockets, on the host and as the process sees it (in its sandbox). */
-  socketDir: { host: string; seen: string };
-}
+import type { LaunchSpec } from './launch-spec.js';
+import { ended, spawnServer } from './spawn-server.js';
 
 export interface ProcessExit {
   code: number | null;
@@ -50,7 +38,17 @@ export interface FunctionProcessOptions {
   launch: LaunchSpec;
   startTimeoutMs: number;
   /** A line the process printed outside any call (calls' own logs come back in their envelopes). */
-  onLine: (process: FunctionProcess, stream: 'stdout' | 'stderr', line: string) => void;
+  onLine: LineListener;
+  /** Start as a spare (DISPATCH_SPARE=1 in `launch`): `waiting` resolves when it waits for `specialise`. */
+  spare?: boolean;
+}
+
+export type LineListener = (process: FunctionProcess, stream: 'stdout' | 'stderr', line: string) => void;
+
+/** What turns a spare into one function's process: its environment as set and unset over the spare's own. */
+export interface SpareControl {
+  env: Record<string, string>;
+  unset: string[];
 }
 
 /** Numbers the sockets of the processes this gateway starts, so that a restarted process never meets an old file. */
@@ -79,6 +77,10 @@ export class FunctionProcess {
   readonly exited: Promise<ProcessExit>;
   /** Resolves when everything the process printed has been read (its stdout and stderr ended). */
   readonly drained: Promise<void>;
+  /** A spare: resolves when it waits for its function (never, if it exits first). */
+  readonly waiting: Promise<void>;
+  /** Where lines printed outside calls go: a spare's change when it is given to a function. */
+  onLine: LineListener;
 
   private readonly child: ChildProcess;
   private readonly stderrTail: string[] = [];
@@ -87,6 +89,7 @@ export class FunctionProcess {
   private resolveStarted!: () => void;
   private rejectStarted!: (failure: StartFailure) => void;
   private resolveExited!: (exit: ProcessExit) => void;
+  private resolveWaiting!: () => void;
   private startTimer: NodeJS.Timeout | undefined;
   private connection: WireConnection | undefined;
   private connecting: Promise<WireConnection> | undefined;
@@ -101,6 +104,10 @@ export class FunctionProcess {
     this.exited = new Promise<ProcessExit>((resolve) => {
       this.resolveExited = resolve;
     });
+    this.waiting = new Promise<void>((resolve) => {
+      this.resolveWaiting = resolve;
+    });
+    this.onLine = options.onLine;
 
     const socketName = `${++socketSequence}.sock`;
     this.socketPath = join(options.launch.socketDir.host, socketName);
@@ -121,13 +128,7 @@ export class FunctionProcess {
     this.readLines(this.child.stderr, 'stderr');
     this.drained = Promise.all([this.child.stdout, this.child.stderr].map(ended)).then(() => undefined);
     this.readStatus(this.child.stdio[3] as Readable | null);
-
-    this.startTimer = setTimeout(() => {
-      if (this.state !== 'starting') return;
-      this.failStart(new StartFailure('timeout', `the function server did not report ready within ${options.startTimeoutMs} ms`));
-      this.kill();
-    }, options.startTimeoutMs);
-    this.startTimer.unref();
+    this.armStartTimer();
   }
 
   get pid(): number | undefined {
@@ -169,6 +170,21 @@ export class FunctionProcess {
     return this.connecting;
   }
 
+  /**
+   * Gives a spare its function: the environment goes over its stdin (never a command line), then it loads the
+   * handler and reports ready as any process does, within the start timeout from now.
+   */
+  specialise(control: SpareControl): void {
+    this.child.stdin?.write(`${JSON.stringify(control)}\n`);
+    this.armStartTimer();
+  }
+
+  /** Ends a start that cannot go on (a spare whose function's files could not be given to it). */
+  abortStart(message: string): void {
+    this.failStart(new StartFailure('crash', message));
+    this.kill();
+  }
+
   /** Kills the process at once: for a server stuck in a synchronous loop, which cannot answer SIGTERM. */
   kill(): void {
     this.signal('SIGKILL');
@@ -200,7 +216,7 @@ export class FunctionProcess {
         this.stderrTail.push(line);
         if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();
       }
-      this.options.onLine(this, name, line);
+      this.onLine(this, name, line);
     });
   }
 
@@ -213,31 +229,52 @@ export class FunctionProcess {
     stream.on('data', (chunk: string) => {
       if (done) return;
       text += chunk;
-      const newline = text.indexOf('\n');
-      if (newline < 0) return;
-      done = true;
-      this.onStatus(text.slice(0, newline));
+      // A spare writes two lines (`spare`, then `ready` or `error`); any other server one.
+      for (let newline = text.indexOf('\n'); newline >= 0 && !done; newline = text.indexOf('\n')) {
+        const line = text.slice(0, newline);
+        text = text.slice(newline + 1);
+        done = this.onStatus(line);
+      }
     });
   }
 
-  private onStatus(line: string): void {
+  /** Handles one status line; true when no other may follow. */
+  private onStatus(line: string): boolean {
     const status = parseRuntimeStatus(line);
     if (status === undefined) {
       this.failStart(new StartFailure('crash', `the function server wrote a status line Dispatch cannot read: ${line.slice(0, 200)}`));
       this.kill();
-      return;
+      return true;
+    }
+    if (status.status === 'spare') {
+      if (this.options.spare !== true) return false;
+      clearTimeout(this.startTimer);
+      this.resolveWaiting();
+      return false;
     }
     if (status.status === 'ready') {
-      if (this.state !== 'starting') return;
+      if (this.state !== 'starting') return true;
       this.port = status.port;
       this.state = 'ready';
       this.readyAt = Date.now();
       clearTimeout(this.startTimer);
       this.resolveStarted();
-      return;
+      return true;
     }
     this.loadError = status.message || 'the handler failed to load';
     this.failStart(new StartFailure('load', this.loadError));
+    return true;
+  }
+
+  private armStartTimer(): void {
+    clearTimeout(this.startTimer);
+    const { startTimeoutMs } = this.options;
+    this.startTimer = setTimeout(() => {
+      if (this.state !== 'starting') return;
+      this.failStart(new StartFailure('timeout', `the function server did not report ready within ${startTimeoutMs} ms`));
+      this.kill();
+    }, startTimeoutMs);
+    this.startTimer.unref();
   }
 
   private failStart(failure: StartFailure): void {
@@ -275,24 +312,4 @@ export function describeExit(exit: ProcessExit | undefined): string {
   if (exit === undefined) return 'still running';
   if (exit.signal !== null) return `signal ${exit.signal}`;
   return `exit code ${exit.code ?? 'unknown'}`;
-}
-
-/** Starts the server, in its sandbox when it has one, listening on `socket` (the path it sees). */
-function spawnServer(launch: LaunchSpec, socket: string): ChildProcess {
-  // stdin is a pipe we never write to: when this process dies, it closes and the server exits with it.
-  const options = { env: { ...launch.env, [RUNTIME_ENV.socket]: socket }, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] as const };
-  const { sandbox } = launch;
-  if (sandbox === undefined) return spawn(launch.command, launch.args, { ...options, cwd: launch.cwd, stdio: [...options.stdio] });
-  const argv = sandboxArgv(sandbox, launch.mounts ?? [], SANDBOX_CWD, [launch.command, ...launch.args]);
-  return spawn(sandbox.bwrap, argv, { ...options, cwd: '/', stdio: [...options.stdio] });
-}
-
-/** Resolves when a stream has ended, errored or closed (or at once, for no stream). */
-function ended(stream: Readable | null): Promise<void> {
-  if (stream === null) return Promise.resolve();
-  return new Promise((resolve) => {
-    stream.once('end', () => resolve());
-    stream.once('close', () => resolve());
-    stream.once('error', () => resolve());
-  });
 }

@@ -1,15 +1,40 @@
 import { stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BackendError, RUN_LIMIT_ENV, runLimitsFromEnv } from '@dispatch/core/driver';
 import type { DeploySpec } from '@dispatch/core/driver';
 import { RUNTIME_ENV, functionServerCommand, functionServerEnv } from '@dispatch/runtimes';
-import type { LaunchSpec } from './function-process.js';
 import { SANDBOX_FUNCTION_DIR, SANDBOX_IMAGE_DIR, SANDBOX_RUNTIME_DIR, SANDBOX_SOCKET_DIR } from './sandbox.js';
+import type { Sandbox, SandboxMount } from './sandbox.js';
 import type { SandboxSetup } from './sandbox-setup.js';
+
+/** How to start one function server process; computed once per deploy and reused for every restart. */
+export interface LaunchSpec {
+  command: string;
+  args: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Run the server in this bubblewrap sandbox, with these host folders bound in. */
+  sandbox?: Sandbox;
+  mounts?: SandboxMount[];
+  /** The folder of the processes' Unix sockets, on the host and as the process sees it (in its sandbox). */
+  socketDir: { host: string; seen: string };
+}
 
 /** Loopback only: function servers are reached by the driver, never from the network. */
 export const LOOPBACK = '127.0.0.1';
+/** A socket folder path leaves room for `/dispatch-sock-XXXXXX/<n>.sock` within a socket path's 107 bytes. */
+const MAX_SOCKETS_DIR_LENGTH = 80;
+
+/**
+ * Where the folders of processes' Unix sockets go: under the data folder (so that a gateway killed outright leaves
+ * nothing elsewhere), or the temporary folder when that path would be too long for a socket (at most 107 bytes).
+ */
+export function socketsRoot(socketsDir: string): string {
+  return socketsDir.length <= MAX_SOCKETS_DIR_LENGTH ? socketsDir : tmpdir();
+}
+
 /** The fd the function server writes its one status line to; the 4th entry of the child's stdio. */
 const STATUS_FD = 3;
 
@@ -49,12 +74,20 @@ export async function imageDirOf(imageURL: string, functionName: string): Promis
   throw new BackendError(`[local] the image of function "${functionName}" (${dir}) does not exist: build the image again`);
 }
 
+/** What of a deploy decides how its processes start (a spare is started from a function with no handler yet). */
+export type LaunchedFunction = Pick<DeploySpec, 'name' | 'language' | 'imageURL' | 'env' | 'handler' | 'timeout'>;
+
 /**
  * How to start the function server of one revision; computed once, reused by every (re)start. Each process
  * listens on a Unix socket of its own in `socketDir` (bound into its sandbox), where the driver keeps one
  * connection to it.
  */
-export async function createLaunchSpec(spec: DeploySpec, functionDir: string, setup: SandboxSetup, socketDir: string): Promise<LaunchSpec> {
+export async function createLaunchSpec(
+  spec: LaunchedFunction,
+  functionDir: string,
+  setup: SandboxSetup,
+  socketDir: string,
+): Promise<LaunchSpec> {
   const imageDir = await imageDirOf(spec.imageURL, spec.name);
   const { sandbox } = setup;
   const { command, args } = functionServerCommand(spec.language, { node: setup.node, python: setup.python });

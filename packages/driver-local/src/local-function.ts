@@ -1,16 +1,13 @@
 import { lchown, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BackendError, DispatchError, InvalidInputError, UnavailableError } from '@dispatch/core/driver';
 import { unpackSource } from '@dispatch/core/source';
 import type { DeploySpec, DispatchLogger, FunctionRuntimeStatus, ProgressListener } from '@dispatch/core/driver';
-import { createLaunchSpec } from './launch-spec.js';
+import { createLaunchSpec, socketsRoot } from './launch-spec.js';
 import { LogBuffer } from './log-buffer.js';
 import { ProcessPool } from './process-pool.js';
 import type { SandboxSetup } from './sandbox-setup.js';
-
-/** A socket folder path leaves room for `/dispatch-sock-XXXXXX/<n>.sock` within a socket path's 107 bytes. */
-const MAX_SOCKETS_DIR_LENGTH = 80;
+import type { SparePool } from './spare-pool.js';
 
 export interface LocalFunctionSettings {
   functionsDir: string;
@@ -22,6 +19,8 @@ export interface LocalFunctionSettings {
   stopGraceMs: number;
   /** Calls in flight on one process at most; the others wait in the pool for a free place. */
   maxCallsPerProcess: number;
+  /** Pre-warmed processes that a start takes when the function fits (see spare-pool.ts); none when absent. */
+  spares?: SparePool;
   logger?: DispatchLogger;
 }
 
@@ -151,12 +150,10 @@ export class LocalFunction {
       const message = error instanceof Error ? error.message : String(error);
       throw new InvalidInputError(`[local] cannot unpack the source of function "${this.name}": ${message}`, { cause: error });
     }
-    const { startTimeoutMs, stopGraceMs, maxCallsPerProcess, logger } = this.settings;
+    const { startTimeoutMs, stopGraceMs, maxCallsPerProcess, spares, logger } = this.settings;
     let pool: ProcessPool | undefined;
-    // The processes' Unix sockets, in a folder of their own removed with the pool: under the data folder (so that a
-    // gateway killed outright leaves nothing elsewhere), or the temporary folder when that path would be too long
-    // for a socket (at most 107 bytes).
-    const sockets = this.settings.socketsDir.length <= MAX_SOCKETS_DIR_LENGTH ? this.settings.socketsDir : tmpdir();
+    // The processes' Unix sockets, in a folder of their own removed with the pool.
+    const sockets = socketsRoot(this.settings.socketsDir);
     await mkdir(sockets, { recursive: true });
     const socketDir = await mkdtemp(join(sockets, 'dispatch-sock-'));
     try {
@@ -168,6 +165,7 @@ export class LocalFunction {
         await lchown(socketDir, uid, gid);
       }
       const launch = await createLaunchSpec(spec, sourceDir, setup, socketDir);
+      const plan = await spares?.plan(spec, launch, setup);
       onProgress?.(`[local] starting ${replicas} process${replicas === 1 ? '' : 'es'} of "${this.name}" revision ${spec.revision}`);
       pool = new ProcessPool({
         functionName: this.name,
@@ -176,6 +174,7 @@ export class LocalFunction {
         startTimeoutMs,
         stopGraceMs,
         maxCallsPerProcess,
+        takeSpare: plan && spares && ((onLine) => spares.take(plan, sourceDir, onLine)),
         logs: this.logs,
         logger,
       });

@@ -5,7 +5,8 @@ import { DeadlineExceededError, UnavailableError } from '@dispatch/core/driver';
 import type { DispatchLogger } from '@dispatch/core/driver';
 import { ChangeSignal } from './change-signal.js';
 import { FunctionProcess, StartFailure } from './function-process.js';
-import type { LaunchSpec } from './function-process.js';
+import type { LineListener } from './function-process.js';
+import type { LaunchSpec } from './launch-spec.js';
 import type { LogBuffer } from './log-buffer.js';
 
 /** Restart delays of a crashing process: 50 ms doubling to 5 s, back to 50 ms after 10 s of uptime. */
@@ -25,6 +26,8 @@ export interface ProcessPoolOptions {
   stopGraceMs: number;
   /** Calls in flight on one process at most (the wire connection carries them all at once). */
   maxCallsPerProcess: number;
+  /** A pre-warmed process given this revision's function, when one is waiting (see spare-pool.ts). */
+  takeSpare?: ((onLine: LineListener) => FunctionProcess | undefined) | undefined;
   logs: LogBuffer;
   logger?: DispatchLogger;
 }
@@ -222,13 +225,12 @@ export class ProcessPool {
   private launch(slot: Slot): void {
     if (this.stopped || this.failure !== undefined || slot.removed) return;
     const { logs } = this.options;
+    const onLine: LineListener = (from, stream, line) => logs.push(stream, line, from.source);
     let process: FunctionProcess;
     try {
-      process = new FunctionProcess({
-        launch: this.options.launch,
-        startTimeoutMs: this.options.startTimeoutMs,
-        onLine: (from, stream, line) => logs.push(stream, line, from.source),
-      });
+      process =
+        this.options.takeSpare?.(onLine) ??
+        new FunctionProcess({ launch: this.options.launch, startTimeoutMs: this.options.startTimeoutMs, onLine });
     } catch (error) {
       // spawn() itself refused (bad arguments): a restart would fail the same way.
       this.fail(`cannot start a function process: ${error instanceof Error ? error.message : String(error)}`);

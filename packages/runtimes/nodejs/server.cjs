@@ -539,11 +539,52 @@ function exitWithParent() {
   process.stdin.resume();
 }
 
+// A spare (DISPATCH_SPARE=1, the local backend's pre-warmed process) has no function yet: it says so on the status
+// fd (left open for the ready line), then waits for one line on stdin that sets the function's environment, its
+// handler and settings included. Nothing of a function is on its command line, and nothing is loaded before.
+const MAX_CONTROL_BYTES = 8 * 1024 * 1024;
+
+function awaitSpecialisation() {
+  const fd = env.DISPATCH_STATUS_FD ? Number(env.DISPATCH_STATUS_FD) : NaN;
+  const line = JSON.stringify({ status: 'spare', pid: process.pid }) + '\n';
+  if (Number.isInteger(fd) && fd >= 0) fs.writeSync(fd, line);
+  else process.stderr.write(line);
+  return new Promise((resolve) => {
+    let text = '';
+    const stop = () => process.exit(0);
+    const onData = (chunk) => {
+      text += chunk;
+      const newline = text.indexOf('\n');
+      if (newline < 0) {
+        if (text.length > MAX_CONTROL_BYTES) stop();
+        return;
+      }
+      process.stdin.off('data', onData);
+      process.stdin.off('end', stop);
+      process.stdin.pause();
+      try {
+        const control = JSON.parse(text.slice(0, newline));
+        for (const name of control.unset || []) delete env[name];
+        Object.assign(env, control.env || {});
+      } catch (err) {
+        report({ status: 'error', message: loaderMessage(err) });
+        process.exit(LOAD_FAILED);
+      }
+      resolve();
+    };
+    process.stdin.setEncoding('utf8');
+    process.stdin.on('data', onData);
+    process.stdin.once('end', stop);
+    process.stdin.on('error', stop);
+  });
+}
+
 async function main() {
   const check = process.argv.slice(2).includes('--check');
   let server;
   let port;
   try {
+    if (env.DISPATCH_SPARE === '1' && !check) await awaitSpecialisation();
     handler = await loadHandler();
     if (check) process.exit(0);
     defaultTimeout = readTimeout(env.DISPATCH_TIMEOUT_MS);

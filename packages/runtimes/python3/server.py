@@ -545,11 +545,39 @@ def exit_with_parent():
     threading.Thread(target=wait_for_eof, daemon=True).start()
 
 
+MAX_CONTROL_BYTES = 8 * 1024 * 1024
+
+
+def await_specialisation():
+    """A spare (DISPATCH_SPARE=1, the local backend's pre-warmed process) has no function yet: it says so on the
+    status fd (left open for the ready line), then waits for one line on stdin that sets the function's environment,
+    its handler and settings included. Nothing of a function is on its command line, and nothing is loaded before."""
+    line = (json.dumps({"status": "spare", "pid": os.getpid()}, separators=(",", ":")) + "\n").encode("utf-8")
+    fd = os.environ.get("DISPATCH_STATUS_FD", "")
+    if fd.isdigit():
+        os.write(int(fd), line)
+    else:
+        sys.__stderr__.write(line.decode("utf-8"))
+        sys.__stderr__.flush()
+    data = b""
+    while b"\n" not in data:
+        chunk = os.read(0, 65536)
+        if not chunk or len(data) > MAX_CONTROL_BYTES:
+            hard_exit(0)
+        data += chunk
+    control = json.loads(data.split(b"\n", 1)[0].decode("utf-8"))
+    for name in control.get("unset", []):
+        os.environ.pop(name, None)
+    os.environ.update(control.get("env", {}))
+
+
 def main(argv):
     global handler, default_timeout
     check = "--check" in argv[1:]
     install_capture()  # before loading, so that a logging handler made at import time writes through it
     try:
+        if os.environ.get("DISPATCH_SPARE") == "1" and not check:
+            await_specialisation()
         handler = load_handler()
         if check:
             hard_exit(0)

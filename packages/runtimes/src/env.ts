@@ -35,6 +35,12 @@ export const RUNTIME_ENV = {
    * with it, even when the parent is killed without a chance to stop its children.
    */
   exitWithParent: 'DISPATCH_EXIT_WITH_PARENT',
+  /**
+   * `1`: start as a spare (the local backend's pre-warmed process): report `spare` on the status fd, then read one
+   * line from stdin, `{"env": {…}, "unset": […]}`, apply it to the environment (handler and settings included),
+   * and only then load the handler and listen. The function's environment never goes on a command line.
+   */
+  spare: 'DISPATCH_SPARE',
   /** `1`: also write a call's stdout and stderr to the server's own streams, where container logs collect them. */
   teeLogs: 'DISPATCH_TEE_LOGS',
 } as const;

@@ -12,7 +12,7 @@ export {
   type RuntimeLanguage,
   type RuntimeMode,
 } from './env.js';
-export { parseRuntimeStatus, type RuntimeLoadError, type RuntimeReady, type RuntimeStatus } from './status.js';
+export { parseRuntimeStatus, type RuntimeLoadError, type RuntimeReady, type RuntimeSpare, type RuntimeStatus } from './status.js';
 
 const SERVER_FILES: Record<RuntimeLanguage, string> = {
   nodejs: 'nodejs/server.cjs',

@@ -1,5 +1,13 @@
-/** The one line a function server writes to its status fd (or stderr): listening, or the handler failed to load. */
-export type RuntimeStatus = RuntimeReady | RuntimeLoadError;
+/**
+ * The line a function server writes to its status fd (or stderr): listening, or the handler failed to load. A
+ * spare (DISPATCH_SPARE=1) first writes `spare` when it waits for its function, then one of the others.
+ */
+export type RuntimeStatus = RuntimeReady | RuntimeLoadError | RuntimeSpare;
+
+export interface RuntimeSpare {
+  status: 'spare';
+  pid: number;
+}
 
 export interface RuntimeReady {
   status: 'ready';
@@ -27,6 +35,7 @@ export function parseRuntimeStatus(line: string): RuntimeStatus | undefined {
   if (status.status === 'ready' && typeof status.port === 'number' && typeof status.pid === 'number') {
     return { status: 'ready', port: status.port, pid: status.pid };
   }
+  if (status.status === 'spare' && typeof status.pid === 'number') return { status: 'spare', pid: status.pid };
   if (status.status === 'error' && typeof status.message === 'string') {
     return { status: 'error', message: status.message };
   }
