@@ -54,9 +54,10 @@ describe('functionServerEnv', () => {
 });
 
 describe('parseRuntimeStatus', () => {
-  it('parses ready and error lines', () => {
+  it('parses ready, error and spare lines', () => {
     expect(parseRuntimeStatus('{"status":"ready","port":9999,"pid":7}')).toEqual({ status: 'ready', port: 9999, pid: 7 });
     expect(parseRuntimeStatus('{"status":"error","message":"SyntaxError: x"}')).toEqual({ status: 'error', message: 'SyntaxError: x' });
+    expect(parseRuntimeStatus('{"status":"spare","pid":7}')).toEqual({ status: 'spare', pid: 7 });
   });
 
   it('answers undefined for anything else', () => {
