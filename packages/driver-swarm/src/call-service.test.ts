@@ -3,6 +3,7 @@ import type { Server, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TaskCallError, callService } from './call-service.js';
 import type { CallServiceOptions } from './call-service.js';
+import { TaskAddresses } from './task-addresses.js';
 import { TaskGoneError, createTaskLiveness } from './task-liveness.js';
 
 // Two "tasks" on loopback addresses of their own: one that takes a call and never answers (as a task whose
@@ -38,7 +39,7 @@ async function twoTasks(): Promise<{ port: number; options: (retry: boolean) => 
   await listen(GONE, port, false);
   await listen(ALIVE, port, true);
   let addresses = [GONE, ALIVE];
-  const resolveAddress = async (): Promise<string[]> => addresses;
+  const taskAddresses = new TaskAddresses(async () => addresses);
   return {
     port,
     remove: () => (addresses = [ALIVE]),
@@ -47,13 +48,13 @@ async function twoTasks(): Promise<{ port: number; options: (retry: boolean) => 
       body: { hello: 'world' },
       port,
       deadline: Date.now() + 20_000,
-      resolveAddress,
+      addresses: taskAddresses,
       retryWindowMs: 5000,
       keepAliveMs: 30_000,
       // The first call goes to the task that will be removed.
       nextIndex: () => 0,
       retryEmptyReply: retry,
-      liveness: createTaskLiveness(resolveAddress),
+      liveness: createTaskLiveness(taskAddresses),
     }),
   };
 }

@@ -12,9 +12,11 @@ import {
 import type { FunkerCallOptions } from '@dispatch/core/driver';
 import { TaskGoneError } from './task-liveness.js';
 import type { TaskLiveness } from './task-liveness.js';
+import type { TaskAddresses } from './task-addresses.js';
+import type { TaskLoad } from './task-load.js';
 import type { WirePool } from './wire-pool.js';
 
-/** Resolves a service name to the addresses of its tasks. */
+/** Resolves a service name to the addresses of its tasks (see TaskAddresses, which shares them between calls). */
 export type ResolveAddress = (service: string) => Promise<string[]>;
 
 /**
@@ -32,7 +34,10 @@ export interface CallServiceOptions {
   port: number;
   deadline: number;
   signal?: AbortSignal;
-  resolveAddress: ResolveAddress;
+  /** The addresses of the service's tasks, shared by its calls (no lookup on a call's path once known). */
+  addresses: TaskAddresses;
+  /** The bound of calls in flight per task; without it, none. */
+  load?: TaskLoad;
   /** Milliseconds during which refused or reset connections are retried on other tasks. */
   retryWindowMs: number;
   keepAliveMs: number;
@@ -102,16 +107,27 @@ export async function callService(options: CallServiceOptions): Promise<ServiceR
   let lastProblem = 'no task is running';
   let emptyReplyRetried = false;
   const wireBody = options.wire === undefined ? undefined : (JSON.stringify(options.body) ?? 'null');
+  // The shared set first; once its tasks have all refused, a fresh resolution.
+  let fresh = false;
   for (;;) {
     let addresses: string[] = [];
     try {
-      addresses = await options.resolveAddress(service);
+      const known = fresh ? options.addresses.refresh(service) : options.addresses.get(service);
+      addresses = Array.isArray(known) ? known : await known;
     } catch (error) {
       lastProblem = `its name does not resolve (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
     }
     const start = addresses.length === 0 ? 0 : options.nextIndex() % addresses.length;
     const ordered = [...addresses.slice(start), ...addresses.slice(0, start)].filter((address) => !tried.has(address));
-    for (const host of ordered) {
+    const candidates = [...ordered];
+    let full = false;
+    while (candidates.length > 0) {
+      const host = options.load === undefined ? candidates[0] : options.load.pick(candidates);
+      if (host === undefined) {
+        full = true;
+        break;
+      }
+      candidates.splice(candidates.indexOf(host), 1);
       const sentAt = Date.now();
       const call = new AbortController();
       const abortCall = (): void => call.abort(signal?.reason);
@@ -119,6 +135,7 @@ export async function callService(options: CallServiceOptions): Promise<ServiceR
       signal?.addEventListener('abort', abortCall, { once: true });
       // Watched from the connection on: until then the connect timeout covers a task that is gone.
       let unwatch: (() => void) | undefined;
+      options.load?.take(host);
       try {
         const onConnect = liveness === undefined ? undefined : () => (unwatch = liveness.watch(service, host, call));
         const link = options.wire?.connection(host);
@@ -148,6 +165,7 @@ export async function callService(options: CallServiceOptions): Promise<ServiceR
           options.wire?.drop(host);
           lastProblem = gone.message;
           retryUntil = Math.min(deadline, Date.now() + options.retryWindowMs);
+          options.addresses.refresh(service).catch(() => undefined);
           continue;
         }
         const taskDied =
@@ -160,11 +178,20 @@ export async function callService(options: CallServiceOptions): Promise<ServiceR
         if (taskDied) emptyReplyRetried = true;
         tried.add(host);
         lastProblem = (error as Error).message;
+        // The other calls stop picking a task that refuses or died once the set is resolved again.
+        options.addresses.refresh(service).catch(() => undefined);
       } finally {
+        options.load?.release(service, host);
         unwatch?.();
         signal?.removeEventListener('abort', abortCall);
       }
     }
+    if (full && options.load !== undefined) {
+      // Every task has its share of calls in flight: wait for one to end, within the call's deadline.
+      await options.load.waitForRoom(service, deadline, signal);
+      continue;
+    }
+    fresh = true;
     if (ordered.length > 0 && addresses.every((address) => tried.has(address))) tried.clear();
     if (Date.now() + pause >= retryUntil) {
       throw new UnavailableError(`[swarm] function "${service}": no task accepts calls on port ${options.port}: ${lastProblem}`);

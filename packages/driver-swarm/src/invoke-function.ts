@@ -13,7 +13,9 @@ import {
 } from '@dispatch/core/driver';
 import type { FunctionProtocol, InvokeOptions, RunEnvelope, RunRequest } from '@dispatch/core/driver';
 import { TaskCallError, callService } from './call-service.js';
-import type { ResolveAddress, ServiceReply } from './call-service.js';
+import type { ServiceReply } from './call-service.js';
+import type { TaskAddresses } from './task-addresses.js';
+import type { TaskLoad } from './task-load.js';
 import { TaskGoneError } from './task-liveness.js';
 import type { TaskLiveness } from './task-liveness.js';
 import type { TaskReplacer } from './task-replacer.js';
@@ -31,7 +33,10 @@ export interface FunctionMeta {
 /** What the invoker needs from the driver: the functions' settings and the engine. */
 export interface SwarmInvokerOptions {
   funkerPort: number;
-  resolveAddress: ResolveAddress;
+  /** The addresses of the functions' tasks, shared by their calls. */
+  addresses: TaskAddresses;
+  /** The bound of calls in flight per task. */
+  load: TaskLoad;
   /** Caps every call's deadline, in ms; default: the caller's deadline only. */
   callTimeoutMs?: number;
   retryWindowMs: number;
@@ -98,7 +103,8 @@ export function createSwarmInvoker(options: SwarmInvokerOptions): SwarmInvoker {
           port: options.funkerPort,
           deadline,
           signal: invokeOptions.signal,
-          resolveAddress: options.resolveAddress,
+          addresses: options.addresses,
+          load: options.load,
           retryWindowMs: options.retryWindowMs,
           keepAliveMs: options.keepAliveMs,
           retryEmptyReply: meta.protocol !== 'funker',

@@ -26,6 +26,8 @@ export interface StatusContext {
   networkName: string;
   funkerPort: number;
   probeTimeoutMs: number;
+  /** Told the addresses of the current revision's tasks that accept connections (when there are any). */
+  onAccepting?: (addresses: string[]) => void;
 }
 
 interface TaskStatusFields {
@@ -51,10 +53,12 @@ export async function serviceStatus(context: StatusContext): Promise<FunctionRun
   const probes = await Promise.all(
     running.map(async (task) => {
       const address = taskAddress(task, context.networkId, context.networkName);
-      return address !== undefined && (await tcpAccepts(address, context.funkerPort, context.probeTimeoutMs));
+      return address !== undefined && (await tcpAccepts(address, context.funkerPort, context.probeTimeoutMs)) ? address : undefined;
     }),
   );
-  const ready = probes.filter(Boolean).length;
+  const accepting = probes.filter((address): address is string => address !== undefined);
+  const ready = accepting.length;
+  if (ready > 0) context.onAccepting?.(accepting);
   const replicas = { desired, ready: Math.min(ready, desired) };
   const update = (service as { UpdateStatus?: { State?: string; Message?: string } }).UpdateStatus;
   const updating = update?.State === 'updating' || update?.State === 'rollback_started';

@@ -37,7 +37,9 @@ import { serviceStatus } from './service-status.js';
 import type { TaskInfo } from './service-status.js';
 import { ensureSwarmNetwork } from './swarm-network.js';
 import type { SwarmNetwork } from './swarm-network.js';
+import { TaskAddresses } from './task-addresses.js';
 import { createTaskLiveness } from './task-liveness.js';
+import { TaskLoad } from './task-load.js';
 import { WirePool } from './wire-pool.js';
 import { createTaskReplacer } from './task-replacer.js';
 
@@ -64,6 +66,13 @@ export interface SwarmDriverOptions {
   retryWindowMs?: number;
   /** TCP keepalive of calls, under the overlay's 60 s idle reset; default 30000. */
   keepAliveMs?: number;
+  /**
+   * Calls in flight on one task at most; default 64 (as the local backend's processes). More wait in the gateway,
+   * up to `maxWaitingCalls` per function (default 1000), then are refused with 503.
+   */
+  maxCallsPerTask?: number;
+  /** Calls of one function waiting for a task with room at most; default 1000. */
+  maxWaitingCalls?: number;
   /** Milliseconds Swarm waits before restarting a task that exited; default 100 (Swarm's own default is 5 s). */
   restartDelayMs?: number;
   /** Resolves a service name to its tasks' addresses; default DNS `tasks.<name>` (the driver must run on the network). */
@@ -168,14 +177,17 @@ export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
   }
 
   const wire = new WirePool({ port: funkerPort, keepAliveMs: options.keepAliveMs ?? 30_000 });
+  const addresses = new TaskAddresses(resolveAddress);
+  const load = new TaskLoad({ maxCallsPerTask: options.maxCallsPerTask ?? 64, maxWaitingCalls: options.maxWaitingCalls ?? 1000 });
   const invoker = createSwarmInvoker({
     funkerPort,
-    resolveAddress,
+    addresses,
+    load,
     callTimeoutMs: options.callTimeoutMs,
     retryWindowMs: options.retryWindowMs ?? 10_000,
     keepAliveMs: options.keepAliveMs ?? 30_000,
     replacer,
-    liveness: createTaskLiveness(resolveAddress),
+    liveness: createTaskLiveness(addresses),
     wire,
     metaOf,
     async stillDeployed(name) {
@@ -255,6 +267,12 @@ export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
         networkName,
         funkerPort,
         probeTimeoutMs: 1000,
+        onAccepting: (accepting) => {
+          // The first call after a start then neither waits for Swarm's DNS to list the task nor opens its connection.
+          addresses.seed(name, accepting);
+          if (metas.get(name)?.protocol !== 'dispatch') return;
+          for (const host of accepting) Promise.resolve(wire.connection(host)).catch(() => undefined);
+        },
       });
       // A build failure of the latest deploy stands even when an older revision still runs.
       const failure = failures.get(name);
@@ -299,6 +317,7 @@ export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
         metas.delete(name);
         invoker.forget(name);
         replacer.forget(name);
+        addresses.forget(name);
         const service = await inspect(name);
         if (service === undefined) return;
         await api(`removing service "${name}"`, () =>

@@ -1,4 +1,4 @@
-import type { ResolveAddress } from './call-service.js';
+import type { TaskAddresses } from './task-addresses.js';
 
 /** How long a call runs before its task's presence is first checked: most calls end sooner and cost nothing. */
 const FIRST_CHECK_MS = 1000;
@@ -33,23 +33,16 @@ export interface TaskLiveness {
 
 /**
  * Liveness of tasks by their service's addresses (Swarm's DNS drops a task's record when its container goes).
- * Resolutions are shared between the calls in flight to a service, so many long calls cost one lookup a period.
+ * The addresses are the set the calls share, resolved again when older than half a second, so many long calls
+ * cost one lookup a period.
  */
-export function createTaskLiveness(resolveAddress: ResolveAddress): TaskLiveness {
-  const recent = new Map<string, { at: number; addresses: Promise<string[] | undefined> }>();
-
+export function createTaskLiveness(taskAddresses: TaskAddresses): TaskLiveness {
   function addressesOf(service: string): Promise<string[] | undefined> {
-    const now = Date.now();
-    const cached = recent.get(service);
-    if (cached !== undefined && now - cached.at < SHARED_FOR_MS) return cached.addresses;
-    for (const [name, entry] of recent) if (now - entry.at >= SHARED_FOR_MS) recent.delete(name);
-    const addresses = resolveAddress(service).then(
+    return taskAddresses.fresh(service, SHARED_FOR_MS).then(
       (list) => list,
       // No record at all: the service has no running task. Any other failure says nothing about the task.
       (error: NodeJS.ErrnoException) => (error.code === 'ENOTFOUND' ? [] : undefined),
     );
-    recent.set(service, { at: now, addresses });
-    return addresses;
   }
 
   return {

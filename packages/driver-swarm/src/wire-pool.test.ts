@@ -1,9 +1,11 @@
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FrameReader, WireKind, encodeFrame } from '@dispatch/core/driver';
+import { FrameReader, UnavailableError, WireKind, encodeFrame } from '@dispatch/core/driver';
 import { TaskCallError, callService } from './call-service.js';
 import type { CallServiceOptions } from './call-service.js';
+import { TaskAddresses } from './task-addresses.js';
+import { TaskLoad } from './task-load.js';
 import { WirePool } from './wire-pool.js';
 
 // "Tasks" on loopback addresses of their own, each a function server stand-in: `wire` speaks the wire protocol
@@ -27,10 +29,15 @@ interface Task {
   calls: number;
   /** Closes every connection at the next call, without answering it (a task that dies mid-call). */
   dieOnCall: boolean;
+  /** How long a wire call takes to answer. */
+  replyAfterMs: number;
+  inflight: number;
+  /** The most calls it had in flight at once. */
+  maxInflight: number;
 }
 
 function task(host: string, port: number, kind: 'wire' | 'funker-only'): Promise<Task> {
-  const state: Task = { connections: 0, calls: 0, dieOnCall: false };
+  const state: Task = { connections: 0, calls: 0, dieOnCall: false, replyAfterMs: 0, inflight: 0, maxInflight: 0 };
   const server = createServer({ allowHalfOpen: true }, (socket) => {
     sockets.push(socket);
     state.connections++;
@@ -43,7 +50,16 @@ function task(host: string, port: number, kind: 'wire' | 'funker-only'): Promise
           state.calls++;
           if (state.dieOnCall) return void socket.destroy();
           const request = JSON.parse(body.toString('utf8')) as { payload: unknown };
-          socket.write(encodeFrame(id, WireKind.reply, JSON.stringify({ context: {}, payload: { served: host, echo: request.payload } })));
+          state.inflight++;
+          state.maxInflight = Math.max(state.maxInflight, state.inflight);
+          setTimeout(() => {
+            state.inflight--;
+            if (!socket.destroyed) {
+              socket.write(
+                encodeFrame(id, WireKind.reply, JSON.stringify({ context: {}, payload: { served: host, echo: request.payload } })),
+              );
+            }
+          }, state.replyAfterMs);
         },
         tooLarge: () => socket.destroy(),
       },
@@ -81,13 +97,13 @@ async function freePort(): Promise<number> {
 
 let index = 0;
 
-function options(port: number, addresses: string[], wire: WirePool, payload: unknown): CallServiceOptions {
+function options(port: number, addresses: string[] | TaskAddresses, wire: WirePool, payload: unknown): CallServiceOptions {
   return {
     service: 'svc',
     body: { context: {}, payload },
     port,
     deadline: Date.now() + 10_000,
-    resolveAddress: async () => addresses,
+    addresses: addresses instanceof TaskAddresses ? addresses : new TaskAddresses(async () => addresses),
     retryWindowMs: 2000,
     keepAliveMs: 30_000,
     nextIndex: () => index++,
@@ -156,5 +172,82 @@ describe('calls to the tasks of Dispatch runtimes', () => {
     const pool = newPool(port);
     await expect(callService(options(port, [A], pool, 'x'))).rejects.toBeInstanceOf(TaskCallError);
     expect(dying.calls).toBe(1);
+  });
+});
+
+describe("the addresses of a function's tasks", () => {
+  it('are resolved once for many calls, then again in the background while calls go on', async () => {
+    const port = await freePort();
+    await Promise.all([task(A, port, 'wire'), task(B, port, 'wire')]);
+    const pool = newPool(port);
+    let lookups = 0;
+    let slowLookup = false;
+    const addresses = new TaskAddresses(async () => {
+      lookups++;
+      if (slowLookup) await new Promise((resolve) => setTimeout(resolve, 500));
+      return [A, B];
+    });
+    await Promise.all(Array.from({ length: 100 }, (_, n) => callService(options(port, addresses, pool, n))));
+    expect(lookups).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    slowLookup = true;
+    const started = Date.now();
+    await callService(options(port, addresses, pool, 'stale'));
+    // The set, a second old, served the call at once; its new resolution runs beside it.
+    expect(Date.now() - started).toBeLessThan(250);
+    expect(lookups).toBe(2);
+  });
+
+  it('are resolved again at once when a task refuses, so later calls skip it', async () => {
+    const port = await freePort();
+    await task(B, port, 'wire');
+    const pool = newPool(port);
+    let listed = [A, B];
+    const addresses = new TaskAddresses(async () => listed);
+    await callService(options(port, addresses, pool, 'first'));
+    listed = [B];
+    // Round robin starts at A, which refuses: the call goes to B and the set is resolved again.
+    index = 0;
+    expect((await callService(options(port, addresses, pool, 'second'))).host).toBe(B);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(addresses.get('svc')).toEqual([B]);
+  });
+});
+
+describe('the bound of calls in flight per task', () => {
+  it('holds the calls over the bound in the gateway and sends them as calls end, each with its own reply', async () => {
+    const port = await freePort();
+    const busy = await task(A, port, 'wire');
+    busy.replyAfterMs = 50;
+    const pool = newPool(port);
+    const load = new TaskLoad({ maxCallsPerTask: 4, maxWaitingCalls: 100 });
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, (_, n) =>
+        callService({ ...options(port, [A], pool, n), load }).then(
+          (answer) => (answer.reply as { payload: { echo: number } }).payload.echo,
+        ),
+      ),
+    );
+    expect(replies).toEqual(Array.from({ length: 20 }, (_, n) => n));
+    expect(busy.maxInflight).toBe(4);
+  });
+
+  it('refuses a call with 503 when too many wait already', async () => {
+    const port = await freePort();
+    const busy = await task(A, port, 'wire');
+    busy.replyAfterMs = 300;
+    const pool = newPool(port);
+    const load = new TaskLoad({ maxCallsPerTask: 1, maxWaitingCalls: 1 });
+    const calls = [0, 1, 2].map((n) =>
+      callService({ ...options(port, [A], pool, n), load }).then(
+        () => 'answered',
+        (error: unknown) => error,
+      ),
+    );
+    const [first, second, third] = await Promise.all(calls);
+    expect([first, second]).toEqual(['answered', 'answered']);
+    expect(third).toBeInstanceOf(UnavailableError);
+    expect((third as UnavailableError).code).toBe(503);
+    expect((third as Error).message).toMatch(/1 calls waiting already/);
   });
 });
