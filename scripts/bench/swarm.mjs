@@ -6,11 +6,12 @@
 //
 // Options (environment): those of run.mjs, and BENCH_SWARM_NETWORK (default dispatch), BENCH_CLIENT_IMAGE
 // (the client container's image, default DISPATCH_NODE_IMAGE or node:22-bookworm-slim), BENCH_GATEWAY_IMAGE
-// (default dispatch/gateway:bench, built when missing and then removed at the end unless BENCH_KEEP_IMAGES=1),
+// (default dispatch/gateway:bench-<hash of its build's inputs>, see gateway-image.mjs: reused when an earlier run
+// built it from the same sources, and kept; a BENCH_GATEWAY_IMAGE built here is removed unless BENCH_KEEP_IMAGES=1),
 // BENCH_TIME_LIMIT (seconds, default 1500).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packSource } from '@dispatch/core';
@@ -28,11 +29,11 @@ import {
   waitFor,
   waitForImages,
 } from './measure.mjs';
+import { ensureGatewayImage } from './gateway-image.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const settings = benchSettings();
 const network = process.env.BENCH_SWARM_NETWORK ?? 'dispatch';
-const gatewayImage = process.env.BENCH_GATEWAY_IMAGE ?? 'dispatch/gateway:bench';
 const clientImage = process.env.BENCH_CLIENT_IMAGE ?? process.env.DISPATCH_NODE_IMAGE ?? 'node:22-bookworm-slim';
 const keepImages = process.env.BENCH_KEEP_IMAGES === '1';
 const cleanup = cleanupOnExit(Number(process.env.BENCH_TIME_LIMIT ?? 1500) * 1000);
@@ -47,30 +48,10 @@ cleanup.add(() => rmSync(work, { recursive: true, force: true }));
 
 await removeImagesBuiltByRun(cleanup, fn);
 
-const buildingGateway = await run('docker', ['image', 'inspect', gatewayImage], { timeoutMs: 30_000 }).then(
-  () => false,
-  () => true,
-);
-if (buildingGateway) {
-  if (!keepImages) cleanup.add(() => run('docker', ['image', 'rm', gatewayImage], { timeoutMs: 120_000 }));
-  const nodeImage = process.env.DISPATCH_NODE_IMAGE;
-  const nodedir = process.env.DISPATCH_NODE_GYP_NODEDIR ?? (nodeImage?.startsWith('dispatch-local/') ? '/usr/local' : undefined);
-  console.error(`building ${gatewayImage} (apps/gateway/Dockerfile)…`);
-  await run(
-    'docker',
-    [
-      'build',
-      '-q',
-      '-f',
-      'apps/gateway/Dockerfile',
-      ...(nodeImage ? ['--build-arg', `NODE_IMAGE=${nodeImage}`] : []),
-      ...(nodedir ? ['--build-arg', `NODE_GYP_NODEDIR=${nodedir}`] : []),
-      '-t',
-      gatewayImage,
-      '.',
-    ],
-    { cwd: root, timeoutMs: 15 * 60_000 },
-  );
+const { image: gatewayImage, built: builtGateway } = await ensureGatewayImage(root, process.env.BENCH_GATEWAY_IMAGE);
+// A requested image this run had to build is removed at the end; the image of the sources is kept for the next run.
+if (builtGateway && process.env.BENCH_GATEWAY_IMAGE !== undefined && !keepImages) {
+  cleanup.add(() => run('docker', ['image', 'rm', gatewayImage], { timeoutMs: 120_000 }));
 }
 
 const port = await freePort();
@@ -210,9 +191,12 @@ const out = await run(
 const result = JSON.parse(out.trim().split('\n').pop());
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
+const load = loadavg()[0].toFixed(1);
 const row = (path, r, ready = '') =>
   `| nodejs | ${path} | ${formatMs(r.p50)} | ${formatMs(r.p99)} | ${Math.round(r.throughput)} | ${ready} |`;
-console.log(`\n### Blocking runs of a trivial function, swarm backend (${cpus().length} cores, ${cpu}, gateway image ${gatewayImage})\n`);
+console.log(
+  `\n### Blocking runs of a trivial function, swarm backend (${cpus().length} cores, ${cpu}, load average ${load} at the end, gateway image ${gatewayImage})\n`,
+);
 console.log(
   `Client in a container on the overlay network \`${network}\`; ${result.tasks} task(s); sequential calls for latency: ${settings.latencyCalls}; ` +
     `throughput: ${settings.concurrency} concurrent callers for ${settings.seconds} s.\n`,
