@@ -249,6 +249,11 @@ export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
     },
 
     async status(name: string): Promise<FunctionRuntimeStatus> {
+      // Side by side: a start from zero polls this, and each round trip to the engine delays the first call.
+      const listing = api(`listing the tasks of "${name}"`, () =>
+        docker.listTasks({ filters: { service: [name], 'desired-state': ['running', 'shutdown', 'accepted'] } }),
+      );
+      listing.catch(() => undefined);
       const service = await inspect(name);
       if (service === undefined) {
         const failure = failures.get(name);
@@ -256,9 +261,7 @@ export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
         throw new NotFoundError(`[swarm] function "${name}" is not deployed`);
       }
       const { id } = await ensureNetwork();
-      const tasks = await api(`listing the tasks of "${name}"`, () =>
-        docker.listTasks({ filters: { service: [name], 'desired-state': ['running', 'shutdown', 'accepted'] } }),
-      );
+      const tasks = await listing;
       const status = await serviceStatus({
         name,
         service,
