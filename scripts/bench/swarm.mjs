@@ -55,9 +55,13 @@ if (builtGateway && process.env.BENCH_GATEWAY_IMAGE !== undefined && !keepImages
 }
 
 const port = await freePort();
+// The stack reads the admin token from a Docker secret (swarm/stack.yml): one of this run's own.
+const tokenSecret = `${stack}-token`;
+writeFileSync(join(work, 'token'), token);
+await run('docker', ['secret', 'create', tokenSecret, join(work, 'token')], { timeoutMs: 30_000 });
 const deployEnv = {
   ...process.env,
-  DISPATCH_TOKEN: token,
+  DISPATCH_TOKEN_SECRET: tokenSecret,
   DISPATCH_GATEWAY_IMAGE: gatewayImage,
   DISPATCH_PORT: String(port),
   DISPATCH_SWARM_NETWORK: network,
@@ -85,6 +89,7 @@ cleanup.add(async () => {
       ),
     { timeoutMs: 30_000, intervalMs: 500 },
   );
+  await run('docker', ['secret', 'rm', tokenSecret], { timeoutMs: 30_000 }).catch((error) => console.error(error.message));
 });
 await run('docker', ['stack', 'deploy', '-c', 'swarm/stack.yml', stack], { cwd: root, env: deployEnv, timeoutMs: 120_000 });
 

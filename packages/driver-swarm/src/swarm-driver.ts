@@ -177,7 +177,9 @@ export function createSwarmDriver(options: SwarmDriverOptions = {}): Driver {
   }
 
   const wire = new WirePool({ port: funkerPort, keepAliveMs: options.keepAliveMs ?? 30_000 });
-  const addresses = new TaskAddresses(resolveAddress);
+  const addresses = new TaskAddresses(resolveAddress, (gone) => {
+    for (const host of gone) wire.dropIdle(host);
+  });
   const load = new TaskLoad({ maxCallsPerTask: options.maxCallsPerTask ?? 64, maxWaitingCalls: options.maxWaitingCalls ?? 1000 });
   const invoker = createSwarmInvoker({
     funkerPort,

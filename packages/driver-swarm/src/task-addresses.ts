@@ -2,6 +2,11 @@ import type { ResolveAddress } from './call-service.js';
 
 /** How long a resolution of a service's addresses is used before a call starts a new one in the background. */
 const FRESH_FOR_MS = 1000;
+/**
+ * A set older than this is not used without a new resolution: a function idle for a while may have been scaled to
+ * zero and started again on other addresses (a call sent on the old one would wait for the liveness watch).
+ */
+const STALE_AFTER_MS = 5000;
 /** A service nobody called for this long is forgotten (its next call resolves its name first). */
 const UNUSED_FOR_MS = 60_000;
 /**
@@ -31,7 +36,11 @@ interface Entry {
 export class TaskAddresses {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly resolve: ResolveAddress) {}
+  /** `onRemoved` is told the addresses a resolution no longer lists (their tasks are gone). */
+  constructor(
+    private readonly resolve: ResolveAddress,
+    private readonly onRemoved?: (addresses: string[]) => void,
+  ) {}
 
   /**
    * The addresses of `service`'s tasks: synchronous once known (a stale set is refreshed in the background).
@@ -40,7 +49,7 @@ export class TaskAddresses {
   get(service: string): string[] | Promise<string[]> {
     const now = Date.now();
     const entry = this.entries.get(service);
-    if (entry === undefined || (entry.at === 0 && entry.addresses.length === 0)) return this.refresh(service);
+    if (entry === undefined || now - entry.at >= STALE_AFTER_MS) return this.refresh(service);
     entry.lastUsed = now;
     if (now - entry.at >= FRESH_FOR_MS && entry.refreshing === undefined) {
       this.refresh(service).catch(() => undefined);
@@ -67,12 +76,12 @@ export class TaskAddresses {
       .then(
         (resolved) => {
           entry.error = undefined;
-          entry.addresses = this.withSeeded(entry, resolved);
+          this.replace(entry, this.withSeeded(entry, resolved));
           return entry.addresses;
         },
         (error: NodeJS.ErrnoException) => {
           // No record at all: the service has no running task. Any other failure keeps what was known.
-          if (error.code === 'ENOTFOUND') entry.addresses = this.withSeeded(entry, []);
+          if (error.code === 'ENOTFOUND') this.replace(entry, this.withSeeded(entry, []));
           entry.error = error;
           if (entry.addresses.length === 0) throw error;
           return entry.addresses;
@@ -113,6 +122,12 @@ export class TaskAddresses {
     }
     entry.lastUsed = now;
     return entry;
+  }
+
+  private replace(entry: Entry, addresses: string[]): void {
+    const removed = entry.addresses.filter((address) => !addresses.includes(address));
+    entry.addresses = addresses;
+    if (removed.length > 0) this.onRemoved?.(removed);
   }
 
   /** The resolved addresses and the seeded ones still within their grace (those DNS lists need it no more). */

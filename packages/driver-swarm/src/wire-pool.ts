@@ -58,6 +58,16 @@ export class WirePool {
     if (entry instanceof WireConnection) entry.close();
   }
 
+  /**
+   * Closes the connection to a task no longer among its service's addresses, unless calls are in flight on it (the
+   * liveness watch ends those). An overlay network does not reset a removed container's connections: kept, it
+   * would take the calls of a new task that gets the same address.
+   */
+  dropIdle(host: string): void {
+    const entry = this.connections.get(host);
+    if (entry instanceof WireConnection && entry.inflight === 0) this.drop(host);
+  }
+
   /** Closes every connection (the driver is disposed). */
   close(): void {
     clearInterval(this.timer);
