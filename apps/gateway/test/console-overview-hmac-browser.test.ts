@@ -63,9 +63,14 @@ describe.skipIf(!built || !requireChromium())('the console: schedules on the ove
       // The list is read again every 5 s: ticks keep arriving.
       await expect.poll(() => rows.count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
       const shown = await rows.locator('th').allTextContents();
-      const ticks = (await dispatch.runs.list({ schedule: 'ticker', limit: 1000 })).map((run) => run.id.slice(0, 8));
-      expect(shown.every((id) => ticks.includes(id))).toBe(true);
+      const started = await dispatch.runs.list({ schedule: 'ticker', limit: 1000 });
+      expect(shown.every((id) => started.some((run) => run.id.startsWith(id)))).toBe(true);
       expect(shown).not.toContain(byHand.id.slice(0, 8));
+      // Each row shows the tick its run is for.
+      const first = started.find((run) => run.id.startsWith(shown[0]!));
+      await expect(rows.first().locator('time').getAttribute('datetime')).resolves.toBe(
+        new Date(first!.scheduledTime! * 1000).toISOString(),
+      );
 
       await page.getByRole('link', { name: 'All runs of hello' }).click();
       await page.getByRole('heading', { name: 'Recent runs' }).waitFor();

@@ -68,6 +68,9 @@ export interface Run {
   executedTime?: number;
   finishedTime?: number;
   durationMs?: number;
+  /** Runs started by a schedule: its name, and the tick (Unix seconds) the run is for. */
+  schedule?: string;
+  scheduledTime?: number;
 }
 
 /** A line of `/v1/<kind>/{name}/events`. */

@@ -119,6 +119,7 @@ export function RunsPage({ params }: { params: URLSearchParams }) {
                     <th scope="col">Status</th>
                     <th scope="col">Duration</th>
                     <th scope="col">Started</th>
+                    {schedule !== '' && <th scope="col">Tick</th>}
                   </tr>
                 </thead>
                 <tbody>
@@ -139,6 +140,15 @@ export function RunsPage({ params }: { params: URLSearchParams }) {
                       </td>
                       <td>{candidate.durationMs === undefined ? '' : `${candidate.durationMs} ms`}</td>
                       <td>{formatTime(candidate.executedTime)}</td>
+                      {schedule !== '' && (
+                        <td>
+                          {candidate.scheduledTime !== undefined && (
+                            <time dateTime={new Date(candidate.scheduledTime * 1000).toISOString()}>
+                              {formatTime(candidate.scheduledTime)}
+                            </time>
+                          )}
+                        </td>
+                      )}
                     </tr>
                   ))}
                 </tbody>
