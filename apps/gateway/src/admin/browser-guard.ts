@@ -11,6 +11,8 @@ export interface BrowserGuardOptions {
   allowedOrigins?: string[];
 }
 
+/** Host headers whose answer is remembered (the gateway's own names, in a few spellings). */
+const MAX_REMEMBERED_HOSTS = 64;
 const METHODS_WITHOUT_BODY = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** What a browser may send cross-site without a preflight (a plain HTML form does): none of it reaches the API. */
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
@@ -38,15 +40,31 @@ export const browserGuardPlugin = fp<BrowserGuardOptions>(async (app, options) =
   if (options.listenHost) names.add(hostnameOf(options.listenHost));
   const origins = new Set((options.allowedOrigins ?? []).map((origin) => origin.replace(/\/+$/, '').toLowerCase()));
 
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+  // Whether a Host header names this gateway, by header: the same few values come on every request.
+  const hostAnswers = new Map<string, boolean>();
+  function answersTo(host: string): boolean {
+    let answers = hostAnswers.get(host);
+    if (answers === undefined) {
+      const hostname = hostnameOf(host);
+      // IP literals cannot be rebound; names must be the gateway's own.
+      answers = names.has('*') || isIP(hostname) !== 0 || names.has(hostname);
+      // Bounded: a caller choosing Host headers must not grow it without end.
+      if (hostAnswers.size >= MAX_REMEMBERED_HOSTS) hostAnswers.clear();
+      hostAnswers.set(host, answers);
+    }
+    return answers;
+  }
+
+  // A callback hook, not an async one: it runs on every admin request, runs included, and has nothing to await.
+  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const host = request.headers.host ?? '';
-    const hostname = hostnameOf(host);
-    // IP literals cannot be rebound; names must be the gateway's own.
-    if (!names.has('*') && isIP(hostname) === 0 && !names.has(hostname)) {
-      return forbidden(
+    // Answered here without `done()`; nothing returned, since fastify would await a returned reply.
+    if (!answersTo(host)) {
+      forbidden(
         reply,
-        `the admin API does not answer to the host "${hostname}": add it to DISPATCH_ALLOWED_HOSTS if it names this gateway`,
+        `the admin API does not answer to the host "${hostnameOf(host)}": add it to DISPATCH_ALLOWED_HOSTS if it names this gateway`,
       );
+      return;
     }
 
     const origin = request.headers.origin;
@@ -55,20 +73,23 @@ export const browserGuardPlugin = fp<BrowserGuardOptions>(async (app, options) =
     const allowedOrigin = origin !== undefined && origins.has(origin.toLowerCase());
     const crossSite = (site !== undefined && site !== 'same-origin' && site !== 'none') || (origin !== undefined && !sameOrigin);
     if (crossSite && !allowedOrigin) {
-      return forbidden(
+      forbidden(
         reply,
         `the admin API refuses cross-site requests (origin ${origin ?? 'unknown'}): add the origin to DISPATCH_ALLOWED_ORIGINS to allow it`,
       );
+      return;
     }
 
     const hasBody = request.headers['content-length'] !== undefined || request.headers['transfer-encoding'] !== undefined;
     if (!METHODS_WITHOUT_BODY.has(request.method) && hasBody && request.headers['content-length'] !== '0') {
       const type = request.headers['content-type'] ?? '';
       if (!JSON_TYPE.test(type)) {
-        return reply
+        reply
           .code(415)
           .send({ code: 415, message: `the admin API takes JSON bodies only (Content-Type: application/json), not "${type || 'none'}"` });
+        return;
       }
     }
+    done();
   });
 });
