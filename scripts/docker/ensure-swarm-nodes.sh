@@ -34,6 +34,7 @@ sock() { printf '/var/run/dispatch-swarm-%s.sock' "$1"; }
 pidfile() { printf '/var/run/dispatch-swarm-%s.pid' "$1"; }
 on() { local node=$1; shift; docker -H "unix://$(sock "$node")" "$@"; }
 running() { [ -f "$(pidfile "$1")" ] && kill -0 "$(cat "$(pidfile "$1")")" 2>/dev/null; }
+any_alive() { local pid; for pid in "$@"; do kill -0 "$pid" 2>/dev/null && return 0; done; return 1; }
 # Docker loads br_netfilter, so bridged frames cross the host's FORWARD chain (policy DROP): DOCKER-USER is the
 # chain Docker leaves to its users, and this rule lets the bridge's own traffic through.
 FORWARD_RULE=(DOCKER-USER -i "$BRIDGE" -o "$BRIDGE" -j ACCEPT)
@@ -52,14 +53,18 @@ down() {
       sleep 0.2
     done
   fi
+  # Both engines stop together: the swarm goes with them, so neither needs to see the other leave.
+  local pids=()
   for node in w m; do
-    if running "$node"; then
-      local pid; pid=$(cat "$(pidfile "$node")")
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-      kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
-      say "$node: dockerd (pid $pid) stopped"
-    fi
+    running "$node" && pids+=("$(cat "$(pidfile "$node")")")
+  done
+  if [ "${#pids[@]}" -gt 0 ]; then
+    kill "${pids[@]}" 2>/dev/null || true
+    for _ in $(seq 1 150); do any_alive "${pids[@]}" || break; sleep 0.2; done
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true; done
+    say "dockerd (pids ${pids[*]}) stopped"
+  fi
+  for node in w m; do
     ip netns del "$(netns "$node")" 2>/dev/null && say "$node: network namespace removed" || true
   done
   ip link del "$BRIDGE" 2>/dev/null && say "bridge $BRIDGE removed" || true
@@ -68,7 +73,7 @@ down() {
   for node in w m; do
     rm -rf "/var/lib/dispatch-swarm-$node" "/var/run/dispatch-swarm-$node" "$(sock "$node")" "$(pidfile "$node")"
   done
-  say "removed"
+  say "removed in $(( ($(date +%s%N) - started) / 1000000 )) ms"
 }
 
 if [ "${1:-}" = "--down" ]; then
@@ -129,11 +134,15 @@ if ! on m network inspect "$NETWORK" >/dev/null 2>&1; then
 fi
 
 # ---- images the manager needs (nothing can be pulled here) ------------------------------------------------
+# One archive for all of them: the layers they share (the language stand-ins share their Debian) go across once.
+missing=()
 for image in ${DISPATCH_SWARM_NODES_IMAGES:-}; do
-  on m image inspect "$image" >/dev/null 2>&1 && continue
-  docker save "$image" | on m load -q >/dev/null
-  say "m: image $image copied from this machine's engine"
+  on m image inspect "$image" >/dev/null 2>&1 || missing+=("$image")
 done
+if [ "${#missing[@]}" -gt 0 ]; then
+  docker save "${missing[@]}" | on m load -q >/dev/null
+  say "m: images ${missing[*]} copied from this machine's engine"
+fi
 
 say "two Ready nodes in $(( ($(date +%s%N) - started) / 1000000 )) ms"
 printf 'DISPATCH_SWARM_NODES_MANAGER=unix://%s\n' "$(sock m)"
