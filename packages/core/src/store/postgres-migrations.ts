@@ -75,6 +75,14 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; description: strin
         PRIMARY KEY (schedule, tick)
       );`,
   },
+  {
+    version: 5,
+    description: 'runs listed by the schedule that started them',
+    sql: `
+      ALTER TABLE runs ADD COLUMN schedule TEXT;
+      UPDATE runs SET schedule = json::jsonb ->> 'schedule' WHERE json::jsonb ->> 'schedule' IS NOT NULL;
+      CREATE INDEX runs_by_schedule ON runs (schedule, executed_time DESC, seq DESC) WHERE schedule IS NOT NULL;`,
+  },
 ];
 
 /**

@@ -60,8 +60,8 @@ export function createPostgresRunQueue(pool: Pool): RunQueue {
             await client.query('UPDATE runs SET dedupe_key = NULL WHERE function_name = $1 AND dedupe_key = $2', [run.functionName, key]);
         }
         const { rowCount } = await client.query(
-          'INSERT INTO runs (id, function_name, executed_time, json, dedupe_key) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
-          [run.id, run.functionName, run.executedTime, JSON.stringify(run), key ?? null],
+          'INSERT INTO runs (id, function_name, executed_time, json, dedupe_key, schedule) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING',
+          [run.id, run.functionName, run.executedTime, JSON.stringify(run), key ?? null, run.schedule ?? null],
         );
         if (rowCount === 0) throw new ConflictError(`run "${run.id}" already exists`);
         await client.query(ENQUEUE, [run.id, 'run', run.functionName, Date.now()]);

@@ -188,19 +188,17 @@ class PostgresRunRepository implements RunRepository {
 
   async insert(run: Run): Promise<void> {
     const { rowCount } = await this.pool.query(
-      'INSERT INTO runs (id, function_name, executed_time, json) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
-      [run.id, run.functionName, run.executedTime, JSON.stringify(run)],
+      'INSERT INTO runs (id, function_name, executed_time, json, schedule) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
+      [run.id, run.functionName, run.executedTime, JSON.stringify(run), run.schedule ?? null],
     );
     if (rowCount === 0) throw new ConflictError(`run "${run.id}" already exists`);
   }
 
   async update(run: Run): Promise<void> {
-    const { rowCount } = await this.pool.query('UPDATE runs SET function_name = $2, executed_time = $3, json = $4 WHERE id = $1', [
-      run.id,
-      run.functionName,
-      run.executedTime,
-      JSON.stringify(run),
-    ]);
+    const { rowCount } = await this.pool.query(
+      'UPDATE runs SET function_name = $2, executed_time = $3, json = $4, schedule = $5 WHERE id = $1',
+      [run.id, run.functionName, run.executedTime, JSON.stringify(run), run.schedule ?? null],
+    );
     if (rowCount === 0) throw new NotFoundError(`run "${run.id}" not found`);
   }
 
@@ -220,7 +218,7 @@ class PostgresRunRepository implements RunRepository {
     if (options.deadLettered) conditions.push(`(json::jsonb ->> 'deadLettered') = 'true'`);
     if (options.schedule !== undefined) {
       values.push(options.schedule);
-      conditions.push(`(json::jsonb ->> 'schedule') = $${values.length}`);
+      conditions.push(`schedule = $${values.length}`);
     }
     const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
     // LIMIT ALL for Infinity; nothing for a limit that is not a positive number.

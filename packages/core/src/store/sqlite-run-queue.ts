@@ -18,8 +18,8 @@ interface QueueRow {
 export function createSqliteRunQueue(db: Database, flush: () => void): RunQueue {
   const statements = {
     runInsert: db.prepare(`
-      INSERT INTO runs (id, function_name, executed_time, json, dedupe_key)
-      VALUES (@id, @functionName, @executedTime, @json, @dedupeKey) ON CONFLICT DO NOTHING`),
+      INSERT INTO runs (id, function_name, executed_time, json, dedupe_key, schedule)
+      VALUES (@id, @functionName, @executedTime, @json, @dedupeKey, @schedule) ON CONFLICT DO NOTHING`),
     runByKey: db.prepare<[string, string], { json: string; executed_time: number }>(
       'SELECT json, executed_time FROM runs WHERE function_name = ? AND dedupe_key = ?',
     ),
@@ -87,6 +87,7 @@ export function createSqliteRunQueue(db: Database, flush: () => void): RunQueue 
       executedTime: run.executedTime,
       json: JSON.stringify(run),
       dedupeKey: key ?? null,
+      schedule: run.schedule ?? null,
     };
     if (statements.runInsert.run(row).changes === 0) throw new ConflictError(`run "${run.id}" already exists`);
     statements.enqueue.run({ runId: run.id, kind: 'run', functionName: run.functionName, availableAt: Date.now() });

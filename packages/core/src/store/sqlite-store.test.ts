@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Run, Secret } from '../domain/types.js';
 import { ConflictError } from '../errors.js';
-import { MIGRATIONS, StoreVersionError } from './migrations.js';
+import { MIGRATIONS, migrate, StoreVersionError } from './migrations.js';
 import { openSqliteStore, SQLITE_STORE_FILE } from './sqlite-store.js';
 import type { Store } from './store.js';
 import { baseImage, run } from './store-test-fixtures.js';
@@ -54,6 +54,18 @@ describe('openSqliteStore', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+  });
+
+  it('lists by schedule the runs a store held before it learnt to (schema 4 upgraded)', async () => {
+    const db = new Database(join(dir, SQLITE_STORE_FILE));
+    migrate(db, dir, MIGRATIONS.slice(0, 4));
+    const insert = db.prepare('INSERT INTO runs (id, function_name, executed_time, json) VALUES (?, ?, ?, ?)');
+    for (const old of [run('ticked', 'hello', 1, { schedule: 'nightly', scheduledTime: 1 }), run('by-hand', 'hello', 2)]) {
+      insert.run(old.id, old.functionName, old.executedTime, JSON.stringify(old));
+    }
+    db.close();
+    const store = openStore();
+    expect(ids(await store.runs.list({ schedule: 'nightly' }))).toEqual(['ticked']);
   });
 
   it('refuses a store written by a newer version', () => {

@@ -76,10 +76,10 @@ function prepareStatements(db: SqliteDatabase) {
     entityDelete: db.prepare<[string, string]>('DELETE FROM entities WHERE kind = ? AND name = ?'),
 
     runInsert: db.prepare(`
-      INSERT INTO runs (id, function_name, executed_time, json) VALUES (@id, @functionName, @executedTime, @json)
+      INSERT INTO runs (id, function_name, executed_time, json, schedule) VALUES (@id, @functionName, @executedTime, @json, @schedule)
       ON CONFLICT (id) DO NOTHING`),
     runUpdate: db.prepare(`
-      UPDATE runs SET function_name = @functionName, executed_time = @executedTime, json = @json WHERE id = @id`),
+      UPDATE runs SET function_name = @functionName, executed_time = @executedTime, json = @json, schedule = @schedule WHERE id = @id`),
     runGet: db.prepare<[string], EntityRow>('SELECT json FROM runs WHERE id = ?'),
     runListAll: db.prepare<[number], EntityRow>('SELECT json FROM runs ORDER BY executed_time DESC, rowid DESC LIMIT ?'),
     runListForFunction: db.prepare<[string, number], EntityRow>(
@@ -88,9 +88,8 @@ function prepareStatements(db: SqliteDatabase) {
     runListDeadLetters: db.prepare<[{ functionName: string | null; limit: number }], EntityRow>(`
       SELECT json FROM runs WHERE json_extract(json, '$.deadLettered') = 1 AND (@functionName IS NULL OR function_name = @functionName)
       ORDER BY executed_time DESC, rowid DESC LIMIT @limit`),
-    // Listed from the run history (pruned per function), which no index of the run path needs to cover.
     runListForSchedule: db.prepare<[{ functionName: string | null; schedule: string; deadLettered: number; limit: number }], EntityRow>(`
-      SELECT json FROM runs WHERE json_extract(json, '$.schedule') = @schedule
+      SELECT json FROM runs WHERE schedule = @schedule
         AND (@functionName IS NULL OR function_name = @functionName)
         AND (@deadLettered = 0 OR json_extract(json, '$.deadLettered') = 1)
       ORDER BY executed_time DESC, rowid DESC LIMIT @limit`),
@@ -286,7 +285,8 @@ class SqliteRunRepository implements RunRepository {
 }
 
 function runRow(run: Run) {
-  return { id: run.id, functionName: run.functionName, executedTime: run.executedTime, json: JSON.stringify(run) };
+  const { id, functionName, executedTime, schedule = null } = run;
+  return { id, functionName, executedTime, json: JSON.stringify(run), schedule };
 }
 
 /** A LIMIT SQLite can bind: a non-negative integer, -1 (no limit) for Infinity, 0 for anything else. */
