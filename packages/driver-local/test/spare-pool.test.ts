@@ -1,7 +1,7 @@
 // Pre-warmed spares (spare-pool.ts), with real processes in bubblewrap: a start takes the waiting spare of its
 // language, which then serves that function only and sees only its files and environment.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { packSource } from '@dispatch/core';
 import type { Driver, Language } from '@dispatch/core';
 import { callFunction, deploySpec, eventually, plainImage } from '@dispatch/driver-testkit';
 import { createLocalDriver } from '../src/index.js';
+import { servers } from './support/spares.js';
 
 const PYTHON = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
 const bwrapWorks = spawnSync('bwrap', ['--version']).status === 0;
@@ -51,36 +52,6 @@ async function listerSource(language: Language): Promise<Buffer> {
   const dir = await tempDir('dispatch-spare-src-');
   await writeFile(join(dir, LISTER[language].file), LISTER[language].text);
   return packSource(dir);
-}
-
-/** This test's function servers in bubblewrap (host pids), by whether each still waits for a function. */
-function servers(): { waiting: number[]; given: number[] } {
-  const found = { waiting: [] as number[], given: [] as number[] };
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      // The server itself, not the bubblewrap processes around it (whose command lines name it too).
-      const argv = readFileSync(`/proc/${entry}/cmdline`, 'latin1').split('\0');
-      if (!argv[1]?.startsWith('/dispatch/runtime/server.') || !descendsFromUs(Number(entry))) continue;
-      const environ = readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0');
-      if (!environ.includes('DISPATCH_SPARE=1')) continue;
-      // A spare's /function (its slot) is empty until it is given a function.
-      const files = readdirSync(`/proc/${entry}/root/function`);
-      (files.length === 0 ? found.waiting : found.given).push(Number(entry));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return found;
-}
-
-function descendsFromUs(pid: number): boolean {
-  for (let current = pid; current > 1;) {
-    const stat = readFileSync(`/proc/${current}/stat`, 'latin1');
-    current = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    if (current === process.pid) return true;
-  }
-  return false;
 }
 
 function filesOf(pid: number): string[] {
