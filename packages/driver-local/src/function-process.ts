@@ -93,6 +93,7 @@ export class FunctionProcess {
   private startTimer: NodeJS.Timeout | undefined;
   private connection: WireConnection | undefined;
   private connecting: Promise<WireConnection> | undefined;
+  private specialised = false;
 
   constructor(private readonly options: FunctionProcessOptions) {
     this.started = new Promise<void>((resolve, reject) => {
@@ -175,6 +176,7 @@ export class FunctionProcess {
    * handler and reports ready as any process does, within the start timeout from now.
    */
   specialise(control: SpareControl): void {
+    this.specialised = true;
     this.child.stdin?.write(`${JSON.stringify(control)}\n`);
     this.armStartTimer();
   }
@@ -248,7 +250,8 @@ export class FunctionProcess {
     }
     if (status.status === 'spare') {
       if (this.options.spare !== true) return false;
-      clearTimeout(this.startTimer);
+      // A spare given its function before it said it waits keeps the start timeout of its specialisation.
+      if (!this.specialised) clearTimeout(this.startTimer);
       this.resolveWaiting();
       return false;
     }
