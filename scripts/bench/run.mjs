@@ -13,7 +13,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,11 +93,31 @@ function startFunctionServer(language, dir, socket) {
 function startBareFastify() {
   const child = spawn(process.execPath, [join(root, 'scripts/bench/bare-fastify.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
+  bareProcess = child;
   return new Promise((resolve, reject) => {
     child.stdout.once('data', (chunk) => resolve(Number(String(chunk).trim())));
     child.on('exit', (code) => reject(new Error(`the bare fastify route exited with ${code}`)));
   });
 }
+
+/** The server processes whose CPU time per request the report gives (the bare route's, the gateway's). */
+let bareProcess;
+let gatewayProcess;
+
+/**
+ * CPU time (user + system, ms) a process has used so far, from /proc; undefined where there is none. On a busy
+ * machine wall-clock rates move with the neighbours, CPU time per request much less.
+ */
+function cpuMsOf(child) {
+  try {
+    const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+/** USER_HZ: 100 on Linux everywhere it runs. */
+const CLOCK_TICKS = 100;
 
 /** The admin token of the gateway this script starts (the admin API always requires one). */
 const TOKEN = randomBytes(16).toString('hex');
@@ -115,8 +135,10 @@ async function startGateway() {
     },
   });
   children.push(child);
+  gatewayProcess = child;
   const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
+  // Up to 60 s: on a busy machine the gateway's start (its store, its first image) took longer than 10 s.
+  for (let i = 0; i < 1200; i++) {
     try {
       if ((await fetch(`${base}/healthz`)).ok) return base;
     } catch {
@@ -219,14 +241,22 @@ function bareCaller(port, agent) {
     });
 }
 
-/** Concurrency 1 (sequential calls: latency and runs/s), then `concurrency` callers for `seconds`. */
-async function measureBoth(call) {
+/**
+ * Concurrency 1 (sequential calls: latency and runs/s), then `concurrency` callers for `seconds`; with `server`,
+ * the CPU time that process spent per call in the second window.
+ */
+async function measureBoth(call, server) {
   await runSequential(call, 200); // warm up
   const startedAt = performance.now();
   const sequential = await runSequential(call, latencyCalls);
   const one = { ...summarize(sequential), throughput: latencyCalls / ((performance.now() - startedAt) / 1000) };
+  const cpuBefore = server && cpuMsOf(server);
+  const loadStarted = performance.now();
   const many = await runLoad(call, concurrency, seconds * 1000);
-  return { one, many };
+  const calls = (many.throughput * (performance.now() - loadStarted)) / 1000;
+  const cpuAfter = server && cpuMsOf(server);
+  const cpuPerCallMs = cpuBefore === undefined || cpuAfter === undefined || calls === 0 ? undefined : (cpuAfter - cpuBefore) / calls;
+  return { one, many, cpuPerCallMs };
 }
 
 /** The local section: the gateway and the function server as processes on this machine, and the CLI. */
@@ -234,7 +264,11 @@ async function benchLocal() {
   const base = await startGateway();
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const rows = [];
-  rows.push({ language: '', path: 'bare fastify route (ceiling)', ...(await measureBoth(bareCaller(await startBareFastify(), agent))) });
+  rows.push({
+    language: '',
+    path: 'bare fastify route (ceiling)',
+    ...(await measureBoth(bareCaller(await startBareFastify(), agent), bareProcess)),
+  });
   for (const language of languages) {
     const dir = join(work, language);
     mkdirSync(dir, { recursive: true });
@@ -251,7 +285,13 @@ async function benchLocal() {
       { path: 'through the gateway', call: gatewayCaller(base, `bench-${language.replace(/\d/g, '')}`, agent) },
     ];
     for (const { path, call } of cases) {
-      rows.push({ language, path, ...(await measureBoth(call)), readyMs: path === 'through the gateway' ? readyMs : undefined });
+      const gateway = path === 'through the gateway';
+      rows.push({
+        language,
+        path,
+        ...(await measureBoth(call, gateway ? gatewayProcess : undefined)),
+        readyMs: gateway ? readyMs : undefined,
+      });
     }
     connection.close();
   }
@@ -316,6 +356,13 @@ async function benchLocal() {
     console.log(
       `\n${language}: the gateway adds ${formatMs(gateway.one.p50 - direct.one.p50)} at p50 (concurrency 1) over a direct wire call.`,
     );
+    const bare = rows[0];
+    if (gateway.cpuPerCallMs !== undefined && bare.cpuPerCallMs !== undefined) {
+      console.log(
+        `${language}: at concurrency ${concurrency} the gateway used ${gateway.cpuPerCallMs.toFixed(3)} ms of CPU per run ` +
+          `(the bare fastify route ${bare.cpuPerCallMs.toFixed(3)} ms per request).`,
+      );
+    }
   }
   console.log(`\n### CLI start-up (${cliRuns} runs each, whole processes)\n`);
   console.log('| command | p50 | max |');
