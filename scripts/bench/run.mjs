@@ -9,7 +9,8 @@
 // BENCH_BACKENDS (default "local,async,coldstart": blocking runs, then async runs on SQLite and PostgreSQL from
 // scripts/bench/async-runs.mjs, then cold starts from zero from scripts/bench/cold-starts.mjs ("swarmcold": on Swarm, scripts/bench/swarm-cold-starts.mjs); "local,swarm,knative" adds the sections of scripts/bench/swarm.mjs and
 // scripts/bench/knative.mjs, each run as its own process, stopped after BENCH_BACKEND_TIME_LIMIT seconds, default 1800;
-// "images" adds scripts/bench/images.mjs: a function image assembled in a registry beside `docker build`).
+// "images" adds scripts/bench/images.mjs: a function image assembled in a registry beside `docker build`; "lists" adds
+// scripts/bench/run-lists.mjs: a schedule's runs listed through the store's index beside a scan of the runs' JSON).
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -38,10 +39,11 @@ const BACKEND_SCRIPTS = {
   async: 'async-runs.mjs',
   coldstart: 'cold-starts.mjs',
   swarmcold: 'swarm-cold-starts.mjs',
+  lists: 'run-lists.mjs',
 };
 for (const name of backends) {
   if (name !== 'local' && !(name in BACKEND_SCRIPTS))
-    throw new Error(`BENCH_BACKENDS: unknown backend "${name}" (local, async, coldstart, swarm, swarmcold, knative, images)`);
+    throw new Error(`BENCH_BACKENDS: unknown backend "${name}" (local, async, coldstart, swarm, swarmcold, knative, images, lists)`);
 }
 
 const TRIVIAL = {
