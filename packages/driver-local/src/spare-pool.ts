@@ -101,7 +101,7 @@ export class SparePool {
     return { kind, setup, control };
   }
 
-  /** The waiting spare of the plan's language, given the function (files from `sourceDir`); undefined when none. */
+  /** The waiting spare of the plan's image, given the function (files from `sourceDir`); undefined when none. */
   take(plan: SparePlan, sourceDir: string, onLine: LineListener): FunctionProcess | undefined {
     const spare = this.waiting.get(plan.kind.key);
     if (spare === undefined || spare.process.exit !== undefined) return undefined;
@@ -155,8 +155,12 @@ export class SparePool {
   private async startSpare(kind: SpareKind, setup: SandboxSetup): Promise<void> {
     const { key, language } = kind;
     // Slots left by an earlier run of the gateway go first.
-    this.rootReady ??= rm(this.slotsRoot, { recursive: true, force: true }).then(async () => {
+    this.rootReady ??= (async () => {
+      await rm(this.slotsRoot, { recursive: true, force: true });
       await mkdir(this.slotsRoot, { recursive: true });
+    })().catch((error: unknown) => {
+      this.rootReady = undefined;
+      throw error;
     });
     await this.rootReady;
     const sockets = socketsRoot(this.options.socketsDir);
