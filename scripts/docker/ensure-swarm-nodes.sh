@@ -17,11 +17,15 @@
 #   DISPATCH_SWARM_NODES_SUBNET   the bridge's /24 prefix (default 10.250.0): .1 host, .2 manager, .3 worker
 #   DISPATCH_SWARM_NODES_IMAGES   images copied from this machine's engine to the manager when it lacks them
 #   DISPATCH_SWARM_NETWORK        the overlay network created on the manager (default dispatch)
+#   DISPATCH_SWARM_NODES_TMPFS    the size of the tmpfs each engine keeps its data in (default 4g; only what is
+#                                 written takes memory), so that --down frees it at once where deleting the
+#                                 images from disk took 40 s and more; empty: the data on disk
 # Needs root. Progress goes to stderr, one line per step; exits non-zero with the reason on failure.
 set -euo pipefail
 
 PREFIX="${DISPATCH_SWARM_NODES_SUBNET:-10.250.0}"
 NETWORK="${DISPATCH_SWARM_NETWORK:-dispatch}"
+TMPFS="${DISPATCH_SWARM_NODES_TMPFS-4g}"
 BRIDGE=dsw0
 NODES=(m w)
 declare -A ADDRESS=([m]="$PREFIX.2" [w]="$PREFIX.3")
@@ -32,6 +36,7 @@ die() { printf '[swarm-nodes] error: %s\n' "$*" >&2; exit 1; }
 netns() { printf 'dispatch-swarm-%s' "$1"; }
 sock() { printf '/var/run/dispatch-swarm-%s.sock' "$1"; }
 pidfile() { printf '/var/run/dispatch-swarm-%s.pid' "$1"; }
+data() { printf '/var/lib/dispatch-swarm-%s' "$1"; }
 on() { local node=$1; shift; docker -H "unix://$(sock "$node")" "$@"; }
 running() { [ -f "$(pidfile "$1")" ] && kill -0 "$(cat "$(pidfile "$1")")" 2>/dev/null; }
 any_alive() { local pid; for pid in "$@"; do kill -0 "$pid" 2>/dev/null && return 0; done; return 1; }
@@ -69,9 +74,10 @@ down() {
   done
   ip link del "$BRIDGE" 2>/dev/null && say "bridge $BRIDGE removed" || true
   while iptables -D "${FORWARD_RULE[@]}" 2>/dev/null; do :; done
-  # Last, as it takes longest (the images of both engines): the engines' data, sockets and pid files.
+  # The engines' data (a tmpfs, with what dockerd left mounted on it), sockets and pid files.
   for node in w m; do
-    rm -rf "/var/lib/dispatch-swarm-$node" "/var/run/dispatch-swarm-$node" "$(sock "$node")" "$(pidfile "$node")"
+    if mountpoint -q "$(data "$node")"; then umount -R "$(data "$node")" 2>/dev/null || umount -R -l "$(data "$node")"; fi
+    rm -rf "$(data "$node")" "/var/run/dispatch-swarm-$node" "$(sock "$node")" "$(pidfile "$node")"
   done
   say "removed in $(( ($(date +%s%N) - started) / 1000000 )) ms"
 }
@@ -102,10 +108,13 @@ done
 # ---- the engines -------------------------------------------------------------------------------------------
 for node in "${NODES[@]}"; do
   running "$node" && continue
-  mkdir -p "/var/lib/dispatch-swarm-$node" "/var/run/dispatch-swarm-$node"
+  mkdir -p "$(data "$node")" "/var/run/dispatch-swarm-$node"
+  if [ -n "$TMPFS" ] && ! mountpoint -q "$(data "$node")"; then
+    mount -t tmpfs -o "size=$TMPFS,mode=0711" "dispatch-swarm-$node" "$(data "$node")"
+  fi
   # nsenter --net, not `ip netns exec`: the latter remounts /sys and hides the cgroup mounts dockerd needs.
   nsenter --net="/var/run/netns/$(netns "$node")" setsid dockerd \
-    --data-root "/var/lib/dispatch-swarm-$node" --exec-root "/var/run/dispatch-swarm-$node" \
+    --data-root "$(data "$node")" --exec-root "/var/run/dispatch-swarm-$node" \
     --pidfile "$(pidfile "$node")" -H "unix://$(sock "$node")" --iptables=false --bridge=none \
     --insecure-registry "$PREFIX.0/24" >"/var/log/dispatch-swarm-$node.log" 2>&1 < /dev/null &
   for _ in $(seq 1 300); do on "$node" info >/dev/null 2>&1 && break; sleep 0.1; done
