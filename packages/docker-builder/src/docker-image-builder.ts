@@ -1,18 +1,16 @@
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import Dockerode from 'dockerode';
 import { DISPATCH_VERSION, InvalidInputError, assertValidName } from '@dispatch/core/driver';
 import type { BuiltImage, ImageBuildSpec, Language, ProgressListener } from '@dispatch/core/driver';
-import { functionServerPath } from '@dispatch/runtimes';
 import { BuildOutput, engineMessages } from './build-output.js';
 import type { BuildFailure } from './build-output.js';
 import { contextTar, fileFromDisk, sourceContextTar } from './build-context.js';
-import type { ContextFile } from './build-context.js';
+import { CONTEXT_DOCKERFILE, DOCKERFILES, imageBuildContext, runtimeDockerfile, runtimesDir } from './image-context.js';
 import { ImageBuildError, engineError, engineStatus } from './engine-errors.js';
 import { contentHash, imagePrefix } from './image-names.js';
 import { pullImage } from './pull-image.js';
 import { pushImage } from './push-image.js';
-import { systemPackagesArg } from './system-packages.js';
 import type { RegistrySettings } from '@dispatch/registry-builder';
 
 export type { RegistrySettings };
@@ -74,14 +72,6 @@ export interface DockerImageBuilder {
   ensurePulled(imageURL: string, onProgress?: ProgressListener): Promise<void>;
 }
 
-const DOCKERFILES: Record<Language, { base: string; image: string; server: string; arg: keyof BaseImageArgs }> = {
-  nodejs: { base: 'nodejs.Dockerfile', image: 'nodejs.image.Dockerfile', server: 'nodejs/server.cjs', arg: 'NODE_IMAGE' },
-  python3: { base: 'python3.Dockerfile', image: 'python3.image.Dockerfile', server: 'python3/server.py', arg: 'PYTHON_IMAGE' },
-};
-
-/** The name of the Dockerfile inside every context, away from the user's files. */
-const CONTEXT_DOCKERFILE = '.dispatch.Dockerfile';
-
 /** The base image args from the environment (`DISPATCH_NODE_IMAGE`, `DISPATCH_PYTHON_IMAGE`). */
 export function baseImageArgsFromEnv(env: NodeJS.ProcessEnv = process.env): BaseImageArgs {
   const args: BaseImageArgs = {};
@@ -97,12 +87,7 @@ export function createDockerImageBuilder(options: DockerImageBuilderOptions = {}
   const registry = options.registry;
   const prefix = options.errorPrefix ?? 'docker';
   const names = imagePrefix(registry);
-  // src/ and dist/ of @dispatch/runtimes sit one level below its root, beside docker/, nodejs/ and python3/.
-  const runtimesDir = dirname(dirname(functionServerPath('nodejs')));
-
-  function dockerfile(name: string): Promise<ContextFile> {
-    return fileFromDisk(join(runtimesDir, 'docker', name), CONTEXT_DOCKERFILE);
-  }
+  const dockerfile = runtimeDockerfile;
 
   async function build(
     context: Buffer,
@@ -148,7 +133,7 @@ export function createDockerImageBuilder(options: DockerImageBuilderOptions = {}
     async buildBaseImage(language, tag, onProgress) {
       const files = DOCKERFILES[language];
       if (files === undefined) throw new InvalidInputError(`[${prefix}] no base image for language "${String(language)}"`);
-      const context = await contextTar([await dockerfile(files.base), await fileFromDisk(join(runtimesDir, files.server), files.server)]);
+      const context = await contextTar([await dockerfile(files.base), await fileFromDisk(join(runtimesDir(), files.server), files.server)]);
       const buildargs: Record<string, string> = { VERSION: DISPATCH_VERSION };
       const from = baseArgs[files.arg];
       if (from !== undefined) buildargs[files.arg] = from;
@@ -159,20 +144,10 @@ export function createDockerImageBuilder(options: DockerImageBuilderOptions = {}
 
     async buildImage(spec, onProgress) {
       assertValidName('image', spec.name);
-      const files = DOCKERFILES[spec.language];
-      if (files === undefined) throw new InvalidInputError(`[${prefix}] unknown language "${String(spec.language)}"`);
-      const packages = systemPackagesArg(spec.systemPackages);
-      const manifest = spec.runtimeDependencies.trim() === '' ? undefined : spec.runtimeDependencies;
-      const manifestName = spec.language === 'nodejs' ? 'package.json' : 'requirements.txt';
-      const context = await contextTar(
-        [await dockerfile(files.image), ...(manifest === undefined ? [] : [{ path: `deps/${manifestName}`, content: manifest }])],
-        ['deps'],
-      );
-      const scripts = spec.allowInstallScripts ? '1' : '';
-      const hash = contentHash(spec.language, spec.baseImageURL, packages, manifest ?? '', ...(scripts ? [scripts] : []));
+      if (DOCKERFILES[spec.language] === undefined) throw new InvalidInputError(`[${prefix}] unknown language "${String(spec.language)}"`);
+      const { context, buildArgs: buildargs, hash } = await imageBuildContext(spec);
       const imageURL = `${names}image-${spec.name}:${hash}`;
       const what = `build of image "${spec.name}"`;
-      const buildargs = { BASE_IMAGE: spec.baseImageURL, SYSTEM_PACKAGES: packages, INSTALL_SCRIPTS: scripts };
       const failure = await build(context, imageURL, buildargs, what, onProgress);
       if (failure) throw buildFailed(what, failure, buildargs);
       await pushIfRegistry(imageURL, onProgress);

@@ -13,3 +13,5 @@ export type {
 export { ImageBuildError, engineError, isEngineUnreachable } from './engine-errors.js';
 export type { BuildFailure } from './build-output.js';
 export { systemPackagesArg } from './system-packages.js';
+export { CONTEXT_DOCKERFILE, imageBuildContext } from './image-context.js';
+export type { ImageBuildContext } from './image-context.js';
