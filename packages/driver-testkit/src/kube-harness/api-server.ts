@@ -9,12 +9,16 @@ import { applyPatch, isObject } from './patch.js';
 import type { ContainerRuntime } from './container-runtime.js';
 import { servePods } from './pods-api.js';
 import type { Reconciler } from './reconciler.js';
+import { serveWorkloads } from './workload-api.js';
+import type { WorkloadStores } from './workload-api.js';
 
 /** What the harness's API serves. */
 export interface ApiServerState {
   /** The reconciler whose containers are served as pods (none when the harness runs nothing). */
   reconciler?: Reconciler;
   containers?: ContainerRuntime;
+  /** batch/v1 Jobs, ConfigMaps and Secrets, and the runner of the Jobs' pods. */
+  workloads: WorkloadStores;
   services: ObjectStore;
   revisions: ObjectStore;
   schema: CrdSchema;
@@ -36,7 +40,7 @@ interface Route {
   subresource?: string;
 }
 
-/** Answers one request of the Kubernetes API: discovery, core v1 pods (read-only, with their logs), then Knative Services and (read-only) Revisions. */
+/** Answers one request of the Kubernetes API: discovery, Jobs, ConfigMaps and Secrets, core v1 pods (read-only, with their logs), then Knative Services and (read-only) Revisions. */
 export async function handleApiRequest(state: ApiServerState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     const url = new URL(req.url ?? '/', 'http://harness');
@@ -49,7 +53,9 @@ export async function handleApiRequest(state: ApiServerState, req: IncomingMessa
       if (req.method !== 'GET') throw methodNotAllowed(req.method);
       return sendJson(res, 200, document);
     }
-    if (state.containers !== undefined && (await servePods(state.reconciler, state.containers, url, req, res, sendJson))) return;
+    if (await serveWorkloads(state.workloads, url, req, res, { readJson, sendJson })) return;
+    const { containers, reconciler, workloads } = state;
+    if (containers !== undefined && (await servePods(reconciler, containers, url, req, res, sendJson, workloads.runner))) return;
     const route = parseRoute(url.pathname);
     if (route === undefined) throw new KubeApiError(404, 'NotFound', 'the server could not find the requested resource');
     if (route.plural === 'revisions') return await serveRevisions(state, route, url, req, res);

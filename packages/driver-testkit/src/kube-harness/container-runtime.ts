@@ -97,6 +97,46 @@ export class ContainerRuntime {
     return container.id;
   }
 
+  /**
+   * Starts the one container of a Job's pod: no published port, the pod's volumes bound in from the folders
+   * the harness wrote them to (read-only, as the kubelet mounts ConfigMap and Secret volumes).
+   */
+  async startPodContainer(spec: Omit<ReplicaSpec, 'port'> & { binds: string[] }): Promise<string> {
+    const container = await this.docker.createContainer({
+      name: spec.name,
+      Image: spec.image,
+      Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
+      ...(spec.command === undefined ? {} : { Entrypoint: spec.command }),
+      ...(spec.args === undefined ? {} : { Cmd: spec.args }),
+      ...(spec.workingDir === undefined ? {} : { WorkingDir: spec.workingDir }),
+      Labels: { ...spec.labels, [HARNESS_LABEL]: this.harnessId },
+      HostConfig: { Binds: spec.binds, Init: false },
+    });
+    await container.start();
+    return container.id;
+  }
+
+  /** Whether a container still runs, and how it ended; undefined once it is gone. */
+  async state(id: string): Promise<{ running: boolean; exitCode: number; startedAt: string; finishedAt: string } | undefined> {
+    try {
+      const { State } = await this.docker.getContainer(id).inspect();
+      return { running: State.Running, exitCode: State.ExitCode, startedAt: State.StartedAt, finishedAt: State.FinishedAt };
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** Stops a container (SIGTERM, then SIGKILL after `seconds`), keeping it and its output. */
+  async stop(id: string, seconds = 1): Promise<void> {
+    try {
+      await this.docker.getContainer(id).stop({ t: seconds });
+    } catch (error) {
+      const code = (error as { statusCode?: number }).statusCode;
+      if (code !== 304 && code !== 404) throw error;
+    }
+  }
+
   async inspect(id: string, port: number): Promise<ContainerState | undefined> {
     try {
       const info = await this.docker.getContainer(id).inspect();

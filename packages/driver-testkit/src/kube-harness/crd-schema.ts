@@ -78,7 +78,7 @@ export function fieldPath(instancePath: string): string {
     .reduce((path, token) => (/^\d+$/.test(token) ? `${path}[${token}]` : path === '' ? token : `${path}.${token}`), '');
 }
 
-function toCause(error: ErrorObject): StatusCause {
+export function toCause(error: ErrorObject): StatusCause {
   const base = fieldPath(error.instancePath);
   if (error.keyword === 'required') {
     const missing = String((error.params as { missingProperty?: string }).missingProperty);

@@ -12,6 +12,8 @@ export const HARNESS_VERSION = {
 };
 
 const VERBS = ['delete', 'get', 'list', 'patch', 'create', 'update', 'watch'];
+/** What the harness serves of Jobs, ConfigMaps and Secrets. */
+const WORKLOAD_VERBS = ['create', 'delete', 'get', 'list'];
 
 /** Discovery documents (`/version`, `/api`, `/apis`, …) for the paths clients ask before calling. */
 export function discovery(path: string): unknown {
@@ -32,6 +34,8 @@ export function discovery(path: string): unknown {
         resources: [
           { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['get', 'list'], shortNames: ['po'] },
           { name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] },
+          { name: 'configmaps', singularName: 'configmap', namespaced: true, kind: 'ConfigMap', verbs: WORKLOAD_VERBS, shortNames: ['cm'] },
+          { name: 'secrets', singularName: 'secret', namespaced: true, kind: 'Secret', verbs: WORKLOAD_VERBS },
         ],
       };
     case '/apis':
@@ -44,7 +48,19 @@ export function discovery(path: string): unknown {
             versions: [{ groupVersion: 'serving.knative.dev/v1', version: 'v1' }],
             preferredVersion: { groupVersion: 'serving.knative.dev/v1', version: 'v1' },
           },
+          {
+            name: 'batch',
+            versions: [{ groupVersion: 'batch/v1', version: 'v1' }],
+            preferredVersion: { groupVersion: 'batch/v1', version: 'v1' },
+          },
         ],
+      };
+    case '/apis/batch/v1':
+      return {
+        kind: 'APIResourceList',
+        apiVersion: 'v1',
+        groupVersion: 'batch/v1',
+        resources: [{ name: 'jobs', singularName: 'job', namespaced: true, kind: 'Job', verbs: WORKLOAD_VERBS, categories: ['all'] }],
       };
     case '/apis/serving.knative.dev':
       return {

@@ -55,7 +55,12 @@ describe('Kubernetes API harness: the API (no containers)', () => {
     expect(missing.status).toBe(404);
     expect(missing.body).toMatchObject({ kind: 'Status', reason: 'NotFound', message: 'pods "nope" not found' });
     expect((await call('DELETE', '/api/v1/namespaces/default/pods/nope')).status).toBe(405);
-    expect((await call('GET', '/api/v1')).body.resources.map((resource: { name: string }) => resource.name)).toEqual(['pods', 'pods/log']);
+    expect((await call('GET', '/api/v1')).body.resources.map((resource: { name: string }) => resource.name)).toEqual([
+      'pods',
+      'pods/log',
+      'configmaps',
+      'secrets',
+    ]);
   });
 
   it('answers 404 with a Status body for a missing object', async () => {

@@ -14,6 +14,7 @@ import { knativeServiceSchema } from './crd-schema.js';
 import { createIngress } from './ingress.js';
 import { ObjectStore, ResourceVersionClock } from './object-store.js';
 import { Reconciler } from './reconciler.js';
+import { JobRunner } from './job-runner.js';
 
 /** Options of {@link startKubeHarness}. */
 export interface KubeHarnessOptions {
@@ -33,6 +34,11 @@ export interface KubeHarnessOptions {
   reconcile?: boolean;
   /** The registry logins the harness's "nodes" pull images with, by registry `host[:port]`. */
   pullCredentials?: PullCredentials;
+  /**
+   * Host binds (`/host/path:/container/path`) every Job pod gets besides its volumes, as a node's runtime
+   * configuration could add them: a test's stand-in builder image uses the Docker socket this way.
+   */
+  jobPodBinds?: string[];
 }
 
 /** A running harness. */
@@ -54,7 +60,8 @@ export interface KubeHarness {
 /**
  * Starts the Kubernetes API test harness: an HTTP server speaking the parts of the Kubernetes API that the
  * knative driver uses, for `serving.knative.dev/v1` Services (and read-only Revisions, and the pods its containers
- * stand for, with their logs), with a reconciler
+ * stand for, with their logs), batch/v1 Jobs with the ConfigMaps and Secrets they mount (checked against
+ * Kubernetes' own schema, their pods run on Docker), with a reconciler
  * that runs each Service on the real Docker engine and an ingress that routes by Host. It is a test
  * harness, not Knative: it checks what an API server and Knative's webhooks check, and reports status
  * the way Knative does, so that a driver passing against it behaves on a cluster.
@@ -72,6 +79,11 @@ export async function startKubeHarness(options: KubeHarnessOptions = {}): Promis
     { group: 'serving.knative.dev', plural: 'revisions', apiVersion: 'serving.knative.dev/v1', kind: 'Revision' },
     clock,
   );
+  const workloadStore = (group: string, version: string, plural: string, kind: string) =>
+    new ObjectStore({ group, plural, apiVersion: group === '' ? version : `${group}/${version}`, kind }, clock);
+  const jobs = workloadStore('batch', 'v1', 'jobs', 'Job');
+  const configMaps = workloadStore('', 'v1', 'configmaps', 'ConfigMap');
+  const secrets = workloadStore('', 'v1', 'secrets', 'Secret');
   const token = randomBytes(16).toString('hex');
   const state: ApiServerState = {
     services,
@@ -80,6 +92,7 @@ export async function startKubeHarness(options: KubeHarnessOptions = {}): Promis
     token,
     user: 'dispatch-harness-user',
     watches: new Set<ServerResponse>(),
+    workloads: { jobs, configMaps, secrets },
   };
   const containers = new ContainerRuntime(docker, harnessId, options.pullCredentials);
   const reconciler =
@@ -95,7 +108,17 @@ export async function startKubeHarness(options: KubeHarnessOptions = {}): Promis
           intervalMs: options.reconcileIntervalMs,
         });
   state.containers = containers;
-  if (reconciler !== undefined) state.reconciler = reconciler;
+  if (reconciler !== undefined) {
+    state.reconciler = reconciler;
+    state.workloads.runner = new JobRunner({
+      jobs,
+      configMaps,
+      secrets,
+      containers,
+      containerPrefix: `kube-harness-${harnessId}`,
+      ...(options.jobPodBinds === undefined ? {} : { podBinds: options.jobPodBinds }),
+    });
+  }
   const api = createServer((req, res) => void handleApiRequest(state, req, res));
   const ingress = reconciler === undefined ? createServer((_req, res) => res.writeHead(404).end()) : createIngress(reconciler);
   const apiPort = await listen(api, options.port ?? 0);
@@ -117,6 +140,7 @@ export async function startKubeHarness(options: KubeHarnessOptions = {}): Promis
     async close() {
       for (const watch of state.watches) watch.end();
       await reconciler?.close();
+      await state.workloads.runner?.close();
       await Promise.all([stop(api), stop(ingress)]);
       if (reconciler !== undefined) await containers.removeAll();
       await rm(directory, { recursive: true, force: true });

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { KubeApiError, badRequest } from './api-errors.js';
 import type { ContainerRuntime } from './container-runtime.js';
 import { parseLabelSelector } from './label-selector.js';
+import type { JobPod, JobRunner } from './job-runner.js';
 import type { HarnessPod, Reconciler } from './reconciler.js';
 
 /** Knative names the serving container `user-container` when the Service's container has no name. */
@@ -21,6 +22,7 @@ export async function servePods(
   req: IncomingMessage,
   res: ServerResponse,
   sendJson: (res: ServerResponse, status: number, body: unknown) => void,
+  jobs?: JobRunner,
 ): Promise<boolean> {
   if (!url.pathname.startsWith(PREFIX)) return false;
   const parts = url.pathname.slice(PREFIX.length).split('/').filter(Boolean);
@@ -34,10 +36,21 @@ export async function servePods(
   if (req.method !== 'GET')
     throw new KubeApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
   const pods = reconciler?.pods(namespace) ?? [];
+  const jobPods = jobs?.pods(namespace) ?? [];
   if (name === undefined) {
     const selector = parseLabelSelector(url.searchParams.get('labelSelector'));
-    const items = pods.filter((pod) => selector(pod.revision.labels)).map(podObject);
+    const items = [
+      ...pods.filter((pod) => selector(pod.revision.labels)).map(podObject),
+      ...jobPods.filter((pod) => selector(pod.labels)).map(jobPodObject),
+    ];
     sendJson(res, 200, { apiVersion: 'v1', kind: 'PodList', metadata: { resourceVersion: '1' }, items });
+    return true;
+  }
+  const jobPod = jobPods.find((candidate) => candidate.name === name);
+  if (jobPod !== undefined) {
+    if (subresource === undefined) sendJson(res, 200, jobPodObject(jobPod));
+    else if (subresource !== 'log') throw new KubeApiError(404, 'NotFound', 'the server could not find the requested resource');
+    else await streamLog({ name: jobPod.name, container: jobPod.container, containerId: jobPod.containerId }, containers, url, req, res);
     return true;
   }
   const pod = pods.find((candidate) => candidate.replica.podName === name);
@@ -47,8 +60,43 @@ export async function servePods(
     return true;
   }
   if (subresource !== 'log') throw new KubeApiError(404, 'NotFound', 'the server could not find the requested resource');
-  await streamLog(pod, containers, url, req, res);
+  await streamLog({ name: pod.replica.podName, container: USER_CONTAINER, containerId: pod.replica.id }, containers, url, req, res);
   return true;
+}
+
+/** A Job's pod as the API serves it: phase, and its container's state (waiting, running, terminated with the exit code). */
+function jobPodObject(pod: JobPod): Record<string, unknown> {
+  const state =
+    pod.phase === 'Pending'
+      ? { waiting: { reason: 'ContainerCreating', ...(pod.waiting === undefined ? {} : { message: pod.waiting }) } }
+      : pod.phase === 'Running'
+        ? { running: { startedAt: pod.startedAt } }
+        : {
+            terminated: {
+              exitCode: pod.exitCode ?? 1,
+              reason: pod.phase === 'Succeeded' ? 'Completed' : 'Error',
+              startedAt: pod.startedAt,
+            },
+          };
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: pod.name, namespace: pod.namespace, labels: pod.labels, creationTimestamp: pod.startedAt },
+    spec: { restartPolicy: 'Never', containers: [{ name: pod.container, image: pod.image }] },
+    status: {
+      phase: pod.phase,
+      containerStatuses: [
+        {
+          name: pod.container,
+          image: pod.image,
+          ready: pod.phase === 'Running',
+          restartCount: 0,
+          state,
+          ...(pod.containerId === undefined ? {} : { containerID: `docker://${pod.containerId}` }),
+        },
+      ],
+    },
+  };
 }
 
 function podObject(pod: HarnessPod): Record<string, unknown> {
@@ -79,14 +127,16 @@ function podObject(pod: HarnessPod): Record<string, unknown> {
 }
 
 async function streamLog(
-  pod: HarnessPod,
+  pod: { name: string; container: string; containerId: string | undefined },
   containers: ContainerRuntime,
   url: URL,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const container = url.searchParams.get('container') ?? USER_CONTAINER;
-  if (container !== USER_CONTAINER) throw badRequest(`container ${container} is not valid for pod ${pod.replica.podName}`);
+  const container = url.searchParams.get('container') ?? pod.container;
+  if (container !== pod.container) throw badRequest(`container ${container} is not valid for pod ${pod.name}`);
+  if (pod.containerId === undefined)
+    throw badRequest(`container "${container}" in pod "${pod.name}" is waiting to start: ContainerCreating`);
   const tailText = url.searchParams.get('tailLines');
   if (tailText !== null && !/^\d+$/.test(tailText))
     throw badRequest(`tailLines: Invalid value: "${tailText}": must be a non-negative integer`);
@@ -94,7 +144,7 @@ async function streamLog(
   const sinceTime = url.searchParams.get('sinceTime');
   const since = sinceTime === null ? undefined : Date.parse(sinceTime);
   if (since !== undefined && Number.isNaN(since)) throw badRequest(`sinceTime: Invalid value: "${sinceTime}": must be an RFC3339 time`);
-  const stream = await containers.logs(pod.replica.id, {
+  const stream = await containers.logs(pod.containerId, {
     follow,
     timestamps: flag(url, 'timestamps'),
     ...(since === undefined ? {} : { since: Math.floor(since / 1000) }),
