@@ -3,6 +3,8 @@ import type { DockerImageBuilder } from '@dispatch/docker-builder';
 import { createRegistryImageBuilder } from '@dispatch/registry-builder';
 import type { RegistryImageBuilder, RegistryImageBuilderOptions, RegistrySettings } from '@dispatch/registry-builder';
 import type { BaseImageSpec, BuiltImage, ImageBuildSpec, Language, ProgressListener } from '@dispatch/core/driver';
+import { needsBuildJob } from './build-job.js';
+import type { BuildJobRunner } from './build-job.js';
 
 /** What a function image is built from. */
 export interface FunctionImageBuild {
@@ -63,16 +65,22 @@ export function createDockerKnativeImageBuilder(
 /**
  * The registry builder: base, dependency and function images are assembled in the registry itself (base image +
  * layers, no Docker daemon, no privileged pod); a function image is named by its digest, so a revision is immutable.
+ * An image that needs a real build (system packages, install scripts) goes to `buildJobs`, a Kubernetes Job
+ * running kaniko; without it, such an image is refused with the reason.
  */
 export function createRegistryKnativeImageBuilder(
-  options: { registry: RegistrySettings; builder?: RegistryImageBuilder } & Omit<RegistryImageBuilderOptions, 'registry'>,
+  options: { registry: RegistrySettings; builder?: RegistryImageBuilder; buildJobs?: BuildJobRunner } & Omit<
+    RegistryImageBuilderOptions,
+    'registry'
+  >,
 ): KnativeImageBuilder {
-  const { builder: given, ...rest } = options;
+  const { builder: given, buildJobs, ...rest } = options;
   const builder = given ?? createRegistryImageBuilder({ errorPrefix: 'knative', ...rest });
   return {
     defaultBaseImages: () => builder.defaultBaseImages(),
     prepareBaseImage: (spec, onProgress) => builder.prepareBaseImage(spec, onProgress),
-    buildImage: (spec, onProgress) => builder.buildImage(spec, onProgress),
+    buildImage: (spec, onProgress) =>
+      buildJobs !== undefined && needsBuildJob(spec) ? buildJobs.buildImage(spec, onProgress) : builder.buildImage(spec, onProgress),
     buildFunctionImage: (spec, onProgress) => builder.buildFunctionImage(spec, onProgress),
   };
 }

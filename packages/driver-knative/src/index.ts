@@ -9,3 +9,5 @@ export type { FunctionImageBuild, KnativeImageBuilder, RegistrySettings } from '
 export { knativeDriverOptionsFromEnv } from './options-from-env.js';
 export { serviceManifest, revisionTimeoutSeconds } from './knative-service.js';
 export type { KnativeObject } from './knative-service.js';
+export { DEFAULT_BUILD_JOB_IMAGE, MAX_BUILD_CONTEXT_BYTES, createBuildJobRunner, needsBuildJob } from './build-job.js';
+export type { BuildJobOptions, BuildJobResources, BuildJobRunner } from './build-job.js';

@@ -15,6 +15,8 @@ import type {
 import { functionEndpoint } from './function-endpoint.js';
 import type { EndpointSettings, FunctionEndpoint } from './function-endpoint.js';
 import { createAgents, httpCall } from './http-call.js';
+import { createBuildJobRunner } from './build-job.js';
+import type { BuildJobOptions } from './build-job.js';
 import { createDockerKnativeImageBuilder, createRegistryKnativeImageBuilder } from './image-builder.js';
 import type { KnativeImageBuilder, RegistrySettings } from './image-builder.js';
 import { invokeOverHttp } from './invoke-function.js';
@@ -53,6 +55,8 @@ export interface KnativeDriverOptions {
   maxScale?: number;
   /** Seconds a watch of the API runs before it is started again; default 240. */
   watchTimeoutSeconds?: number;
+  /** The Kubernetes Jobs that build images the registry builder cannot assemble (with the registry builder). */
+  buildJob?: Pick<BuildJobOptions, 'image' | 'resources' | 'timeoutSeconds'>;
 }
 
 const READINESS_CALL_MS = 3000;
@@ -64,7 +68,7 @@ const READINESS_CALL_MS = 3000;
 export function createKnativeDriver(options: KnativeDriverOptions = {}): Driver {
   const namespace = options.namespace ?? 'default';
   const client = new KnativeClient(loadKubeConfig(options.kubeconfig), namespace);
-  const builder = options.imageBuilder ?? defaultImageBuilder(options);
+  const builder = options.imageBuilder ?? defaultImageBuilder(options, client);
   const endpoints: EndpointSettings = {
     inCluster: options.inCluster ?? false,
     ...(options.ingressAddress === undefined ? {} : { ingressAddress: options.ingressAddress }),
@@ -253,7 +257,7 @@ function containerEnv(service: KnativeObject): Record<string, string> {
   return env;
 }
 
-function defaultImageBuilder(options: KnativeDriverOptions): KnativeImageBuilder {
+function defaultImageBuilder(options: KnativeDriverOptions, client: KnativeClient): KnativeImageBuilder {
   const kind = options.builder ?? (options.registry === undefined ? 'docker' : 'registry');
   if (kind === 'docker') return createDockerKnativeImageBuilder(options.registry === undefined ? {} : { registry: options.registry });
   if (options.registry === undefined) {
@@ -261,5 +265,11 @@ function defaultImageBuilder(options: KnativeDriverOptions): KnativeImageBuilder
       "[knative] the registry builder needs a registry to assemble images in: set DISPATCH_REGISTRY_URL (the chart's registry.url), or build on a Docker engine (DISPATCH_KNATIVE_BUILDER=docker, the chart's builder.dockerHost)",
     );
   }
-  return createRegistryKnativeImageBuilder({ registry: options.registry });
+  const buildJobs = createBuildJobRunner({
+    config: client.config,
+    namespace: client.namespace,
+    registry: options.registry,
+    ...options.buildJob,
+  });
+  return createRegistryKnativeImageBuilder({ registry: options.registry, buildJobs });
 }

@@ -7,7 +7,9 @@ import type { KnativeDriverOptions } from './knative-driver.js';
  * DISPATCH_KNATIVE_NAMESPACE, DISPATCH_KNATIVE_INGRESS, DISPATCH_KNATIVE_IN_CLUSTER (`true`),
  * DISPATCH_KNATIVE_CONTAINER_CONCURRENCY, DISPATCH_KNATIVE_MAX_SCALE, the registry: DISPATCH_REGISTRY_URL,
  * _REPOSITORY, _USERNAME, _PASSWORD, _INSECURE (`true`), and the builder: DISPATCH_KNATIVE_BUILDER (`registry` or
- * `docker`; default: `docker` when DOCKER_HOST names an engine, else `registry` when a registry is set).
+ * `docker`; default: `docker` when DOCKER_HOST names an engine, else `registry` when a registry is set), and the
+ * build Jobs of the registry builder: DISPATCH_KNATIVE_BUILD_JOB_IMAGE, _RESOURCES (JSON: requests, limits),
+ * _TIMEOUT (seconds).
  */
 export function knativeDriverOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): KnativeDriverOptions {
   const options: KnativeDriverOptions = {};
@@ -23,5 +25,26 @@ export function knativeDriverOptionsFromEnv(env: NodeJS.ProcessEnv = process.env
     throw new InvalidInputError(`DISPATCH_KNATIVE_BUILDER must be "registry" or "docker", not "${builder}"`);
   }
   if (builder !== undefined) options.builder = builder;
+  const buildJob: NonNullable<KnativeDriverOptions['buildJob']> = {};
+  if (env.DISPATCH_KNATIVE_BUILD_JOB_IMAGE) buildJob.image = env.DISPATCH_KNATIVE_BUILD_JOB_IMAGE;
+  if (env.DISPATCH_KNATIVE_BUILD_JOB_RESOURCES)
+    buildJob.resources = jsonOption('DISPATCH_KNATIVE_BUILD_JOB_RESOURCES', env.DISPATCH_KNATIVE_BUILD_JOB_RESOURCES);
+  if (env.DISPATCH_KNATIVE_BUILD_JOB_TIMEOUT) {
+    const seconds = Number(env.DISPATCH_KNATIVE_BUILD_JOB_TIMEOUT);
+    if (!Number.isInteger(seconds) || seconds < 1)
+      throw new InvalidInputError('DISPATCH_KNATIVE_BUILD_JOB_TIMEOUT must be a whole number of seconds');
+    buildJob.timeoutSeconds = seconds;
+  }
+  if (Object.keys(buildJob).length > 0) options.buildJob = buildJob;
   return options;
+}
+
+function jsonOption<T>(name: string, text: string): T {
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as T;
+  } catch {
+    // Reported below.
+  }
+  throw new InvalidInputError(`${name} must be a JSON object (requests, limits)`);
 }

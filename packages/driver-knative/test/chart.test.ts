@@ -42,6 +42,12 @@ async function render(extra: string[] = []): Promise<any[]> {
 }
 
 /** What every rendered object must have, and what each kind must hold; Knative objects meet the CRD. */
+/** What the registry builder's build Jobs need: the Job, its context ConfigMap and registry Secret, created and removed. */
+const BUILD_JOB_RULES = [
+  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'create', 'delete'] },
+  { apiGroups: [''], resources: ['configmaps', 'secrets'], verbs: ['create', 'delete'] },
+];
+
 function validate(object: any): void {
   expect(typeof object.apiVersion).toBe('string');
   expect(typeof object.kind).toBe('string');
@@ -64,7 +70,7 @@ function validate(object: any): void {
       break;
     case 'Role':
       // Nothing beyond what the driver calls.
-      expect(object.rules).toEqual([
+      expect(object.rules.slice(0, 4)).toEqual([
         {
           apiGroups: ['serving.knative.dev'],
           resources: ['services'],
@@ -75,6 +81,8 @@ function validate(object: any): void {
         { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
         { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
       ]);
+      // Build Jobs (registry builder only): the Job, its context ConfigMap and registry Secret, created and removed.
+      expect([[], BUILD_JOB_RULES]).toContainEqual(object.rules.slice(4));
       break;
     case 'RoleBinding':
       expect(object.roleRef.kind).toBe('Role');
@@ -140,6 +148,15 @@ describe('charts/dispatch', () => {
     });
     // Images are assembled in the registry by default: no Docker engine for the gateway.
     expect(deployment.spec.template.spec.containers[0].env).toContainEqual({ name: 'DISPATCH_KNATIVE_BUILDER', value: 'registry' });
+    // What needs a real build goes to a Job running kaniko's executor (pinned), which the gateway may create.
+    expect(gateway.env).toContainEqual({ name: 'DISPATCH_KNATIVE_BUILD_JOB_IMAGE', value: 'gcr.io/kaniko-project/executor:v1.23.2' });
+    expect(gateway.env).toContainEqual({ name: 'DISPATCH_KNATIVE_BUILD_JOB_TIMEOUT', value: '1200' });
+    expect(objects.find((object) => object.kind === 'Role').rules.slice(4)).toEqual(BUILD_JOB_RULES);
+    const sized = await render(['--set', 'builder.jobResources.limits.memory=2Gi']);
+    expect(sized.find((object) => object.kind === 'Deployment').spec.template.spec.containers[0].env).toContainEqual({
+      name: 'DISPATCH_KNATIVE_BUILD_JOB_RESOURCES',
+      value: '{"limits":{"memory":"2Gi"}}',
+    });
     expect(deployment.spec.template.spec.containers[0].env.some((variable: any) => variable.name === 'DOCKER_HOST')).toBe(false);
   }, 60_000);
 
@@ -204,6 +221,9 @@ describe('charts/dispatch', () => {
     expect(env).toContainEqual({ name: 'DISPATCH_REGISTRY_INSECURE', value: 'true' });
     expect(env).toContainEqual({ name: 'DISPATCH_KNATIVE_BUILDER', value: 'docker' });
     expect(env).toContainEqual({ name: 'DOCKER_HOST', value: 'tcp://docker:2375' });
+    // Builds happen on that engine: no build Jobs, and no right to create them.
+    expect(env.some((variable) => variable.name === 'DISPATCH_KNATIVE_BUILD_JOB_IMAGE')).toBe(false);
+    expect(objects.find((object) => object.kind === 'Role').rules).toHaveLength(4);
     expect(env.find((variable) => variable.name === 'DISPATCH_REGISTRY_PASSWORD').valueFrom.secretKeyRef.name).toBe(
       'dispatch-server-registry',
     );
