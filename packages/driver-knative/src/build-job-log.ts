@@ -3,6 +3,8 @@ import { createInterface } from 'node:readline';
 import { Log } from '@kubernetes/client-node';
 import type { BatchV1Api, CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
 
+const PULL_FAILURES = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName']);
+
 /** How a build Job ended: its Failed condition's reason and the build log's last lines when it failed. */
 export interface JobOutcome {
   succeeded: boolean;
@@ -47,7 +49,12 @@ export async function followJobPod(options: FollowOptions): Promise<JobOutcome> 
         const state = pod?.status?.containerStatuses?.[0]?.state;
         if (pod !== undefined && (state?.running !== undefined || state?.terminated !== undefined))
           logging = streamLog(options, pod, lastLines);
-        else if (state?.waiting !== undefined) waiting = [state.waiting.reason, state.waiting.message].filter(Boolean).join(': ');
+        else if (state?.waiting !== undefined) {
+          waiting = [state.waiting.reason, state.waiting.message].filter(Boolean).join(': ');
+          // The Job would wait for its deadline on an image that cannot be pulled: say so now.
+          if (PULL_FAILURES.has(state.waiting.reason ?? ''))
+            return { succeeded: false, reason: 'the builder image cannot be pulled', lastLines: [waiting] };
+        }
       }
       if (ended !== undefined) {
         // The log ends with the container: wait for its last lines, not for ever.

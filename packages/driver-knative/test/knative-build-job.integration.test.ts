@@ -68,7 +68,7 @@ describe.runIf(engine && registryPresent)('knative driver: images built by a Kub
     await Promise.all(folders.map((folder) => rm(folder, { recursive: true, force: true })));
   }, 60_000);
 
-  function driver() {
+  function driver(builderImage = STAND_IN) {
     const settings = { url: registry.address, repository: 'functions', ...login };
     const config = new KubeConfig();
     config.loadFromFile(harness.kubeconfigPath);
@@ -80,7 +80,7 @@ describe.runIf(engine && registryPresent)('knative driver: images built by a Kub
       imageBuilder: createRegistryKnativeImageBuilder({
         registry: settings,
         builder: createRegistryImageBuilder({ registry: settings, languageImages, errorPrefix: 'knative' }),
-        buildJobs: createBuildJobRunner({ config, namespace: 'default', registry: settings, image: STAND_IN, timeoutSeconds: 600 }),
+        buildJobs: createBuildJobRunner({ config, namespace: 'default', registry: settings, image: builderImage, timeoutSeconds: 600 }),
       }),
     });
   }
@@ -158,4 +158,21 @@ describe.runIf(engine && registryPresent)('knative driver: images built by a Kub
       await knative.dispose();
     }
   }, 600_000);
+
+  it('fails at once when the builder image cannot be pulled, instead of waiting for the deadline', async () => {
+    const knative = driver(`${registry.address}/no/such-builder:1`);
+    try {
+      const baseImageURL = knative.defaultBaseImages?.().nodejs as string;
+      await knative.prepareBaseImage?.({ name: 'nodejs-base', language: 'nodejs', imageURL: baseImageURL });
+      const error = await knative
+        .buildImage({ name: `nopull-${run}`, language: 'nodejs', baseImageURL, runtimeDependencies: '', systemPackages: [{ name: 'jq' }] })
+        .catch((caught: unknown) => caught);
+      expect((error as Error).message).toMatch(
+        /failed \(Job build-nopull-[a-z0-9-]+: the builder image cannot be pulled\): ErrImagePull: /,
+      );
+      expect(await leftovers()).toBe(0);
+    } finally {
+      await knative.dispose();
+    }
+  }, 120_000);
 });

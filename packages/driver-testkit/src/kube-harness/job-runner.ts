@@ -18,8 +18,8 @@ export interface JobPod {
   phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
   startedAt: string;
   exitCode?: number;
-  /** Why a pending pod waits (a missing volume source, an image that cannot be pulled). */
-  waiting?: string;
+  /** Why a pending pod waits, as the kubelet says it: ContainerCreating (a missing volume source), ErrImagePull. */
+  waiting?: { reason: string; message: string };
 }
 
 interface JobState {
@@ -198,7 +198,7 @@ export class JobRunner {
       const volume = template.spec.volumes?.find((candidate) => candidate.name === mount.name);
       const files = volume === undefined ? undefined : this.volumeFiles(pod.namespace, volume);
       if (files === undefined) {
-        pod.waiting = `MountVolume.SetUp failed for volume "${mount.name}"`;
+        pod.waiting = { reason: 'ContainerCreating', message: `MountVolume.SetUp failed for volume "${mount.name}"` };
         return;
       }
       const folder = join(await this.root(), pod.name, mount.name);
@@ -211,7 +211,7 @@ export class JobRunner {
     }
     const image = await this.options.containers.ensureImage(container.image);
     if (!image.ok) {
-      pod.waiting = `ErrImagePull: ${image.reason}`;
+      pod.waiting = { reason: 'ErrImagePull', message: image.reason };
       return;
     }
     delete pod.waiting;

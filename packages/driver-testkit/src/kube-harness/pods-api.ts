@@ -68,7 +68,7 @@ export async function servePods(
 function jobPodObject(pod: JobPod): Record<string, unknown> {
   const state =
     pod.phase === 'Pending'
-      ? { waiting: { reason: 'ContainerCreating', ...(pod.waiting === undefined ? {} : { message: pod.waiting }) } }
+      ? { waiting: pod.waiting ?? { reason: 'ContainerCreating' } }
       : pod.phase === 'Running'
         ? { running: { startedAt: pod.startedAt } }
         : {
