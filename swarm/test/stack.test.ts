@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureCliBuilt } from '../../apps/cli/test/helpers/build.js';
 import { pollCli, runCli, runCliOk, type CliOptions } from '../../apps/cli/test/helpers/cli.js';
 import { prepareQuickstart, replayQuickstart } from './quickstart.js';
+import { buildGatewayImage } from './helpers/gateway-image.js';
 
 // The production shape of the swarm backend: the gateway's image built from this repository, deployed with
 // swarm/stack.yml as a Swarm service on the overlay network, and the seed's quickstart replayed with the CLI
@@ -35,17 +36,7 @@ describe.skipIf(!swarm)('the gateway on Docker Swarm (swarm/stack.yml)', { timeo
 
   beforeAll(async () => {
     await ensureCliBuilt();
-    const nodeGypNodedir = process.env.DISPATCH_NODE_GYP_NODEDIR ?? (nodeImage.startsWith('dispatch-local/') ? '/usr/local' : '');
-    const buildArgs = [
-      ...(nodeImage ? ['--build-arg', `NODE_IMAGE=${nodeImage}`] : []),
-      // The local stand-ins carry Node's headers in /usr/local (nodejs.org is out of reach on these machines).
-      ...(nodeGypNodedir ? ['--build-arg', `NODE_GYP_NODEDIR=${nodeGypNodedir}`] : []),
-    ];
-    await exec('docker', ['build', '-q', '-f', 'apps/gateway/Dockerfile', ...buildArgs, '-t', GATEWAY_IMAGE, '.'], {
-      cwd: root,
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: 15 * 60_000,
-    });
+    await buildGatewayImage(GATEWAY_IMAGE);
     port = await freePort();
     await new Promise<void>((resolve, reject) => {
       const create = execFile('docker', ['secret', 'create', TOKEN_SECRET, '-'], (error) => (error ? reject(error) : resolve()));
