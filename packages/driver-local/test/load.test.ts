@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -26,15 +26,20 @@ afterAll(async () => {
   await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-/** Host pids of the function servers (not their bubblewrap) started with `marker` in their environment. */
-function serversWith(marker: string): number[] {
+/**
+ * Host pids of the function servers (not their bubblewrap) serving `handlerFile`: found by that file in the
+ * folder they serve from (a process started from a pre-warmed spare gets its environment over stdin, so its
+ * /proc/PID/environ names no function).
+ */
+function serversOf(handlerFile: string): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       // By the executable, not /proc/PID/comm: Node 24 names its main thread "MainThread".
       if (basename(readlinkSync(`/proc/${entry}/exe`)) !== 'node') continue;
-      if (readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(marker)) pids.push(Number(entry));
+      if (existsSync(`/proc/${entry}/root/function/${handlerFile}`) || existsSync(`/proc/${entry}/cwd/${handlerFile}`))
+        pids.push(Number(entry));
     } catch {
       // Gone, or not ours to read.
     }
@@ -44,12 +49,15 @@ function serversWith(marker: string): number[] {
 
 describe('local backend under load', () => {
   it(`answers ${RUNS} runs at concurrency ${CONCURRENCY}, each with its own reply, while a process is killed every ${KILL_STEP} runs`, async () => {
-    const marker = `DISPATCH_TEST_MARKER=${randomUUID()}`;
-    const [key, value] = marker.split('=') as [string, string];
+    // A name no other test's function has, to find this function's processes by.
+    const handlerFile = `echo-${randomUUID()}.js`;
     const driver = createLocalDriver({ dataDir: await tempDir('dispatch-load-'), stopGraceMs: 500 });
     const source = await tempDir('dispatch-load-src-');
     // The reply is derived from the input, so a reply given to the wrong call shows.
-    await writeFile(join(source, 'echo.js'), 'module.exports = (context, payload) => ({ n: payload.n, square: payload.n * payload.n });\n');
+    await writeFile(
+      join(source, handlerFile),
+      'module.exports = (context, payload) => ({ n: payload.n, square: payload.n * payload.n });\n',
+    );
     const image = await plainImage(driver, 'nodejs');
     await driver.deploy(
       deploySpec({
@@ -57,9 +65,8 @@ describe('local backend under load', () => {
         language: 'nodejs',
         imageURL: image,
         source: await packSource(source),
-        handler: 'echo.js',
+        handler: handlerFile,
         replicas: 2,
-        env: { [key]: value },
       }),
     );
     try {
@@ -75,7 +82,7 @@ describe('local backend under load', () => {
         if (kills >= KILLS || answered < nextKillAt || Date.now() - lastLook < 20) return;
         lastLook = Date.now();
         // None while both processes restart: looked for again a moment later.
-        const pid = serversWith(marker)[0];
+        const pid = serversOf(handlerFile)[0];
         if (pid === undefined) return;
         kills++;
         nextKillAt += KILL_STEP;
