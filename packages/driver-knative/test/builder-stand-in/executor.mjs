@@ -100,7 +100,9 @@ try {
     await engine('POST', `/images/${name}/push?tag=${tag}`, { 'x-registry-auth': encode(login(hostOf(destination))) });
   }
 } catch (error) {
-  fail(error.message);
+  // Not fail(): exiting here would skip the clean-up below.
+  console.error(`error: ${error.message}`);
+  process.exitCode = 1;
 } finally {
   for (const destination of options.destinations) await engine('DELETE', `/images/${destination}?force=1`, {}).catch(() => undefined);
 }
