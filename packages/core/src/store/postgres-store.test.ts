@@ -1,5 +1,7 @@
+import { createConnection, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 // The testkit depends on core, so core's own tests reach its PostgreSQL helper by path.
+import { freePort } from '../../../driver-testkit/src/net.js';
 import { isolatedPostgresUrl, postgresTestUrl } from '../../../driver-testkit/src/postgres.js';
 import type { Secret } from '../domain/types.js';
 import { openPostgresStore } from './postgres-store.js';
@@ -67,10 +69,36 @@ describe.skipIf(serverUrl === undefined)('openPostgresStore', () => {
   });
 
   it('names the server, never the password, when it cannot connect', async () => {
-    const error = (await openPostgresStore('postgres://dispatch:hunter2@127.0.0.1:1/dispatch').catch((e: unknown) => e)) as Error;
+    const error = (await openPostgresStore('postgres://dispatch:hunter2@127.0.0.1:1/dispatch', { startWaitMs: 0 }).catch(
+      (e: unknown) => e,
+    )) as Error;
     expect(error.message).toMatch(
       /^cannot open the PostgreSQL store at postgres:\/\/dispatch:\*\*\*@127\.0\.0\.1:1\/dispatch: .*ECONNREFUSED/,
     );
     expect(error.message).not.toContain('hunter2');
+  });
+
+  it('waits for a database that is not reachable yet when the gateway starts, as beside it in a stack', async () => {
+    const { url, drop } = await isolatedPostgresUrl(serverUrl as string);
+    cleanups.push(drop);
+    const server = new URL(url);
+    const upstreamPort = Number(server.port || 5432);
+    const upstreamHost = server.hostname;
+    // The database's port opens a second after the store starts opening: a forwarder to the real server.
+    const port = await freePort();
+    const forwarder = createServer((socket) => {
+      const upstream = createConnection(upstreamPort, upstreamHost);
+      socket.pipe(upstream).pipe(socket);
+      socket.on('error', () => upstream.destroy());
+      upstream.on('error', () => socket.destroy());
+    });
+    cleanups.push(() => new Promise((resolve) => forwarder.close(() => resolve())));
+    setTimeout(() => forwarder.listen(port, '127.0.0.1'), 1000);
+    server.hostname = '127.0.0.1';
+    server.port = String(port);
+    const store = await openPostgresStore(server.toString(), { startWaitMs: 20_000 });
+    cleanups.push(() => store.close());
+    await store.entities('secret').insert(secret('after-wait'));
+    expect((await store.entities('secret').get('after-wait'))?.name).toBe('after-wait');
   });
 });

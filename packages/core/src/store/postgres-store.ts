@@ -13,7 +13,17 @@ const CHANGES_CHANNEL = 'dispatch_entity_changes';
 export interface PostgresStoreOptions {
   /** Connections kept open at most (default 10). */
   maxConnections?: number;
+  /**
+   * How long opening the store waits for a database that cannot be reached yet (default 60 s): a gateway often
+   * starts beside its database (a Swarm stack, a Helm release) and must not exit because it came up first.
+   */
+  startWaitMs?: number;
 }
+
+/** A first connection that takes longer than this is given up and tried again (a dropped SYN never answers). */
+const CONNECT_TIMEOUT_MS = 10_000;
+/** Errors of a database that is not there yet: a name not in DNS yet, a port not open yet, a server starting up. */
+const NOT_YET = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', '57P03']);
 
 /**
  * Opens (and creates or migrates) the PostgreSQL store at `url` (`postgres://user:password@host:port/db`).
@@ -23,12 +33,18 @@ export interface PostgresStoreOptions {
  */
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
   const { default: pg } = await import('pg');
-  const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.maxConnections ?? 10,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    // A peer or a database gone without a FIN (a killed node) is noticed by TCP keep-alive, not never.
+    keepAlive: true,
+  });
   // An idle connection dropped by the server must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   const location = redact(url);
   try {
-    const client = await pool.connect();
+    const client = await firstConnection(pool, options.startWaitMs ?? 60_000);
     try {
       await migratePostgres(client, location);
     } finally {
@@ -40,6 +56,23 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     throw new UnavailableError(`cannot open the PostgreSQL store at ${location}: ${(error as Error).message}`, { cause: error });
   }
   return new PostgresStore(pool);
+}
+
+/** The pool's first connection, tried again with back-off while the database is not reachable yet. */
+async function firstConnection(pool: Pool, waitMs: number): Promise<PoolClient> {
+  const giveUpAt = Date.now() + waitMs;
+  for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
+    const attemptStarted = Date.now();
+    try {
+      return await pool.connect();
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      // pg marks a connection timeout by its message only: told here by the attempt's length instead.
+      const timedOut = Date.now() - attemptStarted >= CONNECT_TIMEOUT_MS;
+      if (!(timedOut || (code !== undefined && NOT_YET.has(code))) || Date.now() + delay > giveUpAt) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
 }
 
 /** The URL without its password, for messages. */
