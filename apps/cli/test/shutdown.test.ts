@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -36,6 +36,22 @@ async function descendants(root: number): Promise<number[]> {
 async function alive(pid: number): Promise<boolean> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
   return stat !== '' && !/^\d+ \(.*\) Z/.test(stat);
+}
+
+/** Whether `pid` holds an established TCP connection to `port` on loopback (its sockets' inodes in /proc/net/tcp). */
+async function connectedTo(pid: number, port: number): Promise<boolean> {
+  const inodes = new Set<string>();
+  for (const fd of await readdir(`/proc/${pid}/fd`).catch(() => [])) {
+    const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+    const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+    if (inode !== undefined) inodes.add(inode);
+  }
+  const table = await readFile(`/proc/${pid}/net/tcp`, 'utf8').catch(() => '');
+  return table
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .some((fields) => fields[3] === '01' && Number.parseInt(fields[2]?.split(':')[1] ?? '', 16) === port && inodes.has(fields[9] ?? ''));
 }
 
 /** A CLI command left running, with what it printed and how it ended. */
@@ -113,6 +129,12 @@ describe('stopping the gateway with followers connected', { timeout: 120_000 }, 
       functionProcesses = await descendants(gateway.pid ?? 0);
       if (Date.now() > deadline) throw new Error(`no function process started:\n${output}`);
     }
+    // Both followers connected (a CLI process may take seconds to start on a busy machine).
+    const port = Number(new URL(url).port);
+    for (const { child } of [logs, wait]) {
+      await expect.poll(() => connectedTo(child.pid ?? 0, port), { timeout: 30_000, interval: 100 }).toBe(true);
+    }
+    // And a moment for their requests to reach the gateway.
     await sleep(1000);
     expect(logs.child.exitCode).toBeNull();
     expect(wait.child.exitCode).toBeNull();
