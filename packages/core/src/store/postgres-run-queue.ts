@@ -5,6 +5,13 @@ import type { ClaimedEntry, LeaseManager, QueueKind, RunQueue } from './store.js
 
 async function transaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // A connection the server ends between two statements (a restart, a failover) emits its error on the client,
+  // which would end the process unheard; the next statement fails with it, and the client is destroyed on release.
+  let broken: Error | undefined;
+  const onError = (error: Error): void => {
+    broken = error;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await work(client);
@@ -14,7 +21,8 @@ async function transaction<T>(pool: Pool, work: (client: PoolClient) => Promise<
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
-    client.release();
+    client.removeListener('error', onError);
+    client.release(broken);
   }
 }
 

@@ -101,4 +101,36 @@ describe.skipIf(serverUrl === undefined)('openPostgresStore', () => {
     await store.entities('secret').insert(secret('after-wait'));
     expect((await store.entities('secret').get('after-wait'))?.name).toBe('after-wait');
   });
+
+  it('listens again when the server ends its listening connection (a restart, a failover), and the gateway lives on', async () => {
+    const { url, drop } = await isolatedPostgresUrl(serverUrl as string);
+    cleanups.push(drop);
+    // The listening store's connections carry a name of their own, to find its LISTEN among other tests'.
+    const app = `dispatch-listen-${process.pid}-${Date.now()}`;
+    const [first, second] = await Promise.all([openPostgresStore(url), openPostgresStore(`${url}&application_name=${app}`)]);
+    cleanups.push(async () => {
+      await Promise.all([first.close(), second.close()]);
+    });
+    const seen: EntityChange[] = [];
+    second.watchChanges?.((change) => seen.push(change));
+    const { default: pg } = await import('pg');
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    cleanups.push(() => admin.end());
+    const listening = async (): Promise<number[]> => {
+      const { rows } = await admin.query<{ pid: number }>(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN%'",
+        [app],
+      );
+      return rows.map((row) => row.pid);
+    };
+    await expect.poll(listening).toHaveLength(1);
+    const [ended] = await listening();
+    // What the server does to its connections on a fast shutdown: the client gets 57P01.
+    await admin.query('SELECT pg_terminate_backend($1)', [ended]);
+    await expect.poll(async () => (await listening()).filter((pid) => pid !== ended)).toHaveLength(1);
+
+    await first.entities('secret').insert(secret('after-restart'));
+    await expect.poll(() => seen).toEqual([{ kind: 'secret', name: 'after-restart' }]);
+  });
 });

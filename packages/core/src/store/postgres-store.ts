@@ -122,9 +122,21 @@ class PostgresStore implements Store {
     await this.pool.end();
   }
 
-  /** One connection of the pool stays LISTENing for the others' announcements. */
+  /**
+   * One connection of the pool stays LISTENing for the others' announcements. When the server ends it (a restart,
+   * a failover, pg_terminate_backend) it is listened for again on a new connection, after a back-off while the
+   * server is away; announcements made in between are not replayed.
+   */
   private async listen(): Promise<PoolClient> {
+    if (this.closed) throw new Error('the store is closed');
     const client = await this.pool.connect();
+    let ended = false;
+    client.on('error', () => {
+      if (ended) return;
+      ended = true;
+      client.release(true);
+      if (!this.closed) this.listenAgain(100);
+    });
     client.on('notification', (message) => {
       if (!message.payload) return;
       const { origin, kind, name } = JSON.parse(message.payload) as EntityChange & { origin: string };
@@ -133,6 +145,14 @@ class PostgresStore implements Store {
     });
     await client.query(`LISTEN ${CHANGES_CHANNEL}`);
     return client;
+  }
+
+  private listenAgain(delayMs: number): void {
+    const listening = new Promise((resolve) => setTimeout(resolve, delayMs)).then(() => this.listen());
+    this.listener = listening;
+    listening.catch(() => {
+      if (!this.closed && this.listener === listening) this.listenAgain(Math.min(delayMs * 2, 5000));
+    });
   }
 
   private async announce(kind: EntityKind, name: string): Promise<void> {
