@@ -22,8 +22,9 @@ export class FunctionRuntimeCache {
     context.lifecycles.function.onWrite((name) => this.functions.delete(name));
     context.lifecycles.secret.onWrite((name) => this.secrets.delete(name));
     context.store.watchChanges?.(({ kind, name }) => {
-      if (kind === 'function') this.functions.delete(name);
-      if (kind === 'secret') this.secrets.delete(name);
+      const cached = kind === 'function' ? this.functions : kind === 'secret' ? this.secrets : undefined;
+      if (name === undefined) cached?.clear();
+      else cached?.delete(name);
     });
   }
 

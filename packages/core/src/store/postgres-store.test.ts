@@ -102,7 +102,7 @@ describe.skipIf(serverUrl === undefined)('openPostgresStore', () => {
     expect((await store.entities('secret').get('after-wait'))?.name).toBe('after-wait');
   });
 
-  it('listens again when the server ends its listening connection (a restart, a failover), and the gateway lives on', async () => {
+  it('listens again when the server ends its listening connection (a restart, a failover), and tells its caches they may be stale', async () => {
     const { url, drop } = await isolatedPostgresUrl(serverUrl as string);
     cleanups.push(drop);
     // The listening store's connections carry a name of their own, to find its LISTEN among other tests'.
@@ -130,7 +130,12 @@ describe.skipIf(serverUrl === undefined)('openPostgresStore', () => {
     await admin.query('SELECT pg_terminate_backend($1)', [ended]);
     await expect.poll(async () => (await listening()).filter((pid) => pid !== ended)).toHaveLength(1);
 
+    // What was announced while it was away is lost: its caches are told that anything may have changed.
+    await expect
+      .poll(() => seen.filter((change) => change.name === undefined).map((change) => change.kind))
+      .toEqual(['baseimage', 'image', 'function', 'secret', 'endpoint', 'schedule']);
+
     await first.entities('secret').insert(secret('after-restart'));
-    await expect.poll(() => seen).toEqual([{ kind: 'secret', name: 'after-restart' }]);
+    await expect.poll(() => seen.filter((change) => change.name !== undefined)).toEqual([{ kind: 'secret', name: 'after-restart' }]);
   });
 });

@@ -7,6 +7,15 @@ import { createPostgresLeases, createPostgresRunQueue } from './postgres-run-que
 import type { EntityChange, EntityRepository, ListFilter, RunListOptions, RunRepository, Store } from './store.js';
 
 const DEFAULT_RUN_LIMIT = 100;
+/** Every kind of entity (the type checks that none is missing). */
+const ENTITY_KINDS = Object.keys({
+  baseimage: true,
+  image: true,
+  function: true,
+  secret: true,
+  endpoint: true,
+  schedule: true,
+} satisfies Record<EntityKind, true>) as EntityKind[];
 /** The channel on which stores sharing a database announce entity changes to each other. */
 const CHANGES_CHANNEL = 'dispatch_entity_changes';
 
@@ -125,9 +134,10 @@ class PostgresStore implements Store {
   /**
    * One connection of the pool stays LISTENing for the others' announcements. When the server ends it (a restart,
    * a failover, pg_terminate_backend) it is listened for again on a new connection, after a back-off while the
-   * server is away; announcements made in between are not replayed.
+   * server is away. Announcements made in between are lost, so the listeners are then told that any entity may
+   * have changed.
    */
-  private async listen(): Promise<PoolClient> {
+  private async listen(missed = false): Promise<PoolClient> {
     if (this.closed) throw new Error('the store is closed');
     const client = await this.pool.connect();
     let ended = false;
@@ -144,11 +154,12 @@ class PostgresStore implements Store {
       for (const listener of this.listeners) listener({ kind, name });
     });
     await client.query(`LISTEN ${CHANGES_CHANNEL}`);
+    if (missed) for (const kind of ENTITY_KINDS) for (const listener of this.listeners) listener({ kind });
     return client;
   }
 
   private listenAgain(delayMs: number): void {
-    const listening = new Promise((resolve) => setTimeout(resolve, delayMs)).then(() => this.listen());
+    const listening = new Promise((resolve) => setTimeout(resolve, delayMs)).then(() => this.listen(true));
     this.listener = listening;
     listening.catch(() => {
       if (!this.closed && this.listener === listening) this.listenAgain(Math.min(delayMs * 2, 5000));

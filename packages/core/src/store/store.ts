@@ -126,10 +126,14 @@ export interface LeaseManager {
   release(key: string, owner: string): Promise<void>;
 }
 
-/** A change another process made to an entity (a store shared by several gateways announces them). */
+/**
+ * A change another process made to an entity (a store shared by several gateways announces them). Without a
+ * name, any entity of the kind may have changed: the store missed announcements (its listening connection was
+ * lost and is back), so caches of that kind drop everything.
+ */
 export interface EntityChange {
   kind: EntityKind;
-  name: string;
+  name?: string;
 }
 
 /** Where Dispatch keeps its state. The default is an embedded SQLite file (`openSqliteStore`). */
