@@ -183,6 +183,8 @@ describe.skipIf(!chromium || !built)('the web console in Chromium, against a gat
 
   it('creates an endpoint for a function and shows a curl command that calls it', async () => {
     const { page } = await openSignedIn('/endpoints?function=hello');
+    // The link's function is chosen once the list of functions has arrived.
+    await expect.poll(() => page.locator('#ep-function').inputValue(), { timeout: 10_000 }).toBe('hello');
     await page.getByRole('button', { name: 'Create the endpoint' }).click();
     const item = page.locator('li[data-name="hello"]');
     await item.waitFor();

@@ -28,7 +28,14 @@ export function FunctionSelect({
 }) {
   return (
     <Field id={id} label="Function">
-      <select id={id} required value={value} onChange={(event) => onValue(event.currentTarget.value)}>
+      {/* Made anew once the functions arrive, so a value chosen before (a link's ?function=) selects its option. */}
+      <select
+        key={functions.data === undefined ? 'loading' : 'loaded'}
+        id={id}
+        required
+        value={value}
+        onChange={(event) => onValue(event.currentTarget.value)}
+      >
         <option value="">{functions.loading ? 'Loading functions…' : 'Choose a function'}</option>
         {functions.data?.map((fn) => (
           <option key={fn.name} value={fn.name}>
