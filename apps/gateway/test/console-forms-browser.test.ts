@@ -23,7 +23,9 @@ describe.skipIf(!built || !requireChromium())('the console forms: folders, drops
   it('signs in with the keyboard alone', async () => {
     const { page, problems } = await watchedPage(session.browser);
     await page.goto(`${session.gateway.url}/ui/`);
-    await page.keyboard.type(TOKEN); // the token field has the focus
+    // The token field takes the focus once the page has drawn; keys typed before that would go nowhere.
+    await page.locator('#token:focus').waitFor();
+    await page.keyboard.type(TOKEN);
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     await page.keyboard.press('Tab');
