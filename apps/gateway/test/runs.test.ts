@@ -168,6 +168,12 @@ describe('runs through the REST API', () => {
     expect(names).toContain('fails');
   });
 
+  it('refuses to list more than 1000 runs in one answer', async () => {
+    const response = await gateway.request({ method: 'GET', url: '/v1/runs?limit=1001' });
+    expect(response.statusCode).toBe(400);
+    expect(response.json<{ code: number; message: string }>()).toMatchObject({ code: 400, message: expect.stringMatching(/limit.*1000/) });
+  });
+
   it('serialises any JSON value as input and output', async () => {
     const echo = await writeFunction(gateway, 'echo.js', 'module.exports = (context, payload) => payload;');
     await createFunction(gateway, { name: 'echo', image: 'nodejs', sourcePath: echo });

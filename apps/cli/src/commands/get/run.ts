@@ -21,7 +21,7 @@ export default class GetRun extends BaseCommand<typeof GetRun> {
   };
   static override flags = {
     function: Flags.string({ description: 'only the runs of this function' }),
-    limit: Flags.integer({ min: 1, description: 'at most this many runs' }),
+    limit: Flags.integer({ min: 1, description: 'at most this many runs (default 100, at most 1000)' }),
     failed: Flags.boolean({ description: 'only the dead letters: async runs that failed for good' }),
     schedule: Flags.string({ description: 'only the runs this schedule started (also after it was deleted)' }),
   };

@@ -27,11 +27,19 @@ const runQuery = {
   properties: { functionName: { type: 'string' } },
 } as const;
 
+/** One answer holds at most this many runs: each may carry megabytes of input, output and logs. */
+export const MAX_RUNS_LISTED = 1000;
+
 const listQuery = {
   type: 'object',
   properties: {
     functionName: { type: 'string' },
-    limit: { type: 'integer', minimum: 1, description: 'At most this many runs, newest first' },
+    limit: {
+      type: 'integer',
+      minimum: 1,
+      maximum: MAX_RUNS_LISTED,
+      description: `At most this many runs, newest first (default 100, at most ${MAX_RUNS_LISTED})`,
+    },
     failed: { type: 'boolean', description: 'Only the dead letters: async runs that failed for good' },
     schedule: { type: 'string', minLength: 1, maxLength: 63, description: 'Only the runs this schedule started' },
   },
