@@ -1,7 +1,6 @@
 import type { ErrorObject } from 'ajv';
-import { validate as validateJob } from 'kubernetes-models/_schemas/IoK8sApiBatchV1Job';
-import { validate as validateConfigMap } from 'kubernetes-models/_schemas/IoK8sApiCoreV1ConfigMap';
-import { validate as validateSecret } from 'kubernetes-models/_schemas/IoK8sApiCoreV1Secret';
+import { ConfigMap, Secret } from 'kubernetes-models/v1';
+import { Job } from 'kubernetes-models/batch/v1';
 import type { StatusCause } from './api-errors.js';
 import { toCause } from './crd-schema.js';
 
@@ -16,14 +15,14 @@ export interface BuiltinKind {
   validate(object: unknown): StatusCause[];
 }
 
+/** A kubernetes-models class: its `validate()` throws ajv's ValidationError, whose `errors` the API's causes come from. */
+type ModelClass = new (data: never) => { validate(): void };
+
 /**
  * The validators kubernetes-models compiles from Kubernetes' own OpenAPI document (ajv, standalone): the
  * harness checks built-in kinds against the real schema, as it checks Knative Services against their CRD.
  */
-type CompiledValidator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
-
-function kind(group: string, version: string, kindName: string, plural: string, validator: unknown): BuiltinKind {
-  const compiled = validator as CompiledValidator;
+function kind(group: string, version: string, kindName: string, plural: string, Model: ModelClass): BuiltinKind {
   return {
     group,
     version,
@@ -31,15 +30,21 @@ function kind(group: string, version: string, kindName: string, plural: string, 
     kind: kindName,
     plural,
     validate(object) {
-      if (compiled(object)) return [];
-      return (compiled.errors ?? []).map(toCause);
+      try {
+        new Model(object as never).validate();
+        return [];
+      } catch (error) {
+        const errors = (error as { errors?: ErrorObject[] }).errors;
+        if (!Array.isArray(errors)) throw error;
+        return errors.map(toCause);
+      }
     },
   };
 }
 
 /** `batch/v1` Jobs. */
-export const JOB_KIND = kind('batch', 'v1', 'Job', 'jobs', validateJob);
+export const JOB_KIND = kind('batch', 'v1', 'Job', 'jobs', Job);
 /** Core `v1` ConfigMaps. */
-export const CONFIG_MAP_KIND = kind('', 'v1', 'ConfigMap', 'configmaps', validateConfigMap);
+export const CONFIG_MAP_KIND = kind('', 'v1', 'ConfigMap', 'configmaps', ConfigMap);
 /** Core `v1` Secrets. */
-export const SECRET_KIND = kind('', 'v1', 'Secret', 'secrets', validateSecret);
+export const SECRET_KIND = kind('', 'v1', 'Secret', 'secrets', Secret);
