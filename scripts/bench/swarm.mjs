@@ -30,6 +30,7 @@ import {
   waitForImages,
 } from './measure.mjs';
 import { ensureGatewayImage } from './gateway-image.mjs';
+import { cpuBetween, sampleContainerCpu } from './container-cpu.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 // Concurrency 64 by default, as issue 15's Swarm target is stated (the other sections default to 32).
@@ -173,7 +174,14 @@ await run(
 const gatewayHost = `tasks.${stack}_gateway`;
 const sustainedSeconds = Number(process.env.BENCH_SWARM_SECONDS ?? 60);
 const clientArgs = { fn, gateway: `http://${gatewayHost}:8080`, bare: `http://${bare}:8080`, token, ...settings, sustainedSeconds };
-const limitMs = (60 + 6 * (settings.seconds + settings.latencyCalls / 100) + sustainedSeconds + 20) * 1000;
+const limitMs = (60 + 6 * (settings.seconds + settings.latencyCalls / 100) + 2 * sustainedSeconds) * 1000;
+// What the gateway, the function's tasks, the client and the bare route spend, sampled while the client runs.
+const sampler = sampleContainerCpu({
+  gateway: `label=com.docker.swarm.service.name=${stack}_gateway`,
+  function: `label=com.docker.swarm.service.name=${fn}`,
+  client: `name=${client}`,
+  bare: `name=${bare}`,
+});
 const out = await run(
   'docker',
   [
@@ -195,6 +203,7 @@ const out = await run(
   { timeoutMs: limitMs },
 );
 const result = JSON.parse(out.trim().split('\n').pop());
+const cpuSamples = await sampler.stop();
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 const load = loadavg()[0].toFixed(1);
@@ -220,7 +229,7 @@ console.log(
 );
 const edge = (r) => `${Math.round(r.throughput)} runs/s, p50 ${formatMs(r.p50)}, p99 ${formatMs(r.p99)}`;
 console.log(
-  `\nSustained: ${settings.concurrency} concurrent callers for ${sustainedSeconds} s (the bare route for ${Math.min(sustainedSeconds, 20)} s).\n`,
+  `\nSustained: ${settings.concurrency} concurrent callers for ${sustainedSeconds} s, through the gateway and then to the bare route.\n`,
 );
 console.log('| path | whole window | first 10 s | last 10 s | failed |');
 console.log('|---|---|---|---|---|');
@@ -229,6 +238,27 @@ for (const [path, r] of [
   ['bare fastify route', result.sustainedBare],
 ]) {
   console.log(`| ${path} | ${edge(r.whole)} | ${edge(r.first)} | ${edge(r.last)} | ${r.whole.failed} |`);
+}
+
+// Window by window: the calls made and what each process spent per call in the same seconds (the function's
+// tasks and the bare route do the work of one call each; the client makes the call; the host is all of it).
+const perCall = (ms) => (ms === undefined ? '–' : `${ms.toFixed(3)} ms`);
+for (const [path, r, server] of [
+  ['through the gateway', result.sustainedGateway, ['gateway', 'function']],
+  ['bare fastify route', result.sustainedBare, ['bare']],
+]) {
+  console.log(`\nSustained, ${path}, 10 s at a time: runs/s, p99, and CPU per call of each process.\n`);
+  console.log(`| from | runs/s | p99 | ${[...server, 'client'].map((name) => `${name} CPU`).join(' | ')} | host busy | stolen |`);
+  console.log(`|---|---|---|${[...server, 'client'].map(() => '---|').join('')}---|---|`);
+  for (const window of r.series) {
+    const from = r.startedAt + window.offsetMs;
+    const cpu = cpuBetween(cpuSamples, from, from + 10_000, window.calls);
+    console.log(
+      `| ${Math.round(window.offsetMs / 1000)} s | ${Math.round(window.throughput)} | ${formatMs(window.p99)} | ` +
+        `${[...server, 'client'].map((name) => perCall(cpu.perCallMs[name])).join(' | ')} | ` +
+        `${cpu.busyPercent.toFixed(0)}% | ${cpu.stealPercent.toFixed(1)}% |`,
+    );
+  }
 }
 await cleanup.run();
 process.exit(0);
