@@ -158,11 +158,23 @@ export function summarize(durations) {
 export const formatMs = (ms) => (ms < 10 ? `${ms.toFixed(2)} ms` : `${Math.round(ms)} ms`);
 
 /** Sequential latency (after a warm-up) then closed-loop throughput of one call. */
-export async function measureCall(call, { latencyCalls, concurrency, seconds, warmup = 200 }) {
-  await runSequential(call, warmup);
+export async function measureCall(call, { latencyCalls, concurrency, seconds, warmupCalls = WARMUP_CALLS }) {
+  const warmup = await runSequential(call, warmupCalls);
   const latency = summarize(await runSequential(call, latencyCalls));
   const throughput = await runClosedLoop(call, concurrency, seconds * 1000);
-  return { ...latency, throughput };
+  return { ...latency, throughput, firstP50: firstCallsP50(warmup) };
+}
+
+/**
+ * Sequential calls made before latency is measured. V8 compiles a process's hot code after thousands of calls,
+ * not hundreds: a gateway answers its first thousand runs about twice as slowly as it does from the third
+ * thousand on, so a short warm-up would measure the compiler, not the gateway.
+ */
+export const WARMUP_CALLS = 5000;
+
+/** The p50 of the first thousand calls of a warm-up: what a caller sees right after a start. */
+export function firstCallsP50(warmup) {
+  return warmup.length === 0 ? undefined : summarize(warmup.slice(0, 1000)).p50;
 }
 
 /** The settings every backend shares, from the environment. */
@@ -171,6 +183,7 @@ export function benchSettings(env = process.env) {
     seconds: Number(env.BENCH_SECONDS ?? 5),
     concurrency: Number(env.BENCH_CONCURRENCY ?? 32),
     latencyCalls: Number(env.BENCH_LATENCY_CALLS ?? 2000),
+    warmupCalls: Number(env.BENCH_WARMUP_CALLS ?? WARMUP_CALLS),
   };
 }
 

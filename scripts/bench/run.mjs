@@ -5,7 +5,8 @@
 // Prints a Markdown report (copy it into docs/benchmarks.md). Everything runs on loopback and stops by itself.
 //
 // Options (environment): BENCH_SECONDS (throughput window per case, default 5), BENCH_CONCURRENCY (default 64),
-// BENCH_LATENCY_CALLS (sequential calls for p50/p99, default 2000), BENCH_LANGUAGES (default "nodejs,python3"),
+// BENCH_LATENCY_CALLS (sequential calls for p50/p99, default 2000), BENCH_WARMUP_CALLS (sequential calls before
+// those, default 5000), BENCH_LANGUAGES (default "nodejs,python3"),
 // BENCH_BACKENDS (default "local,async,coldstart": blocking runs, then async runs on SQLite and PostgreSQL from
 // scripts/bench/async-runs.mjs, then cold starts from zero from scripts/bench/cold-starts.mjs ("swarmcold": on Swarm, scripts/bench/swarm-cold-starts.mjs); "local,swarm,knative" adds the sections of scripts/bench/swarm.mjs and
 // scripts/bench/knative.mjs, each run as its own process, stopped after BENCH_BACKEND_TIME_LIMIT seconds, default 1800;
@@ -21,12 +22,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WireConnection, funkerCall, packSource } from '@dispatch/core';
 import { functionServerCommand } from '@dispatch/runtimes';
-import { freePort, summarize, runLoad, runSequential, formatMs } from './measure.mjs';
+import { WARMUP_CALLS, firstCallsP50, freePort, summarize, runLoad, runSequential, formatMs } from './measure.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const latencyCalls = Number(process.env.BENCH_LATENCY_CALLS ?? 2000);
+const warmupCalls = Number(process.env.BENCH_WARMUP_CALLS ?? WARMUP_CALLS);
 const languages = (process.env.BENCH_LANGUAGES ?? 'nodejs,python3').split(',');
 const backends = (process.env.BENCH_BACKENDS ?? 'local,async,coldstart')
   .split(',')
@@ -248,10 +250,14 @@ function bareCaller(port, agent) {
  * the CPU time that process spent per call in the second window.
  */
 async function measureBoth(call, server) {
-  await runSequential(call, 200); // warm up
+  const warmup = await runSequential(call, warmupCalls);
   const startedAt = performance.now();
   const sequential = await runSequential(call, latencyCalls);
-  const one = { ...summarize(sequential), throughput: latencyCalls / ((performance.now() - startedAt) / 1000) };
+  const one = {
+    ...summarize(sequential),
+    throughput: latencyCalls / ((performance.now() - startedAt) / 1000),
+    firstP50: firstCallsP50(warmup),
+  };
   const cpuBefore = server && cpuMsOf(server);
   const loadStarted = performance.now();
   const many = await runLoad(call, concurrency, seconds * 1000);
@@ -332,7 +338,9 @@ async function benchLocal() {
 
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   console.log(`\n### Blocking runs of a trivial function, local backend (${cpus().length} cores, ${cpu}, Node ${process.version})\n`);
-  console.log(`Concurrency 1: ${latencyCalls} sequential calls; concurrency ${concurrency}: closed loop for ${seconds} s.\n`);
+  console.log(
+    `Concurrency 1: ${latencyCalls} sequential calls after ${warmupCalls} to warm up; concurrency ${concurrency}: closed loop for ${seconds} s.\n`,
+  );
   console.log(
     `| language | path | c=1 p50 | c=1 p99 | c=1 runs/s | c=${concurrency} p50 | c=${concurrency} p99 | c=${concurrency} runs/s | failed | create → READY |`,
   );
@@ -358,6 +366,11 @@ async function benchLocal() {
     console.log(
       `\n${language}: the gateway adds ${formatMs(gateway.one.p50 - direct.one.p50)} at p50 (concurrency 1) over a direct wire call.`,
     );
+    if (gateway.one.firstP50 !== undefined) {
+      console.log(
+        `${language}: the first 1000 runs after the function was READY, before the warm-up ended, had a p50 of ${formatMs(gateway.one.firstP50)}.`,
+      );
+    }
     const bare = rows[0];
     if (gateway.cpuPerCallMs !== undefined && bare.cpuPerCallMs !== undefined) {
       console.log(

@@ -2,15 +2,15 @@
 // The load generator of the swarm bench, run in a container on the overlay network (scripts/bench/swarm.mjs
 // starts it): direct funker and wire calls to the function's tasks, a bare fastify route in a container of its
 // own, then blocking runs through the gateway service, and a sustained window through the gateway.
-// Argument: a JSON object { fn, gateway, bare, token, latencyCalls, concurrency, seconds, sustainedSeconds }.
+// Argument: a JSON object { fn, gateway, bare, token, latencyCalls, warmupCalls, concurrency, seconds, sustainedSeconds }.
 // Prints one JSON line.
 import { lookup } from 'node:dns/promises';
 import http from 'node:http';
 import { WireConnection, funkerCall } from '../../packages/core/dist/index.js';
 import { RUN_REQUEST, httpPoster, measureCall, runSustained } from './measure.mjs';
 
-const { fn, gateway, bare, token, latencyCalls, concurrency, seconds, sustainedSeconds } = JSON.parse(process.argv[2]);
-const settings = { latencyCalls, concurrency, seconds };
+const { fn, gateway, bare, token, latencyCalls, warmupCalls, concurrency, seconds, sustainedSeconds } = JSON.parse(process.argv[2]);
+const settings = { latencyCalls, warmupCalls, concurrency, seconds };
 
 // The tasks' addresses, resolved once through Swarm's DNS; calls go round robin over them, one TCP
 // connection per call as the funker protocol has it.
