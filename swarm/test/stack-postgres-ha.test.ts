@@ -281,7 +281,12 @@ describe.skipIf(!swarm)('two gateways on PostgreSQL on Docker Swarm (swarm/stack
     for (const { id, n } of submitted) {
       expect(ended.get(id)).toMatchObject({ status: 'READY', output: { n, square: n * n } });
     }
-    const listed = (await api(survivor.port, 'GET', `/runs?functionName=${FUNCTION}&limit=100000`)).body as any[];
+    const listed: any[] = [];
+    for (let offset = 0; ; offset += 1000) {
+      const page = (await api(survivor.port, 'GET', `/runs?functionName=${FUNCTION}&limit=1000&offset=${offset}`)).body as any[];
+      listed.push(...page);
+      if (page.length < 1000) break;
+    }
     const ids = new Set(submitted.map(({ id }) => id));
     expect(listed.filter((run) => ids.has(run.name ?? run.id)).length).toBe(submitted.length);
 

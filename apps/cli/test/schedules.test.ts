@@ -83,6 +83,12 @@ describe('schedules from the CLI', { timeout: 120_000 }, () => {
     // Without the flag the run by hand and the other schedule's runs are listed too.
     const all = JSON.parse(await runCliOk(['get', 'runs', '--function', 'echo', '-o', 'json'], cli)) as { schedule?: string }[];
     expect(all.some((run) => run.schedule !== 'ticker')).toBe(true);
+    // --offset pages through the same list.
+    const ids = async (args: string[]) =>
+      (JSON.parse(await runCliOk(['get', 'runs', '--function', 'echo', '-o', 'json', ...args], cli)) as { id: string }[]).map(
+        (run) => run.id,
+      );
+    expect([...(await ids(['--limit', '1'])), ...(await ids(['--limit', '1', '--offset', '1']))]).toEqual(await ids(['--limit', '2']));
     const table = await runCliOk(['get', 'runs', '--schedule', 'ticker', '--limit', '1'], cli);
     expect(
       table

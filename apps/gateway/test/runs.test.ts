@@ -168,10 +168,18 @@ describe('runs through the REST API', () => {
     expect(names).toContain('fails');
   });
 
-  it('refuses to list more than 1000 runs in one answer', async () => {
+  it('lists at most 1000 runs in one answer, and pages through more with offset', async () => {
     const response = await gateway.request({ method: 'GET', url: '/v1/runs?limit=1001' });
     expect(response.statusCode).toBe(400);
     expect(response.json<{ code: number; message: string }>()).toMatchObject({ code: 400, message: expect.stringMatching(/limit.*1000/) });
+
+    const list = async (query: string) =>
+      (await gateway.request({ method: 'GET', url: `/v1/runs?functionName=hello&${query}` })).json<Run[]>().map((r) => r.id);
+    const firstThree = await list('limit=3');
+    expect(firstThree).toHaveLength(3);
+    expect([...(await list('limit=1')), ...(await list('limit=2&offset=1'))]).toEqual(firstThree);
+    const v1 = await gateway.request({ method: 'GET', url: '/v1/function/hello/runs?limit=1&offset=2' });
+    expect(v1.json<Run[]>().map((r) => r.id)).toEqual(firstThree.slice(2));
   });
 
   it('serialises any JSON value as input and output', async () => {

@@ -121,8 +121,8 @@ export class GatewayClient {
     });
   }
 
-  /** `GET /v1/runs?functionName=&limit=&failed=&schedule=`, newest first; `failed` lists the dead letters. */
-  listRuns(query: { functionName?: string; limit?: number; failed?: boolean; schedule?: string } = {}): Promise<Run[]> {
+  /** `GET /v1/runs?functionName=&limit=&offset=&failed=&schedule=`, newest first; `failed` lists the dead letters. */
+  listRuns(query: { functionName?: string; limit?: number; offset?: number; failed?: boolean; schedule?: string } = {}): Promise<Run[]> {
     return this.http.request('GET', '/v1/runs', { query });
   }
 

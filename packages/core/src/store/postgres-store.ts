@@ -5,6 +5,7 @@ import { ConflictError, DispatchError, NotFoundError, UnavailableError } from '.
 import { migratePostgres } from './postgres-migrations.js';
 import { createPostgresLeases, createPostgresRunQueue } from './postgres-run-queue.js';
 import type { EntityChange, EntityRepository, ListFilter, RunListOptions, RunRepository, Store } from './store.js';
+import { rowsToSkip } from './store.js';
 
 const DEFAULT_RUN_LIMIT = 100;
 /** Every kind of entity (the type checks that none is missing). */
@@ -288,7 +289,7 @@ class PostgresRunRepository implements RunRepository {
     // LIMIT ALL for Infinity; nothing for a limit that is not a positive number.
     const limitClause = limit === Infinity ? '' : `LIMIT ${Number.isFinite(limit) && limit > 0 ? Math.floor(limit) : 0}`;
     const { rows } = await this.pool.query<{ json: string }>(
-      `SELECT json FROM runs ${where} ORDER BY executed_time DESC, seq DESC ${limitClause}`,
+      `SELECT json FROM runs ${where} ORDER BY executed_time DESC, seq DESC ${limitClause} OFFSET ${rowsToSkip(options.offset)}`,
       values,
     );
     return rows.map((row) => JSON.parse(row.json) as Run);

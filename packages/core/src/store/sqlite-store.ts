@@ -7,6 +7,7 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import { migrate } from './migrations.js';
 import { createSqliteLeases, createSqliteRunQueue } from './sqlite-run-queue.js';
 import type { EntityRepository, LeaseManager, ListFilter, RunListOptions, RunQueue, RunRepository, Store } from './store.js';
+import { rowsToSkip } from './store.js';
 
 /** The file a directory store keeps its state in. */
 export const SQLITE_STORE_FILE = 'dispatch.db';
@@ -81,18 +82,21 @@ function prepareStatements(db: SqliteDatabase) {
     runUpdate: db.prepare(`
       UPDATE runs SET function_name = @functionName, executed_time = @executedTime, json = @json, schedule = @schedule WHERE id = @id`),
     runGet: db.prepare<[string], EntityRow>('SELECT json FROM runs WHERE id = ?'),
-    runListAll: db.prepare<[number], EntityRow>('SELECT json FROM runs ORDER BY executed_time DESC, rowid DESC LIMIT ?'),
-    runListForFunction: db.prepare<[string, number], EntityRow>(
-      'SELECT json FROM runs WHERE function_name = ? ORDER BY executed_time DESC, rowid DESC LIMIT ?',
+    runListAll: db.prepare<[number, number], EntityRow>('SELECT json FROM runs ORDER BY executed_time DESC, rowid DESC LIMIT ? OFFSET ?'),
+    runListForFunction: db.prepare<[string, number, number], EntityRow>(
+      'SELECT json FROM runs WHERE function_name = ? ORDER BY executed_time DESC, rowid DESC LIMIT ? OFFSET ?',
     ),
-    runListDeadLetters: db.prepare<[{ functionName: string | null; limit: number }], EntityRow>(`
+    runListDeadLetters: db.prepare<[{ functionName: string | null; limit: number; offset: number }], EntityRow>(`
       SELECT json FROM runs WHERE json_extract(json, '$.deadLettered') = 1 AND (@functionName IS NULL OR function_name = @functionName)
-      ORDER BY executed_time DESC, rowid DESC LIMIT @limit`),
-    runListForSchedule: db.prepare<[{ functionName: string | null; schedule: string; deadLettered: number; limit: number }], EntityRow>(`
+      ORDER BY executed_time DESC, rowid DESC LIMIT @limit OFFSET @offset`),
+    runListForSchedule: db.prepare<
+      [{ functionName: string | null; schedule: string; deadLettered: number; limit: number; offset: number }],
+      EntityRow
+    >(`
       SELECT json FROM runs WHERE schedule = @schedule
         AND (@functionName IS NULL OR function_name = @functionName)
         AND (@deadLettered = 0 OR json_extract(json, '$.deadLettered') = 1)
-      ORDER BY executed_time DESC, rowid DESC LIMIT @limit`),
+      ORDER BY executed_time DESC, rowid DESC LIMIT @limit OFFSET @offset`),
     // Queued runs are work still to do, not history: pruning never deletes them.
     runPrune: db.prepare<[string, string, number]>(`
       DELETE FROM runs WHERE function_name = ? AND rowid IN (
@@ -253,20 +257,22 @@ class SqliteRunRepository implements RunRepository {
   async list(options: RunListOptions = {}): Promise<Run[]> {
     this.flush();
     const limit = rowCount(options.limit ?? DEFAULT_RUN_LIMIT);
+    const offset = rowsToSkip(options.offset);
     if (options.schedule !== undefined) {
+      const { functionName = null, schedule, deadLettered } = options;
       return this.statements.runListForSchedule
-        .all({ functionName: options.functionName ?? null, schedule: options.schedule, deadLettered: options.deadLettered ? 1 : 0, limit })
+        .all({ functionName, schedule, deadLettered: deadLettered ? 1 : 0, limit, offset })
         .map((row) => JSON.parse(row.json) as Run);
     }
     if (options.deadLettered) {
       return this.statements.runListDeadLetters
-        .all({ functionName: options.functionName ?? null, limit })
+        .all({ functionName: options.functionName ?? null, limit, offset })
         .map((row) => JSON.parse(row.json) as Run);
     }
     const rows =
       options.functionName === undefined
-        ? this.statements.runListAll.all(limit)
-        : this.statements.runListForFunction.all(options.functionName, limit);
+        ? this.statements.runListAll.all(limit, offset)
+        : this.statements.runListForFunction.all(options.functionName, limit, offset);
     return rows.map((row) => JSON.parse(row.json) as Run);
   }
 

@@ -162,6 +162,8 @@ describe.each(backends)('the $name store', (backend) => {
       expect(ids(await runs.list({ functionName: 'hello' }))).toEqual(['same-second-2', 'same-second-1', 'old']);
       expect(ids(await runs.list())).toEqual(['same-second-2', 'same-second-1', 'other', 'old']);
       expect(ids(await runs.list({ limit: 2 }))).toEqual(['same-second-2', 'same-second-1']);
+      expect(ids(await runs.list({ limit: 2, offset: 2 }))).toEqual(['other', 'old']);
+      expect(ids(await runs.list({ functionName: 'hello', offset: 1 }))).toEqual(['same-second-1', 'old']);
 
       for (let i = 0; i < 150; i++) await runs.insert(run(`bulk-${i}`, 'bulk', 1000 + i));
       const listed = await runs.list({ functionName: 'bulk' });

@@ -24,10 +24,17 @@ export interface RunListOptions {
   functionName?: string;
   /** Newest first; at most this many. */
   limit?: number;
+  /** Skips this many of the newest first: with `limit`, pages through the list. */
+  offset?: number;
   /** Only the async runs that failed for good (the dead letters). */
   deadLettered?: boolean;
   /** Only the runs this schedule started (it may since have been deleted: its runs stay). */
   schedule?: string;
+}
+
+/** The OFFSET of a list of runs: a non-negative integer, 0 for anything else. */
+export function rowsToSkip(offset: number | undefined): number {
+  return offset !== undefined && Number.isFinite(offset) && offset > 0 ? Math.floor(offset) : 0;
 }
 
 export interface RunRepository {

@@ -22,6 +22,7 @@ export default class GetRun extends BaseCommand<typeof GetRun> {
   static override flags = {
     function: Flags.string({ description: 'only the runs of this function' }),
     limit: Flags.integer({ min: 1, description: 'at most this many runs (default 100, at most 1000)' }),
+    offset: Flags.integer({ min: 0, description: 'skip this many of the newest runs first (pages through with --limit)' }),
     failed: Flags.boolean({ description: 'only the dead letters: async runs that failed for good' }),
     schedule: Flags.string({ description: 'only the runs this schedule started (also after it was deleted)' }),
   };
@@ -34,6 +35,7 @@ export default class GetRun extends BaseCommand<typeof GetRun> {
         ? await client.listRuns({
             functionName: this.flags.function,
             limit: this.flags.limit,
+            offset: this.flags.offset,
             failed: this.flags.failed || undefined,
             schedule: this.flags.schedule,
           })

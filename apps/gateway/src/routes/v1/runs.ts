@@ -40,6 +40,11 @@ const listQuery = {
       maximum: MAX_RUNS_LISTED,
       description: `At most this many runs, newest first (default 100, at most ${MAX_RUNS_LISTED})`,
     },
+    offset: {
+      type: 'integer',
+      minimum: 0,
+      description: 'Skip this many of the newest runs first: with limit, pages through the list (default 0)',
+    },
     failed: { type: 'boolean', description: 'Only the dead letters: async runs that failed for good' },
     schedule: { type: 'string', minLength: 1, maxLength: 63, description: 'Only the runs this schedule started' },
   },
@@ -47,7 +52,7 @@ const listQuery = {
 
 const functionRunsQuery = {
   type: 'object',
-  properties: { limit: listQuery.properties.limit, failed: listQuery.properties.failed },
+  properties: { limit: listQuery.properties.limit, offset: listQuery.properties.offset, failed: listQuery.properties.failed },
 } as const;
 
 const listResponses = { 200: { type: 'array', items: { $ref: 'Run#' } }, ...errorResponses } as const;
@@ -132,7 +137,13 @@ export const runsRoutes: AdminRoutes = async (app, { dispatch }) => {
       },
     },
     async ({ query }) =>
-      runs.list({ functionName: query.functionName, limit: query.limit, deadLettered: query.failed, schedule: query.schedule }),
+      runs.list({
+        functionName: query.functionName,
+        limit: query.limit,
+        offset: query.offset,
+        deadLettered: query.failed,
+        schedule: query.schedule,
+      }),
   );
 
   app.get(
@@ -147,7 +158,8 @@ export const runsRoutes: AdminRoutes = async (app, { dispatch }) => {
         response: listResponses,
       },
     },
-    async (request) => runs.list({ functionName: request.params.name, limit: request.query.limit, deadLettered: request.query.failed }),
+    async ({ params, query }) =>
+      runs.list({ functionName: params.name, limit: query.limit, offset: query.offset, deadLettered: query.failed }),
   );
 
   app.get(
