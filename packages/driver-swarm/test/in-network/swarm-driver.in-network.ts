@@ -180,7 +180,10 @@ describe.skipIf(!swarm)('swarm driver on the overlay network', () => {
     expect(stuck).toBeDefined();
     const started = Date.now();
     const envelope = await callFunction(driver, hang, { hang: true }, { timeoutMs: 1000, deadlineMs: 2500 });
-    expect(Date.now() - started).toBeLessThan(5000);
+    console.log(`[timing] ${hang}: the stuck call answered after ${Date.now() - started} ms`);
+    // Answered at its deadline (2.5 s), after at most a second's wait for the stuck task's kill, with room for a
+    // busy engine (on a loaded machine, with the task on the second node, this took 5.0 s).
+    expect(Date.now() - started).toBeLessThan(7000);
     expect(envelope.context.error).toEqual({ type: 'FunctionError', message: 'function timed out after 1000 ms' });
     const other = await callFunction(driver, spread, { after: 'hang' });
     expect(other.context.error).toBeUndefined();
